@@ -1,0 +1,1 @@
+"""The process: Starlette app, settings, authentication, CLI, embedded PostgreSQL."""

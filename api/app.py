@@ -1,0 +1,102 @@
+"""The Starlette application: /graphql (+ GraphiQL), /healthz, /readyz, static GraphiQL files.
+
+`create_app(settings)` owns its database: the lifespan starts the embedded PostgreSQL when no
+URL is configured, migrates in development, and stops everything on shutdown (SIGTERM too).
+Tests inject a ready `database=` instead and skip all of that.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import migrations
+from api.database import create_engine, database_url
+from api.devmode import ensure_dev_token
+from api.graphql_view import GraphQLView
+from api.limits import BodySizeLimit
+from api.settings import Settings
+from domain.db import Database, EngineDatabase, ping
+from schema.schema import SchemaOptions, build_schema
+
+log = logging.getLogger("assetgraph")
+STATIC = Path(__file__).parent / "static" / "graphiql"
+
+
+class AppState:
+    """What the lifespan provides to the endpoints."""
+
+    def __init__(self, database: Database | None) -> None:
+        self.database_or_none = database
+        self.dev_token: str | None = None
+
+    def database(self) -> Database:
+        if self.database_or_none is None:
+            raise RuntimeError("the database is not ready")
+        return self.database_or_none
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
+    state = AppState(database)
+    schema = build_schema(
+        SchemaOptions(
+            development=settings.development,
+            introspection=settings.introspection,
+            max_depth=settings.limits.max_depth,
+            max_aliases=settings.limits.max_aliases,
+            max_tokens=settings.limits.max_tokens,
+        )
+    )
+    graphql = GraphQLView(
+        schema, settings=settings, database=state.database, dev_token=lambda: state.dev_token
+    )
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await ping(state.database())
+        except Exception as error:  # any failure means not ready; say which
+            return JSONResponse({"status": "unavailable", "error": type(error).__name__},
+                                status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if database is not None:
+            yield
+            return
+        async with database_url(settings) as url:
+            if settings.development:
+                await migrations.upgrade(url)
+            engine = create_engine(url, settings)
+            try:
+                state.database_or_none = EngineDatabase(engine)
+                if settings.development and settings.embedded:
+                    state.dev_token = await ensure_dev_token(state.database(), settings.data_dir)
+                    token_file = settings.data_dir.resolve() / "dev-token"
+                    print(f"Development token (also in {token_file}):\n  {state.dev_token}",
+                          flush=True)
+                yield
+            finally:
+                state.database_or_none = None
+                await engine.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,194 @@
+"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo.
+
+Every command that touches the database uses `ASSETGRAPH_DATABASE_URL`, or else the embedded
+server of `--data-dir` (started for the command and stopped after it, unless a running
+`assetgraph serve` shares it).
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import migrations
+from api.database import create_engine, database_url
+from api.settings import Settings
+from domain import access
+from domain.db import EngineDatabase, transaction
+from domain.errors import DomainError
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[EngineDatabase]:
+    async with database_url(settings) as url:
+        if settings.embedded:
+            await migrations.upgrade(url)
+        engine = create_engine(url, replace(settings, pool_size=2))
+        try:
+            yield EngineDatabase(engine)
+        finally:
+            await engine.dispose()
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, default=str) if args.json else text)
+
+
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    async with database_url(settings) as url:
+        await migrations.upgrade(url)
+    _print(args, {"migrated": True}, "database is at the latest revision")
+
+
+async def cmd_workspace_create(args: argparse.Namespace, settings: Settings) -> None:
+    async with open_database(settings) as database:
+        async with transaction(database, actor="cli") as tx:
+            workspace = await access.create_workspace(tx, args.name, args.slug)
+        async with transaction(database, workspace_id=workspace.id, actor="cli") as tx:
+            _, secret = await access.create_token(tx, name="admin", role=access.Role.ADMIN)
+    _print(
+        args,
+        {"workspace_id": str(workspace.id), "slug": workspace.slug, "token": secret},
+        f"workspace {workspace.name} ({workspace.id})\nadmin token (shown once): {secret}",
+    )
+
+
+async def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
+    async with (
+        open_database(settings) as database,
+        transaction(database, workspace_id=args.workspace, actor="cli") as tx,
+    ):
+        token, secret = await access.create_token(tx, name=args.name, role=access.Role(args.role))
+    _print(args, {"token": secret, "id": str(token.id), "role": token.role},
+           f"{token.role} token (shown once): {secret}")
+
+
+async def cmd_token_list(args: argparse.Namespace, settings: Settings) -> None:
+    async with (
+        open_database(settings) as database,
+        transaction(database, workspace_id=args.workspace, readonly=True) as tx,
+    ):
+        tokens = await access.list_tokens(tx)
+    rows = [
+        {"id": str(t.id), "name": t.name, "role": t.role, "prefix": t.prefix,
+         "created_at": t.created_at.isoformat(),
+         "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+         "revoked": t.revoked_at is not None}
+        for t in tokens
+    ]
+    if args.json:
+        print(json.dumps({"tokens": rows}))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else "active"
+        print(f"{row['id']}  {row['prefix']}…  {row['role']:<6}  {state:<7}  {row['name']}")
+
+
+async def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
+    async with (
+        open_database(settings) as database,
+        transaction(database, workspace_id=args.workspace, actor="cli") as tx,
+    ):
+        token = await access.revoke_token(tx, args.token_id)
+    _print(args, {"id": str(token.id), "revoked": True}, f"revoked {token.id}")
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
+    from api.demo import load_demo
+    from api.devmode import ensure_dev_token
+
+    async with open_database(settings) as database:
+        if args.workspace is None:
+            await ensure_dev_token(database, settings.data_dir)
+        summary = await load_demo(database, args.workspace)
+    _print(args, summary, "\n".join(f"{k}: {v}" for k, v in summary.items()))
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from schema.schema import build_schema
+
+    print(build_schema().as_str())
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    where = (f"embedded PostgreSQL in {settings.data_dir}" if settings.embedded
+             else "ASSETGRAPH_DATABASE_URL")
+    print(f"Asset Graph on http://{args.host}:{args.port}/graphql ({where})", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                lifespan="on")
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="data directory (default ./.assetgraph)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    root = argparse.ArgumentParser(prog="assetgraph")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", parents=[common], help="migrate the database").set_defaults(
+        run=cmd_migrate)
+    commands.add_parser("schema", parents=[common], help="print the GraphQL SDL").set_defaults(
+        run=cmd_schema)
+    demo = commands.add_parser("demo", parents=[common], help="load the demo dataset")
+    demo.add_argument("--workspace", type=UUID, help="default: the development workspace")
+    demo.set_defaults(run=cmd_demo)
+
+    workspace = commands.add_parser("workspace", help="manage workspaces").add_subparsers(
+        dest="action", required=True)
+    create = workspace.add_parser("create", parents=[common], help="create a workspace")
+    create.add_argument("name")
+    create.add_argument("--slug")
+    create.set_defaults(run=cmd_workspace_create)
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="action", required=True)
+    token_create = token.add_parser("create", parents=[common], help="create a token")
+    token_create.add_argument("--workspace", type=UUID, required=True)
+    token_create.add_argument("--role", choices=[r.value for r in access.Role], default="viewer")
+    token_create.add_argument("--name", default="api")
+    token_create.set_defaults(run=cmd_token_create)
+    token_list = token.add_parser("list", parents=[common], help="list tokens")
+    token_list.add_argument("--workspace", type=UUID, required=True)
+    token_list.set_defaults(run=cmd_token_list)
+    token_revoke = token.add_parser("revoke", parents=[common], help="revoke a token")
+    token_revoke.add_argument("token_id", type=UUID)
+    token_revoke.add_argument("--workspace", type=UUID, required=True)
+    token_revoke.set_defaults(run=cmd_token_revoke)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if args.data_dir is not None:
+        overrides["data_dir"] = args.data_dir
+    settings = Settings.from_env(**overrides)
+    run: Callable[[argparse.Namespace, Settings], Awaitable[None] | None] = args.run
+    try:
+        outcome = run(args, settings)
+        if outcome is not None:
+            asyncio.run(outcome)  # type: ignore[arg-type]
+    except DomainError as error:
+        detail = [{"code": d.code.value, "field": d.field, "message": d.message}
+                  for d in error.details]
+        print(json.dumps({"errors": detail}) if args.json else f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

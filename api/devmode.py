@@ -1,0 +1,34 @@
+"""Development mode: a default workspace and an admin token, kept in `<data dir>/dev-token`."""
+
+from pathlib import Path
+
+from domain.access import (
+    Role,
+    authenticate_token,
+    create_token,
+    create_workspace,
+    get_workspace_by_slug,
+)
+from domain.db import Database, transaction
+
+DEFAULT_SLUG = "default"
+
+
+async def ensure_dev_token(database: Database, data_dir: Path) -> str:
+    """The dev token on file if it still works, else a new admin token of the default workspace."""
+    path = data_dir / "dev-token"
+    if path.exists():
+        token = path.read_text().strip()
+        async with transaction(database) as tx:
+            if await authenticate_token(tx, token):
+                return token
+    async with transaction(database) as tx:
+        workspace = await get_workspace_by_slug(tx, DEFAULT_SLUG) or await create_workspace(
+            tx, "Default", DEFAULT_SLUG
+        )
+    async with transaction(database, workspace_id=workspace.id, actor="assetgraph") as tx:
+        _, secret = await create_token(tx, name="development", role=Role.ADMIN)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    return secret

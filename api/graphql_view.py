@@ -1,0 +1,95 @@
+"""The /graphql endpoint: strawberry's ASGI view bound to the request model of DESIGN §2.
+
+Each HTTP request authenticates, gets a lazily opened transaction and fresh dataloaders, and
+ends by committing (no top-level errors) or rolling back. GraphiQL is served from files in the
+package, never a CDN.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from api.auth import authenticate
+from api.settings import Settings
+from domain.db import Database, Transaction
+from schema.context import Context, Limits
+from schema.dataloaders import Loaders
+
+GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        database: Callable[[], Database],
+        dev_token: Callable[[], str | None],
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.database = database
+        self.dev_token = dev_token
+        self.limits = Limits(
+            max_page_size=settings.limits.max_page_size,
+            max_lineage_depth=settings.limits.max_lineage_depth,
+        )
+
+    async def run(
+        self, request: Any, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        if not isinstance(request, Request) or _wants_graphiql(request):
+            return await super().run(request, context, root_value)
+        database = self.database()
+        auth = await authenticate(
+            database, request.headers.get("authorization"), jwt_secret=self.settings.jwt_secret
+        )
+        if auth.principal is None:
+            return JSONResponse(
+                {"errors": [{"message": auth.problem, "extensions": {"code": "UNAUTHENTICATED"}}]},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        tx = Transaction(
+            database,
+            workspace_id=auth.principal.workspace_id,
+            actor=auth.principal.actor,
+            readonly=True,
+            statement_timeout_ms=self.settings.statement_timeout_ms,
+        )
+        request.state.context = Context(
+            principal=auth.principal, tx=tx, loaders=Loaders(tx), limits=self.limits
+        )
+        try:
+            return await super().run(request, request.state.context, root_value)
+        finally:
+            await tx.close(commit=False)  # a no-op once process_result has committed
+
+    async def process_result(self, request: Request, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        """Commit the request's transaction unless the operation reported a top-level error."""
+        await request.state.context.tx.close(commit=not result.errors)
+        return await super().process_result(request, result)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        token = self.dev_token() if self.settings.development else None
+        headers = json.dumps({"Authorization": f"Bearer {token}"}, indent=2) if token else "{}"
+        page = GRAPHIQL_PAGE.replace("__DEFAULT_HEADERS__", json.dumps(headers))
+        return HTMLResponse(page)
+
+
+def _wants_graphiql(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )

@@ -1,0 +1,73 @@
+"""Settings from `ASSETGRAPH_*` environment variables (and CLI flags that override them)."""
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 15_000
+    max_page_size: int = 100
+    max_lineage_depth: int = 50
+    max_body_bytes: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".assetgraph")
+    environment: str = "development"
+    jwt_secret: str | None = None
+    statement_timeout_ms: int = 10_000
+    pool_size: int = 10
+    introspection: bool = True
+    graphiql: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        database_url = os.environ.get("ASSETGRAPH_DATABASE_URL") or None
+        environment = os.environ.get("ASSETGRAPH_ENV") or (
+            "development" if database_url is None else "production"
+        )
+        development = environment == "development"
+        settings = cls(
+            database_url=database_url,
+            data_dir=Path(os.environ.get("ASSETGRAPH_DATA_DIR") or ".assetgraph"),
+            environment=environment,
+            jwt_secret=os.environ.get("ASSETGRAPH_JWT_SECRET") or None,
+            statement_timeout_ms=_int("ASSETGRAPH_STATEMENT_TIMEOUT_MS", 10_000),
+            pool_size=_int("ASSETGRAPH_POOL_SIZE", 10),
+            introspection=_bool("ASSETGRAPH_INTROSPECTION", development),
+            graphiql=_bool("ASSETGRAPH_GRAPHIQL", development),
+            limits=Limits(
+                max_depth=_int("ASSETGRAPH_MAX_DEPTH", 15),
+                max_aliases=_int("ASSETGRAPH_MAX_ALIASES", 30),
+                max_tokens=_int("ASSETGRAPH_MAX_TOKENS", 15_000),
+                max_body_bytes=_int("ASSETGRAPH_MAX_BODY_BYTES", 1024 * 1024),
+            ),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Assets: the nodes of the graph."""

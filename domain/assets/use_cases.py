@@ -1,0 +1,219 @@
+"""Asset use cases: create, edit, delete/restore/purge, lock. They never commit.
+
+Writers take the asset's row lock first (`SELECT ... FOR UPDATE`), so two concurrent edits of
+one asset serialise and both land as successive versions; each writes its event in the same
+transaction.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.assets import queries
+from domain.db import Transaction
+from domain.errors import DomainError, ErrorCode, not_found
+from domain.events import record_event
+from domain.ids import uuid7
+from domain.records import AssetRecord
+from domain.rules import (
+    asset_type_errors,
+    changed_fields,
+    metadata_errors,
+    name_errors,
+    non_negative_errors,
+    normalize_tags,
+    raise_if,
+    source_errors,
+    tags_errors,
+    text_errors,
+)
+
+# Content fields: editing any of them raises the version.
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "generation_prompt",
+    "url",
+    "mime_type",
+    "size",
+    "duration",
+    "metadata",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class NewAsset:
+    type: str
+    name: str
+    description: str = ""
+    generation_prompt: str = ""
+    url: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    duration: Decimal | float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    source: str = "upload"
+
+
+def _field_errors(asset_type: str, values: dict[str, Any]) -> list[Any]:
+    errors = []
+    if "name" in values:
+        errors += name_errors(values["name"])
+    for text_field in ("description", "generation_prompt", "url", "mime_type"):
+        errors += text_errors(values.get(text_field), text_field)
+    if "metadata" in values:
+        errors += metadata_errors(asset_type, values["metadata"])
+    if "tags" in values:
+        errors += tags_errors(values["tags"])
+    errors += non_negative_errors(values.get("size"), "size")
+    errors += non_negative_errors(values.get("duration"), "duration")
+    return errors
+
+
+async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
+    values = {
+        "type": new.type,
+        "name": new.name,
+        "description": new.description,
+        "generation_prompt": new.generation_prompt,
+        "url": new.url,
+        "mime_type": new.mime_type,
+        "size": new.size,
+        "duration": new.duration,
+        "metadata": new.metadata,
+        "tags": normalize_tags(new.tags),
+        "source": new.source,
+    }
+    type_errors = asset_type_errors(new.type)
+    raise_if(
+        type_errors
+        + source_errors(new.source)
+        + (_field_errors(new.type, values) if not type_errors else name_errors(new.name))
+    )
+    asset = await queries.insert_asset(
+        tx, {"id": uuid7(), "created_by": tx.actor, **values}
+    )
+    await record_event(tx, "asset.created", asset.id, {"type": asset.type, "name": asset.name})
+    return asset
+
+
+async def get_live_asset_for_update(
+    tx: Transaction, asset_id: UUID, field: str = "id"
+) -> AssetRecord:
+    asset = await queries.get_asset_for_update(tx, asset_id)
+    if asset is None:
+        raise not_found("asset", field)
+    if asset.deleted_at is not None:
+        raise DomainError.of(
+            ErrorCode.INVALID, f"asset {asset.name!r} is deleted; restore it first", field
+        )
+    return asset
+
+
+def _refuse_if_locked(asset: AssetRecord) -> None:
+    if asset.locked:
+        raise DomainError.of(
+            ErrorCode.LOCKED, f"asset {asset.name!r} is locked; unlock it first", "id"
+        )
+
+
+async def update_asset(
+    tx: Transaction,
+    asset_id: UUID,
+    changes: dict[str, Any],
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> AssetRecord:
+    """Apply the given fields; an edit that changes nothing writes nothing."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    asset = await get_live_asset_for_update(tx, asset_id)
+    _refuse_if_locked(asset)
+    if expected_version is not None and expected_version != asset.version:
+        raise DomainError.of(
+            ErrorCode.CONFLICT,
+            f"asset is at version {asset.version}, not {expected_version}",
+            "expectedVersion",
+        )
+    if "tags" in changes:
+        changes = {**changes, "tags": normalize_tags(changes["tags"])}
+    raise_if(_field_errors(asset.type, changes) + text_errors(reason, "reason"))
+    before = {name: getattr(asset, name) for name in changes}
+    diff = changed_fields(before, changes)
+    if not diff:
+        return asset
+    updated = await queries.update_asset(tx, asset_id, changes, bump_version=True)
+    await record_event(
+        tx,
+        "asset.updated",
+        asset_id,
+        {"changes": diff, "reason": reason, "version": updated.version},
+    )
+    return updated
+
+
+async def delete_asset(tx: Transaction, asset_id: UUID, *, force: bool = False) -> AssetRecord:
+    """Soft delete, refused while live assets derive from this one unless forced."""
+    asset = await queries.get_asset_for_update(tx, asset_id)
+    if asset is None:
+        raise not_found("asset")
+    if asset.deleted_at is not None:
+        return asset
+    _refuse_if_locked(asset)
+    dependents = (await queries.live_dependents(tx, [asset_id]))[asset_id]
+    if dependents and not force:
+        names = ", ".join(repr(d.name) for d in dependents[:10])
+        more = f" and {len(dependents) - 10} more" if len(dependents) > 10 else ""
+        raise DomainError.of(
+            ErrorCode.DEPENDENTS_EXIST,
+            f"{len(dependents)} live asset(s) derive from {asset.name!r}: {names}{more}; "
+            "delete them first or force",
+            "id",
+        )
+    deleted = await queries.mark_deleted(tx, asset_id, deleted=True)
+    await record_event(
+        tx,
+        "asset.deleted",
+        asset_id,
+        {"force": force, "dependents": [str(d.id) for d in dependents]},
+    )
+    return deleted
+
+
+async def restore_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
+    asset = await queries.get_asset_for_update(tx, asset_id)
+    if asset is None:
+        raise not_found("asset")
+    if asset.deleted_at is None:
+        return asset
+    restored = await queries.mark_deleted(tx, asset_id, deleted=False)
+    await record_event(tx, "asset.restored", asset_id, {})
+    return restored
+
+
+async def purge_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
+    """Hard delete of a soft-deleted asset; its edges and memberships cascade."""
+    asset = await queries.get_asset_for_update(tx, asset_id)
+    if asset is None:
+        raise not_found("asset")
+    if asset.deleted_at is None:
+        raise DomainError.of(
+            ErrorCode.INVALID, f"asset {asset.name!r} is not deleted; delete it first", "id"
+        )
+    await queries.delete_asset_row(tx, asset_id)
+    await record_event(tx, "asset.purged", asset_id, {"type": asset.type, "name": asset.name})
+    return asset
+
+
+async def set_locked(tx: Transaction, asset_id: UUID, *, locked: bool) -> AssetRecord:
+    asset = await get_live_asset_for_update(tx, asset_id)
+    if asset.locked == locked:
+        return asset
+    updated = await queries.update_asset(tx, asset_id, {"locked": locked}, bump_version=False)
+    await record_event(tx, "asset.locked" if locked else "asset.unlocked", asset_id, {})
+    return updated

@@ -1,0 +1,1 @@
+"""Collections: ordered groups of assets (libraries, projects, characters, storyboards)."""

@@ -1,0 +1,257 @@
+"""SQL over `asset_collections` and `asset_collection_members`."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, false, func, select, text, tuple_
+
+from domain.db import Transaction
+from domain.records import AssetRecord, CollectionRecord, Page
+from domain.tables import asset_collection_members as members
+from domain.tables import asset_collections as collections
+from domain.tables import assets
+
+
+async def get_collections(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, CollectionRecord]:
+    rows = await tx.execute(
+        select(collections).where(collections.c.workspace_id == tx.ws, collections.c.id.in_(ids))
+    )
+    return {row.id: CollectionRecord.from_row(row) for row in rows}
+
+
+def _type_filter(types: Sequence[str] | None) -> Any:
+    if types is None:
+        return collections.c.workspace_id.is_not(None)
+    return collections.c.type.in_(types) if types else false()
+
+
+async def list_collections(
+    tx: Transaction, *, types: Sequence[str] | None, first: int, after: tuple[Any, UUID] | None
+) -> Page[CollectionRecord]:
+    query = select(collections).where(collections.c.workspace_id == tx.ws, _type_filter(types))
+    if after is not None:
+        query = query.where(tuple_(collections.c.created_at, collections.c.id) > tuple_(*after))
+    rows = (
+        await tx.execute(
+            query.order_by(collections.c.created_at, collections.c.id).limit(first + 1)
+        )
+    ).all()
+    return Page(
+        items=[CollectionRecord.from_row(r) for r in rows[:first]], has_next=len(rows) > first
+    )
+
+
+async def count_collections(tx: Transaction, *, types: Sequence[str] | None) -> int:
+    result = await tx.execute(
+        select(func.count())
+        .select_from(collections)
+        .where(collections.c.workspace_id == tx.ws, _type_filter(types))
+    )
+    return int(result.scalar_one())
+
+
+@dataclass(frozen=True)
+class Member:
+    sequence: int
+    member_id: UUID
+    asset: AssetRecord
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    members: list[Member]
+    has_next: bool
+    total: int
+
+
+async def member_pages(
+    tx: Transaction,
+    collection_ids: Sequence[UUID],
+    *,
+    types: Sequence[str] | None,
+    first: int,
+    after: tuple[int, UUID] | None,
+) -> dict[UUID, MemberPage]:
+    """The live member assets of many collections in order, with totals, in one statement."""
+    live = (
+        select(
+            members.c.collection_id,
+            members.c.sequence.label("member_sequence"),
+            members.c.id.label("member_id"),
+            assets,
+        )
+        .join(
+            assets,
+            and_(
+                assets.c.workspace_id == members.c.workspace_id,
+                assets.c.id == members.c.asset_id,
+                assets.c.deleted_at.is_(None),
+            ),
+        )
+        .where(members.c.workspace_id == tx.ws, members.c.collection_id.in_(collection_ids))
+    )
+    if types is not None:
+        live = live.where(assets.c.type.in_(types) if types else false())
+    live_cte = live.cte("live")
+    order_key = (live_cte.c.member_sequence, live_cte.c.member_id)
+    totals = (
+        select(live_cte.c.collection_id, func.count().label("total"))
+        .group_by(live_cte.c.collection_id)
+        .cte("totals")
+    )
+    page_query = select(
+        live_cte,
+        func.row_number()
+        .over(partition_by=live_cte.c.collection_id, order_by=order_key)
+        .label("rn"),
+    )
+    if after is not None:
+        page_query = page_query.where(tuple_(*order_key) > tuple_(*after))
+    page = page_query.cte("page")
+    rows = await tx.execute(
+        select(totals.c.collection_id.label("owner"), totals.c.total, page)
+        .select_from(
+            totals.outerjoin(
+                page,
+                and_(page.c.collection_id == totals.c.collection_id, page.c.rn <= first + 1),
+            )
+        )
+        .order_by(totals.c.collection_id, page.c.rn)
+    )
+    collected: dict[UUID, tuple[int, list[Member]]] = {}
+    for row in rows:
+        _, found = collected.setdefault(row.owner, (row.total, []))
+        if row.id is not None:
+            found.append(Member(row.member_sequence, row.member_id, AssetRecord.from_row(row)))
+    result = {}
+    for collection_id in collection_ids:
+        total, found = collected.get(collection_id, (0, []))
+        result[collection_id] = MemberPage(found[:first], len(found) > first, total)
+    return result
+
+
+async def collections_of_assets(
+    tx: Transaction, asset_ids: Sequence[UUID]
+) -> dict[UUID, list[CollectionRecord]]:
+    rows = await tx.execute(
+        select(members.c.asset_id.label("member_asset_id"), collections)
+        .join(
+            collections,
+            and_(
+                collections.c.workspace_id == members.c.workspace_id,
+                collections.c.id == members.c.collection_id,
+            ),
+        )
+        .where(members.c.workspace_id == tx.ws, members.c.asset_id.in_(asset_ids))
+        .order_by(members.c.asset_id, collections.c.created_at, collections.c.id)
+    )
+    grouped: dict[UUID, list[CollectionRecord]] = {asset_id: [] for asset_id in asset_ids}
+    for row in rows:
+        grouped[row.member_asset_id].append(CollectionRecord.from_row(row))
+    return grouped
+
+
+async def get_collection_for_update(
+    tx: Transaction, collection_id: UUID
+) -> CollectionRecord | None:
+    row = (
+        await tx.execute(
+            select(collections)
+            .where(collections.c.workspace_id == tx.ws, collections.c.id == collection_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    return CollectionRecord.from_row(row) if row else None
+
+
+async def insert_collection(tx: Transaction, values: dict[str, Any]) -> CollectionRecord:
+    row = (
+        await tx.execute(
+            collections.insert().values(workspace_id=tx.ws, **values).returning(*collections.c)
+        )
+    ).one()
+    return CollectionRecord.from_row(row)
+
+
+async def update_collection(
+    tx: Transaction, collection_id: UUID, values: dict[str, Any]
+) -> CollectionRecord:
+    row = (
+        await tx.execute(
+            collections.update()
+            .where(collections.c.workspace_id == tx.ws, collections.c.id == collection_id)
+            .values(**values, updated_at=func.now())
+            .returning(*collections.c)
+        )
+    ).one()
+    return CollectionRecord.from_row(row)
+
+
+async def delete_collection(tx: Transaction, collection_id: UUID) -> None:
+    await tx.execute(
+        collections.delete().where(
+            collections.c.workspace_id == tx.ws, collections.c.id == collection_id
+        )
+    )
+
+
+async def member_sequences(tx: Transaction, collection_id: UUID) -> dict[UUID, tuple[UUID, int]]:
+    """asset id -> (member id, sequence) for every member, locked for a reorder."""
+    rows = await tx.execute(
+        select(members.c.asset_id, members.c.id, members.c.sequence)
+        .where(members.c.workspace_id == tx.ws, members.c.collection_id == collection_id)
+        .order_by(members.c.sequence, members.c.id)
+        .with_for_update()
+    )
+    return {row.asset_id: (row.id, row.sequence) for row in rows}
+
+
+async def insert_member(
+    tx: Transaction, *, member_id: UUID, collection_id: UUID, asset_id: UUID,
+    sequence: int | None,
+) -> bool:
+    """Add an asset at `sequence` (default: last); False when it already was a member."""
+    result = await tx.execute(
+        text(
+            """
+            INSERT INTO asset_collection_members
+                (workspace_id, id, collection_id, asset_id, sequence)
+            SELECT :ws, :id, :collection_id, :asset_id, COALESCE(
+                CAST(:sequence AS int),
+                (SELECT COALESCE(max(sequence), 0) + 1 FROM asset_collection_members
+                 WHERE workspace_id = :ws AND collection_id = :collection_id))
+            ON CONFLICT (workspace_id, collection_id, asset_id) DO NOTHING
+            """
+        ),
+        {"ws": tx.ws, "id": member_id, "collection_id": collection_id, "asset_id": asset_id,
+         "sequence": sequence},
+    )
+    return result.rowcount == 1
+
+
+async def delete_member(tx: Transaction, *, collection_id: UUID, asset_id: UUID) -> bool:
+    result = await tx.execute(
+        members.delete().where(
+            members.c.workspace_id == tx.ws,
+            members.c.collection_id == collection_id,
+            members.c.asset_id == asset_id,
+        )
+    )
+    return result.rowcount == 1
+
+
+async def set_member_sequences(tx: Transaction, sequences: dict[UUID, int]) -> None:
+    if not sequences:
+        return
+    await tx.execute(
+        text(
+            """
+            UPDATE asset_collection_members m SET sequence = s.sequence
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:seqs AS int[])) AS s(id, sequence)
+            WHERE m.workspace_id = :ws AND m.id = s.id
+            """
+        ),
+        {"ws": tx.ws, "ids": list(sequences), "seqs": list(sequences.values())},
+    )

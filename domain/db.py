@@ -1,0 +1,167 @@
+"""Database access: a pool (`Database`) and the one transaction of a request (`Transaction`).
+
+A request is one transaction (DESIGN §2). Its first statement takes one pooled connection,
+opens the transaction (`READ ONLY, REPEATABLE READ` for queries, read-write for mutations) and
+sets `app.workspace_id` and `statement_timeout` locally. graphql-core resolves sibling fields
+concurrently while a connection runs one statement at a time, so every statement goes through
+an `asyncio.Lock`; loader batches queue on it.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import Executable, text
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+SET_LOCALS = text(
+    "SELECT set_config('app.workspace_id', :workspace_id, true),"
+    " set_config('statement_timeout', :statement_timeout, true)"
+)
+
+
+class OpenTransaction(Protocol):
+    connection: AsyncConnection
+
+    async def close(self, *, commit: bool) -> None: ...
+
+
+class Database(Protocol):
+    """Where transactions come from: the engine's pool in production, one connection in tests."""
+
+    async def open(self, *, readonly: bool) -> OpenTransaction: ...
+
+
+class _EngineTransaction:
+    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
+        self.connection = connection
+        self._transaction = transaction
+
+    async def close(self, *, commit: bool) -> None:
+        try:
+            if commit:
+                await self._transaction.commit()
+            else:
+                await self._transaction.rollback()
+        finally:
+            await self.connection.close()
+
+
+class EngineDatabase:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def open(self, *, readonly: bool) -> OpenTransaction:
+        connection = await self.engine.connect()
+        try:
+            if readonly:
+                connection = await connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            transaction = await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        return _EngineTransaction(connection, transaction)
+
+
+class Transaction:
+    """The lazily opened, lock-guarded transaction of one request (or one CLI command)."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        workspace_id: UUID | None,
+        actor: str | None = None,
+        readonly: bool = False,
+        statement_timeout_ms: int = 10_000,
+    ) -> None:
+        self.database = database
+        self.workspace_id = workspace_id
+        self.actor = actor
+        self.readonly = readonly
+        self.statement_timeout_ms = statement_timeout_ms
+        self._lock = asyncio.Lock()
+        self._open: OpenTransaction | None = None
+
+    @property
+    def ws(self) -> UUID:
+        """The workspace every domain query filters on explicitly."""
+        if self.workspace_id is None:
+            raise RuntimeError("this transaction is not bound to a workspace")
+        return self.workspace_id
+
+    async def _connection(self) -> AsyncConnection:
+        if self._open is None:
+            opened = await self.database.open(readonly=self.readonly)
+            self._open = opened
+            await opened.connection.execute(
+                SET_LOCALS,
+                {
+                    "workspace_id": str(self.workspace_id or ""),
+                    "statement_timeout": str(self.statement_timeout_ms),
+                },
+            )
+        return self._open.connection
+
+    async def execute(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        async with self._lock:
+            connection = await self._connection()
+            return await connection.execute(statement, params)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """All or nothing for one mutation inside the request's transaction."""
+        async with self._lock:
+            nested = await (await self._connection()).begin_nested()
+        try:
+            yield
+        except BaseException:
+            async with self._lock:
+                await nested.rollback()
+            raise
+        async with self._lock:
+            await nested.commit()
+
+    @property
+    def started(self) -> bool:
+        return self._open is not None
+
+    async def close(self, *, commit: bool) -> None:
+        async with self._lock:
+            opened, self._open = self._open, None
+            if opened is not None:
+                await opened.close(commit=commit)
+
+
+async def ping(database: Database) -> None:
+    """Raises unless the database answers a trivial statement."""
+    opened = await database.open(readonly=True)
+    try:
+        await opened.connection.execute(text("SELECT 1"))
+    finally:
+        await opened.close(commit=False)
+
+
+@asynccontextmanager
+async def transaction(
+    database: Database,
+    *,
+    workspace_id: UUID | None = None,
+    actor: str | None = None,
+    readonly: bool = False,
+) -> AsyncIterator[Transaction]:
+    """One unit of work outside a GraphQL request (CLI, start-up): commit unless it raises."""
+    tx = Transaction(database, workspace_id=workspace_id, actor=actor, readonly=readonly)
+    try:
+        yield tx
+    except BaseException:
+        await tx.close(commit=False)
+        raise
+    await tx.close(commit=True)

@@ -1,0 +1,109 @@
+"""The append-only event log: asset history, modification tracking, the subscription source.
+
+Every change writes its event in the same transaction as the change itself, so the log never
+says something happened that was rolled back, and never misses something that was committed.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from domain.db import Transaction
+from domain.records import EventRecord, Page
+from domain.tables import events
+
+
+def jsonable(value: Any) -> Any:
+    """What a JSONB payload can hold: UUIDs and datetimes as strings, decimals as numbers."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+async def record_event(
+    tx: Transaction, topic: str, subject_id: UUID | None, payload: dict[str, Any]
+) -> int:
+    result = await tx.execute(
+        events.insert()
+        .values(
+            workspace_id=tx.ws,
+            topic=topic,
+            subject_id=subject_id,
+            actor=tx.actor,
+            payload=jsonable(payload),
+        )
+        .returning(events.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def history_pages(
+    tx: Transaction, subject_ids: Sequence[UUID], *, first: int, after: int | None
+) -> dict[UUID, Page[EventRecord]]:
+    """The events of many subjects, oldest first, `first` per subject after event id `after`."""
+    rows = await tx.execute(
+        text(
+            """
+            SELECT * FROM (
+                SELECT e.*, row_number() OVER (PARTITION BY e.subject_id ORDER BY e.id) AS rn
+                FROM events e
+                WHERE e.workspace_id = :ws AND e.subject_id = ANY(:ids) AND e.id > :after
+            ) page
+            WHERE rn <= :limit
+            ORDER BY subject_id, id
+            """
+        ),
+        {"ws": tx.ws, "ids": list(subject_ids), "after": after or 0, "limit": first + 1},
+    )
+    grouped: dict[UUID, list[EventRecord]] = {subject: [] for subject in subject_ids}
+    for row in rows:
+        grouped[row.subject_id].append(EventRecord.from_row(row))
+    return {
+        subject: Page(items=items[:first], has_next=len(items) > first)
+        for subject, items in grouped.items()
+    }
+
+
+async def count_events(
+    tx: Transaction, subject_ids: Sequence[UUID], topics: Sequence[str] | None = None
+) -> dict[UUID, int]:
+    query = (
+        select(events.c.subject_id, func.count().label("events"))
+        .where(events.c.workspace_id == tx.ws, events.c.subject_id.in_(subject_ids))
+        .group_by(events.c.subject_id)
+    )
+    if topics is not None:
+        query = query.where(events.c.topic.in_(topics))
+    counts = {subject: 0 for subject in subject_ids}
+    for row in await tx.execute(query):
+        counts[row.subject_id] = row.events
+    return counts
+
+
+async def last_events(
+    tx: Transaction, subject_ids: Sequence[UUID], topic: str
+) -> dict[UUID, EventRecord]:
+    rows = await tx.execute(
+        select(events)
+        .where(
+            events.c.workspace_id == tx.ws,
+            events.c.subject_id.in_(subject_ids),
+            events.c.topic == topic,
+        )
+        .ext(distinct_on(events.c.subject_id))
+        .order_by(events.c.subject_id, events.c.id.desc())
+    )
+    return {row.subject_id: EventRecord.from_row(row) for row in rows}

@@ -1,0 +1,1 @@
+"""Relationships: typed, ordered edges between assets, and walks over them."""

@@ -1,0 +1,313 @@
+"""SQL over `asset_relationships`: edge pages, lineage walks, cycle checks.
+
+Reads take many owners at once (one statement per dataloader batch) and never show an edge
+whose other end is soft-deleted.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import and_, func, literal, literal_column, select, text, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from domain.db import Transaction
+from domain.records import AssetRecord, RelationshipRecord
+from domain.rules import RELATIONSHIP_TYPES
+from domain.tables import asset_relationships as rel
+from domain.tables import assets
+
+Direction = Literal["children", "parents"]
+
+
+@dataclass(frozen=True)
+class EdgePage:
+    edges: list[RelationshipRecord]
+    has_next: bool
+    total: int
+
+
+async def get_relationships(
+    tx: Transaction, ids: Sequence[UUID]
+) -> dict[UUID, RelationshipRecord]:
+    rows = await tx.execute(select(rel).where(rel.c.workspace_id == tx.ws, rel.c.id.in_(ids)))
+    return {row.id: RelationshipRecord.from_row(row) for row in rows}
+
+
+async def edge_pages(
+    tx: Transaction,
+    owner_ids: Sequence[UUID],
+    *,
+    direction: Direction,
+    types: Sequence[str] | None,
+    first: int,
+    after: tuple[int, UUID] | None,
+) -> dict[UUID, EdgePage]:
+    """Children (by `sequence`) or parents (by link order) of many assets in one statement.
+
+    Each owner gets its page of `first` edges after the keyset `after`, and its total.
+    """
+    owner, other = (
+        (rel.c.parent_asset_id, rel.c.child_asset_id)
+        if direction == "children"
+        else (rel.c.child_asset_id, rel.c.parent_asset_id)
+    )
+    edges = (
+        select(rel, owner.label("owner"))
+        .join(
+            assets,
+            and_(
+                assets.c.workspace_id == rel.c.workspace_id,
+                assets.c.id == other,
+                assets.c.deleted_at.is_(None),
+            ),
+        )
+        .where(
+            rel.c.workspace_id == tx.ws,
+            owner.in_(owner_ids),
+            rel.c.relationship_type.in_(types if types is not None else RELATIONSHIP_TYPES),
+        )
+        .cte("edges")
+    )
+    if direction == "children":
+        order_key = (edges.c.sequence, edges.c.id)
+    else:
+        order_key = (literal_column("0"), edges.c.id)
+    totals = (
+        select(edges.c.owner, func.count().label("total")).group_by(edges.c.owner).cte("totals")
+    )
+    page_query = select(
+        edges, func.row_number().over(partition_by=edges.c.owner, order_by=order_key).label("rn")
+    )
+    if after is not None:
+        page_query = page_query.where(tuple_(*order_key) > tuple_(*after))
+    page = page_query.cte("page")
+    rows = await tx.execute(
+        select(totals.c.owner.label("page_owner"), totals.c.total, page)
+        .select_from(
+            totals.outerjoin(
+                page, and_(page.c.owner == totals.c.owner, page.c.rn <= first + 1)
+            )
+        )
+        .order_by(totals.c.owner, page.c.rn)
+    )
+    collected: dict[UUID, tuple[int, list[RelationshipRecord]]] = {}
+    for row in rows:
+        total, found = collected.setdefault(row.page_owner, (row.total, []))
+        if row.id is not None:
+            found.append(RelationshipRecord.from_row(row))
+    result = {}
+    for owner_id in owner_ids:
+        total, found = collected.get(owner_id, (0, []))
+        result[owner_id] = EdgePage(edges=found[:first], has_next=len(found) > first, total=total)
+    return result
+
+
+@dataclass(frozen=True)
+class LineageStep:
+    depth: int
+    asset: AssetRecord
+    relationship: RelationshipRecord
+
+
+@dataclass(frozen=True)
+class Lineage:
+    steps: list[LineageStep]
+    is_partial: bool
+
+
+async def lineages(
+    tx: Transaction,
+    root_ids: Sequence[UUID],
+    *,
+    upstream: bool,
+    types: Sequence[str] | None,
+    max_depth: int,
+    first: int,
+) -> dict[UUID, Lineage]:
+    """Ancestors (UPSTREAM: towards parents) or descendants of many roots in one statement.
+
+    One recursive CTE walks from every root of the batch. Its UNION keeps one row per
+    (root, node, depth, edge), so diamonds cannot multiply rows; each node is then kept at its
+    shortest depth. It walks one level past `max_depth` only to learn whether the depth cut
+    something off. Soft-deleted assets stop the walk.
+    """
+    edge_types = list(types if types is not None else RELATIONSHIP_TYPES)
+
+    def ends(edge: Any) -> tuple[Any, Any]:
+        c = edge.c
+        return (c.child_asset_id, c.parent_asset_id) if upstream else (
+            c.parent_asset_id, c.child_asset_id)
+
+    def live(far: Any, alias: Any) -> Any:
+        return and_(alias.c.workspace_id == tx.ws, alias.c.id == far, alias.c.deleted_at.is_(None))
+
+    first_edge, first_asset = rel.alias("e0"), assets.alias("a0")
+    near, far = ends(first_edge)
+    walk = (
+        select(near.label("root"), far.label("node"), literal(1).label("depth"),
+               first_edge.c.id.label("edge"))
+        .join(first_asset, live(far, first_asset))
+        .where(first_edge.c.workspace_id == tx.ws, near.in_(root_ids),
+               first_edge.c.relationship_type.in_(edge_types))
+        .cte("walk", recursive=True)
+    )
+    edge, asset = rel.alias("e1"), assets.alias("a1")
+    near, far = ends(edge)
+    walk = walk.union(
+        select(walk.c.root, far, walk.c.depth + 1, edge.c.id)
+        .join(edge, and_(edge.c.workspace_id == tx.ws, near == walk.c.node,
+                         edge.c.relationship_type.in_(edge_types)))
+        .join(asset, live(far, asset))
+        .where(walk.c.depth <= max_depth)
+    )
+    nearest = (
+        select(walk)
+        .where(walk.c.node != walk.c.root)
+        .ext(distinct_on(walk.c.root, walk.c.node))
+        .order_by(walk.c.root, walk.c.node, walk.c.depth, walk.c.edge)
+        .cte("nearest")
+    )
+    ranked = select(
+        nearest,
+        func.row_number()
+        .over(partition_by=nearest.c.root, order_by=(nearest.c.depth, nearest.c.node))
+        .label("rn"),
+        func.bool_or(nearest.c.depth > max_depth).over(partition_by=nearest.c.root)
+        .label("cut_by_depth"),
+    ).cte("ranked")
+    rows = await tx.execute(
+        select(
+            ranked.c.root, ranked.c.depth, ranked.c.cut_by_depth,
+            *[c.label(f"a_{c.name}") for c in assets.c],
+            *[c.label(f"r_{c.name}") for c in rel.c],
+        )
+        .join(assets, and_(assets.c.workspace_id == tx.ws, assets.c.id == ranked.c.node))
+        .join(rel, and_(rel.c.workspace_id == tx.ws, rel.c.id == ranked.c.edge))
+        .where(ranked.c.depth <= max_depth, ranked.c.rn <= first + 1)
+        .order_by(ranked.c.root, ranked.c.rn)
+    )
+    steps: dict[UUID, list[LineageStep]] = {root: [] for root in root_ids}
+    cut: dict[UUID, bool] = {}
+    for row in rows:
+        mapping = row._mapping
+        steps[row.root].append(
+            LineageStep(
+                row.depth,
+                AssetRecord(**{c.name: mapping[f"a_{c.name}"] for c in assets.c}),
+                RelationshipRecord(**{c.name: mapping[f"r_{c.name}"] for c in rel.c}),
+            )
+        )
+        cut[row.root] = row.cut_by_depth
+    return {
+        root: Lineage(steps=found[:first], is_partial=cut.get(root, False) or len(found) > first)
+        for root, found in steps.items()
+    }
+
+
+async def lock_graph(tx: Transaction, key: int) -> None:
+    """Serialise the graph writers of one workspace until the transaction ends."""
+    await tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def reaches(
+    tx: Transaction, *, start: UUID, target: UUID, relationship_type: str
+) -> bool:
+    """Whether `target` is an ancestor of (or is) `start` along edges of one type.
+
+    Soft-deleted assets count: restoring one must not reopen a cycle.
+    """
+    row = await tx.execute(
+        text(
+            """
+            WITH RECURSIVE up(node) AS (
+                SELECT CAST(:start AS uuid)
+              UNION
+                SELECT e.parent_asset_id FROM up
+                JOIN asset_relationships e ON e.workspace_id = :ws AND e.child_asset_id = up.node
+                    AND e.relationship_type = :type
+            )
+            SELECT EXISTS (SELECT 1 FROM up WHERE node = :target)
+            """
+        ),
+        {"ws": tx.ws, "start": start, "target": target, "type": relationship_type},
+    )
+    return bool(row.scalar_one())
+
+
+async def find_edge(
+    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: str
+) -> RelationshipRecord | None:
+    row = (
+        await tx.execute(
+            select(rel).where(
+                rel.c.workspace_id == tx.ws,
+                rel.c.parent_asset_id == parent_id,
+                rel.c.child_asset_id == child_id,
+                rel.c.relationship_type == relationship_type,
+            )
+        )
+    ).one_or_none()
+    return RelationshipRecord.from_row(row) if row else None
+
+
+async def next_sequence(tx: Transaction, parent_id: UUID, relationship_type: str) -> int:
+    row = await tx.execute(
+        select(func.coalesce(func.max(rel.c.sequence), 0) + 1).where(
+            rel.c.workspace_id == tx.ws,
+            rel.c.parent_asset_id == parent_id,
+            rel.c.relationship_type == relationship_type,
+        )
+    )
+    return int(row.scalar_one())
+
+
+async def insert_edge(tx: Transaction, values: dict[str, Any]) -> RelationshipRecord:
+    row = (
+        await tx.execute(rel.insert().values(workspace_id=tx.ws, **values).returning(*rel.c))
+    ).one()
+    return RelationshipRecord.from_row(row)
+
+
+async def delete_edge(tx: Transaction, relationship_id: UUID) -> RelationshipRecord | None:
+    row = (
+        await tx.execute(
+            rel.delete()
+            .where(rel.c.workspace_id == tx.ws, rel.c.id == relationship_id)
+            .returning(*rel.c)
+        )
+    ).one_or_none()
+    return RelationshipRecord.from_row(row) if row else None
+
+
+async def children_edges(
+    tx: Transaction, parent_id: UUID, relationship_type: str
+) -> list[RelationshipRecord]:
+    """All child edges of one type, in order, locked for a reorder."""
+    rows = await tx.execute(
+        select(rel)
+        .where(
+            rel.c.workspace_id == tx.ws,
+            rel.c.parent_asset_id == parent_id,
+            rel.c.relationship_type == relationship_type,
+        )
+        .order_by(rel.c.sequence, rel.c.id)
+        .with_for_update()
+    )
+    return [RelationshipRecord.from_row(r) for r in rows]
+
+
+async def set_sequences(tx: Transaction, sequences: dict[UUID, int]) -> None:
+    if not sequences:
+        return
+    await tx.execute(
+        text(
+            """
+            UPDATE asset_relationships r SET sequence = s.sequence
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:seqs AS int[])) AS s(id, sequence)
+            WHERE r.workspace_id = :ws AND r.id = s.id
+            """
+        ),
+        {"ws": tx.ws, "ids": list(sequences), "seqs": list(sequences.values())},
+    )

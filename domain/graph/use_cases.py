@@ -1,0 +1,138 @@
+"""Graph use cases: link, unlink, reorder. They never commit.
+
+Within one relationship type the graph stays acyclic. The check and the insert run under a
+per-workspace transaction advisory lock, so two concurrent links cannot each pass the check
+and together close a cycle.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from domain.assets.queries import get_assets
+from domain.db import Transaction
+from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
+from domain.events import record_event
+from domain.graph import queries
+from domain.ids import lock_key, uuid7
+from domain.records import RelationshipRecord
+from domain.rules import RELATIONSHIP_TYPES, raise_if
+
+SEQUENCE_MAX = 1_000_000_000
+
+
+async def link_assets(
+    tx: Transaction,
+    *,
+    parent_id: UUID,
+    child_id: UUID,
+    relationship_type: str,
+    sequence: int | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> RelationshipRecord:
+    if relationship_type not in RELATIONSHIP_TYPES:
+        raise DomainError.of(ErrorCode.INVALID, f"unknown relationship type {relationship_type!r}",
+                             "type")
+    errors = []
+    if sequence is not None and not 0 <= sequence <= SEQUENCE_MAX:
+        errors.append(ErrorDetail(ErrorCode.INVALID,
+                                  f"sequence must be between 0 and {SEQUENCE_MAX}", "sequence"))
+    if metadata is not None and not isinstance(metadata, dict):
+        errors.append(ErrorDetail(ErrorCode.INVALID, "metadata must be an object", "metadata"))
+    found = await get_assets(tx, [parent_id, child_id])
+    for asset_id, field in ((parent_id, "parentId"), (child_id, "childId")):
+        asset = found.get(asset_id)
+        if asset is None or asset.deleted_at is not None:
+            errors.append(ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", field))
+    raise_if(errors)
+    if parent_id == child_id:
+        raise DomainError.of(ErrorCode.CYCLE, "an asset cannot be linked to itself", "childId")
+
+    await queries.lock_graph(tx, lock_key(tx.ws, "graph"))
+    if await queries.find_edge(
+        tx, parent_id=parent_id, child_id=child_id, relationship_type=relationship_type
+    ):
+        raise DomainError.of(
+            ErrorCode.CONFLICT, f"these assets are already linked as {relationship_type}", "childId"
+        )
+    if await queries.reaches(
+        tx, start=parent_id, target=child_id, relationship_type=relationship_type
+    ):
+        raise DomainError.of(
+            ErrorCode.CYCLE,
+            f"{found[child_id].name!r} is already an ancestor of {found[parent_id].name!r} "
+            f"through {relationship_type}; this link would close a cycle",
+            "childId",
+        )
+    if sequence is None:
+        sequence = await queries.next_sequence(tx, parent_id, relationship_type)
+    relationship = await queries.insert_edge(
+        tx,
+        {
+            "id": uuid7(),
+            "parent_asset_id": parent_id,
+            "child_asset_id": child_id,
+            "relationship_type": relationship_type,
+            "sequence": sequence,
+            "metadata": metadata or {},
+        },
+    )
+    await record_event(tx, "asset.linked", child_id, _edge_payload(relationship))
+    return relationship
+
+
+def _edge_payload(relationship: RelationshipRecord) -> dict[str, Any]:
+    return {
+        "relationship_id": relationship.id,
+        "type": relationship.relationship_type,
+        "parent_id": relationship.parent_asset_id,
+        "child_id": relationship.child_asset_id,
+        "sequence": relationship.sequence,
+    }
+
+
+async def unlink_assets(tx: Transaction, relationship_id: UUID) -> RelationshipRecord:
+    relationship = await queries.delete_edge(tx, relationship_id)
+    if relationship is None:
+        raise not_found("relationship")
+    await record_event(
+        tx, "asset.unlinked", relationship.child_asset_id, _edge_payload(relationship)
+    )
+    return relationship
+
+
+async def reorder_children(
+    tx: Transaction, *, parent_id: UUID, relationship_type: str, child_ids: list[UUID]
+) -> None:
+    """The listed children take sequences 1..n in the given order; the rest follow in theirs."""
+    if relationship_type not in RELATIONSHIP_TYPES:
+        raise DomainError.of(ErrorCode.INVALID, f"unknown relationship type {relationship_type!r}",
+                             "type")
+    parent = (await get_assets(tx, [parent_id])).get(parent_id)
+    if parent is None or parent.deleted_at is not None:
+        raise not_found("asset", "parentId")
+    if len(set(child_ids)) != len(child_ids):
+        raise DomainError.of(ErrorCode.INVALID, "childIds lists a child twice", "childIds")
+    edges = await queries.children_edges(tx, parent_id, relationship_type)
+    by_child = {edge.child_asset_id: edge for edge in edges}
+    strangers = [child for child in child_ids if child not in by_child]
+    if strangers:
+        raise DomainError.of(
+            ErrorCode.NOT_FOUND,
+            f"{len(strangers)} of childIds are not {relationship_type} children of this asset",
+            "childIds",
+        )
+    listed = set(child_ids)
+    ordered = [by_child[c] for c in child_ids] + [
+        e for e in edges if e.child_asset_id not in listed
+    ]
+    await queries.set_sequences(
+        tx,
+        {edge.id: position for position, edge in enumerate(ordered, start=1)
+         if edge.sequence != position},
+    )
+    await record_event(
+        tx,
+        "asset.children_reordered",
+        parent_id,
+        {"type": relationship_type, "child_ids": [e.child_asset_id for e in ordered]},
+    )

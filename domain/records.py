@@ -1,0 +1,89 @@
+"""Plain records the query functions return; the GraphQL layer builds its types from them."""
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, Self, TypeVar
+from uuid import UUID
+
+from sqlalchemy.engine import Row
+
+T = TypeVar("T")
+
+
+class FromRow:
+    """Builds a record from a result row holding (at least) the record's columns."""
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        mapping = row._mapping
+        return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class AssetRecord(FromRow):
+    workspace_id: UUID
+    id: UUID
+    type: str
+    name: str
+    description: str
+    generation_prompt: str
+    url: str | None
+    blob_sha256: str | None
+    mime_type: str | None
+    size: int | None
+    duration: Decimal | None
+    metadata: dict[str, Any]
+    tags: list[str]
+    source: str
+    generation_cost: Decimal
+    generation_metadata: dict[str, Any]
+    locked: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    created_by: str | None
+
+
+@dataclass(frozen=True)
+class RelationshipRecord(FromRow):
+    workspace_id: UUID
+    id: UUID
+    parent_asset_id: UUID
+    child_asset_id: UUID
+    relationship_type: str
+    sequence: int
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CollectionRecord(FromRow):
+    workspace_id: UUID
+    id: UUID
+    name: str
+    type: str
+    description: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord(FromRow):
+    workspace_id: UUID
+    id: int
+    topic: str
+    subject_id: UUID | None
+    actor: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated list."""
+
+    items: list[T]
+    has_next: bool

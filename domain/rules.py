@@ -1,0 +1,181 @@
+"""Pure validation rules for assets and collections: no I/O, exhaustively unit-tested.
+
+Every asset type known to the domain has a metadata model: the keys listed here are checked
+for type on write (other keys are free-form). A violation names the offending field, e.g.
+`metadata.width`, so clients can point at it.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from domain.errors import DomainError, ErrorCode, ErrorDetail
+
+NAME_MAX = 255
+TAG_MAX = 64
+TAGS_MAX = 100
+TEXT_MAX = 100_000
+COLLECTION_TYPE_MAX = 64
+
+SOURCES = ("upload", "generation", "import", "derivative")
+RELATIONSHIP_TYPES = (
+    "used_in",
+    "derived_from",
+    "variant_of",
+    "part_of",
+    "reference_for",
+    "generated_from",
+)
+# Edges through which an asset derives its content from another: they protect the parent
+# from deletion while the child lives.
+DERIVING_TYPES = ("derived_from", "variant_of")
+COLLECTION_TYPES = ("library", "project", "character", "storyboard")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float)) and not isinstance(value, bool)
+
+
+Check = tuple[Callable[[object], bool], str]
+
+STRING: Check = (lambda v: isinstance(v, str), "a string")
+POSITIVE_INT: Check = (lambda v: _is_int(v) and v > 0, "a positive integer")  # type: ignore[operator]
+NON_NEGATIVE_INT: Check = (lambda v: _is_int(v) and v >= 0, "a non-negative integer")  # type: ignore[operator]
+NON_NEGATIVE_NUMBER: Check = (lambda v: _is_number(v) and v >= 0, "a non-negative number")  # type: ignore[operator]
+OBJECT: Check = (lambda v: isinstance(v, dict), "an object")
+STRING_LIST: Check = (
+    lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "a list of strings",
+)
+
+_VISUAL = {"width": POSITIVE_INT, "height": POSITIVE_INT, "format": STRING}
+
+METADATA_MODELS: dict[str, dict[str, Check]] = {
+    "script": {"format": STRING, "page_count": NON_NEGATIVE_INT, "language": STRING},
+    "text": {"format": STRING, "language": STRING},
+    "audio": {
+        "format": STRING,
+        "sample_rate": POSITIVE_INT,
+        "channels": POSITIVE_INT,
+        "bitrate": POSITIVE_INT,
+    },
+    "video": {**_VISUAL, "fps": NON_NEGATIVE_NUMBER, "codec": STRING},
+    "image": {**_VISUAL, "thumbnail_url": STRING},
+    "shot": {
+        "sequence": NON_NEGATIVE_INT,
+        "camera_angle": STRING,
+        "duration": NON_NEGATIVE_NUMBER,
+        "prompt": STRING,
+    },
+    "film": {"duration": NON_NEGATIVE_NUMBER, "logline": STRING},
+    "character_ref": {"attributes": OBJECT, "aliases": STRING_LIST},
+    "scene": {"duration": NON_NEGATIVE_NUMBER, "setting": STRING},
+    "style": {"palette": STRING_LIST, "prompt_suffix": STRING},
+    "prop": {"attributes": OBJECT},
+    "location": {"setting": STRING, "time_of_day": STRING},
+}
+ASSET_TYPES = tuple(METADATA_MODELS)
+
+
+def asset_type_errors(asset_type: str) -> list[ErrorDetail]:
+    if asset_type in METADATA_MODELS:
+        return []
+    known = ", ".join(ASSET_TYPES)
+    return [ErrorDetail(ErrorCode.INVALID, f"unknown asset type {asset_type!r}; one of {known}",
+                        "type")]
+
+
+def metadata_errors(asset_type: str, metadata: object) -> list[ErrorDetail]:
+    if not isinstance(metadata, dict):
+        return [ErrorDetail(ErrorCode.INVALID, "metadata must be an object", "metadata")]
+    model = METADATA_MODELS.get(asset_type, {})
+    errors = []
+    for key, (accepts, expected) in model.items():
+        if key in metadata and metadata[key] is not None and not accepts(metadata[key]):
+            errors.append(
+                ErrorDetail(
+                    ErrorCode.INVALID,
+                    f"metadata.{key} of a {asset_type} must be {expected}",
+                    f"metadata.{key}",
+                )
+            )
+    return errors
+
+
+def name_errors(name: str, field: str = "name") -> list[ErrorDetail]:
+    if not name.strip():
+        return [ErrorDetail(ErrorCode.INVALID, "name must not be blank", field)]
+    if len(name) > NAME_MAX:
+        return [ErrorDetail(ErrorCode.INVALID,
+                            f"name is {len(name)} characters; at most {NAME_MAX}", field)]
+    return []
+
+
+def text_errors(value: str | None, field: str) -> list[ErrorDetail]:
+    if value is not None and len(value) > TEXT_MAX:
+        return [ErrorDetail(ErrorCode.INVALID, f"{field} is longer than {TEXT_MAX} characters",
+                            field)]
+    return []
+
+
+def tags_errors(tags: list[str]) -> list[ErrorDetail]:
+    if len(tags) > TAGS_MAX:
+        return [ErrorDetail(ErrorCode.INVALID, f"at most {TAGS_MAX} tags", "tags")]
+    for tag in tags:
+        if not tag.strip() or len(tag) > TAG_MAX:
+            return [ErrorDetail(ErrorCode.INVALID,
+                                f"tags must be 1 to {TAG_MAX} characters: {tag[:80]!r}", "tags")]
+    return []
+
+
+def normalize_tags(tags: list[str]) -> list[str]:
+    """Tags are a set kept in first-seen order."""
+    return list(dict.fromkeys(tag.strip() for tag in tags))
+
+
+def source_errors(source: str) -> list[ErrorDetail]:
+    if source in SOURCES:
+        return []
+    return [ErrorDetail(ErrorCode.INVALID, f"source must be one of {', '.join(SOURCES)}",
+                        "source")]
+
+
+def non_negative_errors(value: float | int | None, field: str) -> list[ErrorDetail]:
+    if value is not None and value < 0:
+        return [ErrorDetail(ErrorCode.INVALID, f"{field} must not be negative", field)]
+    return []
+
+
+def collection_type_errors(collection_type: str) -> list[ErrorDetail]:
+    if 0 < len(collection_type) <= COLLECTION_TYPE_MAX and collection_type.replace(
+        "_", ""
+    ).isalnum() and collection_type.islower():
+        return []
+    return [ErrorDetail(ErrorCode.INVALID,
+                        "collection type must be a lowercase word such as "
+                        f"{', '.join(COLLECTION_TYPES)}", "type")]
+
+
+def raise_if(errors: list[ErrorDetail]) -> None:
+    if errors:
+        raise DomainError(*errors)
+
+
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Field-level changes; metadata is compared per key as `metadata.<key>`."""
+    changes: dict[str, dict[str, Any]] = {}
+    for field, new in after.items():
+        old = before.get(field)
+        if field == "metadata":
+            for key in sorted(set(old or {}) | set(new or {})):
+                old_value, new_value = (old or {}).get(key), (new or {}).get(key)
+                if old_value != new_value:
+                    changes[f"metadata.{key}"] = {"before": old_value, "after": new_value}
+        elif old != new:
+            changes[field] = {"before": old, "after": new}
+    return changes

@@ -1,0 +1,210 @@
+"""The tables of the asset graph (SQLAlchemy Core), mirrored by the alembic revisions.
+
+Citus-ready by construction: `workspace_id` leads every primary, unique and foreign key, so no
+edge or membership can cross workspaces and every table distributes by `workspace_id`.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created_at() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("slug"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("token_hash", Text, nullable=False),
+    Column("prefix", Text, nullable=False),
+    _created_at(),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    UniqueConstraint("workspace_id", "token_hash"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="role"),
+    # Authentication looks a token up by its hash before it knows the workspace.
+    Index(None, "token_hash"),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("generation_prompt", Text, nullable=False, server_default=""),
+    Column("url", Text),
+    Column("blob_sha256", Text),
+    Column("mime_type", Text),
+    Column("size", BigInteger),
+    Column("duration", Numeric),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("tags", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("source", Text, nullable=False, server_default="upload"),
+    Column("generation_cost", Numeric(12, 4), nullable=False, server_default="0"),
+    Column("generation_metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("locked", Boolean, nullable=False, server_default=text("false")),
+    Column("version", Integer, nullable=False, server_default="1"),
+    _created_at(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("created_by", Text),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    CheckConstraint(
+        "source IN ('upload', 'generation', 'import', 'derivative')", name="source"
+    ),
+    CheckConstraint("char_length(name) BETWEEN 1 AND 255", name="name_length"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    Index(None, "workspace_id", "created_at", "id"),
+    Index(None, "workspace_id", "type"),
+    Index("ix_assets_metadata", "metadata", postgresql_using="gin",
+          postgresql_ops={"metadata": "jsonb_path_ops"}),
+    Index("ix_assets_tags", "tags", postgresql_using="gin"),
+    Index("ix_assets_name_trgm", "name", postgresql_using="gin",
+          postgresql_ops={"name": "gin_trgm_ops"}),
+    Index(
+        "ix_assets_fulltext",
+        text("to_tsvector('english', name || ' ' || description)"),
+        postgresql_using="gin",
+    ),
+)
+
+asset_relationships = Table(
+    "asset_relationships",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("parent_asset_id", UUID(as_uuid=True), nullable=False),
+    Column("child_asset_id", UUID(as_uuid=True), nullable=False),
+    Column("relationship_type", Text, nullable=False),
+    Column("sequence", Integer, nullable=False, server_default="0"),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created_at(),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    # Explicit names where the convention would pass PostgreSQL's 63-character limit.
+    UniqueConstraint("workspace_id", "parent_asset_id", "child_asset_id", "relationship_type",
+                     name="uq_asset_relationships_edge"),
+    ForeignKeyConstraint(
+        ["workspace_id", "parent_asset_id"], ["assets.workspace_id", "assets.id"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["workspace_id", "child_asset_id"], ["assets.workspace_id", "assets.id"],
+        ondelete="CASCADE",
+    ),
+    CheckConstraint(
+        "relationship_type IN ('used_in', 'derived_from', 'variant_of', 'part_of', "
+        "'reference_for', 'generated_from')",
+        name="relationship_type",
+    ),
+    CheckConstraint("parent_asset_id <> child_asset_id", name="no_self_link"),
+    Index("ix_asset_relationships_parent",
+          "workspace_id", "parent_asset_id", "relationship_type", "sequence"),
+    Index("ix_asset_relationships_child", "workspace_id", "child_asset_id", "relationship_type"),
+)
+
+asset_collections = Table(
+    "asset_collections",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created_at(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    CheckConstraint("char_length(name) BETWEEN 1 AND 255", name="name_length"),
+    Index(None, "workspace_id", "type", "created_at"),
+)
+
+asset_collection_members = Table(
+    "asset_collection_members",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("collection_id", UUID(as_uuid=True), nullable=False),
+    Column("asset_id", UUID(as_uuid=True), nullable=False),
+    Column("sequence", Integer, nullable=False, server_default="0"),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created_at(),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    UniqueConstraint("workspace_id", "collection_id", "asset_id"),
+    ForeignKeyConstraint(
+        ["workspace_id", "collection_id"],
+        ["asset_collections.workspace_id", "asset_collections.id"],
+        ondelete="CASCADE",
+        name="fk_asset_collection_members_collection",
+    ),
+    ForeignKeyConstraint(
+        ["workspace_id", "asset_id"], ["assets.workspace_id", "assets.id"], ondelete="CASCADE"
+    ),
+    Index(None, "workspace_id", "collection_id", "sequence"),
+    Index(None, "workspace_id", "asset_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    # One global sequence: event ids order the log across the process fleet (cursors, replay).
+    Column("id", BigInteger, nullable=False, server_default=text("nextval('events_id_seq')")),
+    Column("topic", Text, nullable=False),
+    Column("subject_id", UUID(as_uuid=True)),
+    Column("actor", Text),
+    Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created_at(),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    Index(None, "workspace_id", "subject_id", "id"),
+    Index(None, "workspace_id", "topic", "id"),
+)

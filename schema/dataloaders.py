@@ -1,0 +1,200 @@
+"""Per-request dataloaders: each batch is one bulk query, realigned to its keys.
+
+Loaders that take arguments (page size, cursor, types) are keyed by `(owner id, args)`; a
+batch runs one statement per distinct `args`, so a list of 50 scenes asking the same
+`children(first: 10)` costs one statement, whatever its length.
+"""
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from aiodataloader import DataLoader
+
+from domain import events
+from domain.assets.queries import get_assets, live_dependents
+from domain.collections.queries import (
+    MemberPage,
+    collections_of_assets,
+    get_collections,
+    member_pages,
+)
+from domain.db import Transaction
+from domain.graph.queries import (
+    Direction,
+    EdgePage,
+    Lineage,
+    edge_pages,
+    get_relationships,
+    lineages,
+)
+from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
+
+A = TypeVar("A", bound=Hashable)
+V = TypeVar("V")
+
+
+class ByIdLoader(DataLoader[UUID, V | None], Generic[V]):
+    fetch: Callable[[Transaction, Sequence[UUID]], Awaitable[dict[UUID, V]]]
+
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__()
+        self.tx = tx
+
+    async def batch_load_fn(self, keys: Sequence[UUID]) -> list[V | None]:
+        found = await type(self).fetch(self.tx, list(dict.fromkeys(keys)))
+        return [found.get(key) for key in keys]
+
+
+class AssetByIdLoader(ByIdLoader[AssetRecord]):
+    fetch = staticmethod(get_assets)
+
+
+class RelationshipByIdLoader(ByIdLoader[RelationshipRecord]):
+    fetch = staticmethod(get_relationships)
+
+
+class CollectionByIdLoader(ByIdLoader[CollectionRecord]):
+    fetch = staticmethod(get_collections)
+
+
+class ByOwnerLoader(DataLoader[UUID, V], Generic[V]):
+    """One value per owner id (a list, a count), from one grouped query."""
+
+    fetch: Callable[[Transaction, Sequence[UUID]], Awaitable[dict[UUID, V]]]
+
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__()
+        self.tx = tx
+
+    async def batch_load_fn(self, keys: Sequence[UUID]) -> list[V]:
+        found = await type(self).fetch(self.tx, list(dict.fromkeys(keys)))
+        return [found[key] for key in keys]
+
+
+class CollectionsByAssetLoader(ByOwnerLoader[list[CollectionRecord]]):
+    fetch = staticmethod(collections_of_assets)
+
+
+class DependentsByAssetLoader(ByOwnerLoader[list[AssetRecord]]):
+    fetch = staticmethod(live_dependents)
+
+
+async def _modification_counts(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, int]:
+    return await events.count_events(tx, ids, topics=["asset.updated"])
+
+
+async def _last_updates(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, EventRecord | None]:
+    found = await events.last_events(tx, ids, "asset.updated")
+    return {asset_id: found.get(asset_id) for asset_id in ids}
+
+
+class ModificationCountByAssetLoader(ByOwnerLoader[int]):
+    fetch = staticmethod(_modification_counts)
+
+
+class LastUpdateByAssetLoader(ByOwnerLoader[EventRecord | None]):
+    fetch = staticmethod(_last_updates)
+
+
+class ByOwnerWithArgsLoader(DataLoader[tuple[UUID, A], V], Generic[A, V]):
+    """Keys are (owner id, args); one fetch per distinct args in the batch."""
+
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__()
+        self.tx = tx
+
+    fetch: Callable[[Sequence[UUID], A], Awaitable[dict[UUID, V]]]
+
+    async def batch_load_fn(self, keys: Sequence[tuple[UUID, A]]) -> list[V]:
+        groups: dict[A, list[UUID]] = {}
+        for owner, args in keys:
+            groups.setdefault(args, []).append(owner)
+        results: dict[tuple[UUID, A], V] = {}
+        for args, owners in groups.items():
+            found = await self.fetch(list(dict.fromkeys(owners)), args)
+            results.update({(owner, args): found[owner] for owner in owners})
+        return [results[key] for key in keys]
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    direction: Direction
+    types: tuple[str, ...] | None
+    first: int
+    after: tuple[int, UUID] | None
+
+
+class EdgesByAssetLoader(ByOwnerWithArgsLoader[EdgeArgs, EdgePage]):
+    async def fetch(self, owners: Sequence[UUID], args: EdgeArgs) -> dict[UUID, EdgePage]:
+        return await edge_pages(
+            self.tx, owners, direction=args.direction, types=args.types, first=args.first,
+            after=args.after,
+        )
+
+
+@dataclass(frozen=True)
+class LineageArgs:
+    upstream: bool
+    types: tuple[str, ...] | None
+    max_depth: int
+    first: int
+
+
+class LineageByAssetLoader(ByOwnerWithArgsLoader[LineageArgs, Lineage]):
+    async def fetch(self, owners: Sequence[UUID], args: LineageArgs) -> dict[UUID, Lineage]:
+        return await lineages(
+            self.tx, owners, upstream=args.upstream, types=args.types,
+            max_depth=args.max_depth, first=args.first,
+        )
+
+
+@dataclass(frozen=True)
+class HistoryArgs:
+    first: int
+    after: int | None
+
+
+class HistoryByAssetLoader(ByOwnerWithArgsLoader[HistoryArgs, Page[EventRecord]]):
+    async def fetch(
+        self, owners: Sequence[UUID], args: HistoryArgs
+    ) -> dict[UUID, Page[EventRecord]]:
+        return await events.history_pages(self.tx, owners, first=args.first, after=args.after)
+
+
+@dataclass(frozen=True)
+class MemberArgs:
+    types: tuple[str, ...] | None
+    first: int
+    after: tuple[int, UUID] | None
+
+
+class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, MemberPage]):
+    async def fetch(self, owners: Sequence[UUID], args: MemberArgs) -> dict[UUID, MemberPage]:
+        return await member_pages(
+            self.tx, owners, types=args.types, first=args.first, after=args.after
+        )
+
+
+class Loaders:
+    """Every loader of one request, created inside its running event loop."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.asset_by_id = AssetByIdLoader(tx)
+        self.relationship_by_id = RelationshipByIdLoader(tx)
+        self.collection_by_id = CollectionByIdLoader(tx)
+        self.collections_by_asset = CollectionsByAssetLoader(tx)
+        self.dependents_by_asset = DependentsByAssetLoader(tx)
+        self.modification_count_by_asset = ModificationCountByAssetLoader(tx)
+        self.last_update_by_asset = LastUpdateByAssetLoader(tx)
+        self.edges_by_asset = EdgesByAssetLoader(tx)
+        self.lineage_by_asset = LineageByAssetLoader(tx)
+        self.history_by_asset = HistoryByAssetLoader(tx)
+        self.members_by_collection = MembersByCollectionLoader(tx)
+
+    def forget(self) -> None:
+        """After a write every cached read may be stale: drop them all."""
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
+                loader.clear_all()

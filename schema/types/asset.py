@@ -1,0 +1,199 @@
+"""The `Asset` type: fields from the record, relations through the request's dataloaders."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.records import AssetRecord
+from schema.context import Info
+from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
+from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
+from schema.types.common import LineageDirection, Node, RelationshipType, type_values
+from schema.types.event import EventConnection
+from schema.types.relationship import Relationship, RelationshipConnection
+
+if TYPE_CHECKING:
+    from schema.types.collection import Collection
+
+CollectionRef = Annotated["Collection", strawberry.lazy("schema.types.collection")]
+
+
+@strawberry.type
+class LineageStep:
+    depth: int
+    asset: "Asset"
+    relationship: Relationship
+
+
+@strawberry.type
+class LineageResult:
+    steps: list[LineageStep]
+    is_partial: bool = strawberry.field(
+        description="True when maxDepth or first cut the walk short."
+    )
+
+
+@strawberry.type
+class DeleteCheck:
+    allowed: bool
+    dependents: list["Asset"]
+    dependent_count: int
+
+
+@strawberry.type
+class Asset(Node):
+    record: strawberry.Private[AssetRecord]
+    id: strawberry.ID
+    type: str
+    name: str
+    description: str
+    generation_prompt: str
+    url: str | None
+    mime_type: str | None
+    size: int | None
+    duration: float | None
+    metadata: JSON
+    tags: list[str]
+    source: str
+    generation_cost: float
+    generation_metadata: JSON
+    locked: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    created_by: str | None
+
+    @classmethod
+    def from_record(cls, r: AssetRecord) -> "Asset":
+        return cls(
+            record=r,
+            id=strawberry.ID(to_global_id("Asset", r.id)),
+            type=r.type,
+            name=r.name,
+            description=r.description,
+            generation_prompt=r.generation_prompt,
+            url=r.url,
+            mime_type=r.mime_type,
+            size=r.size,
+            duration=float(r.duration) if r.duration is not None else None,
+            metadata=JSON(r.metadata),
+            tags=r.tags,
+            source=r.source,
+            generation_cost=float(r.generation_cost),
+            generation_metadata=JSON(r.generation_metadata),
+            locked=r.locked,
+            version=r.version,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            deleted_at=r.deleted_at,
+            created_by=r.created_by,
+        )
+
+    @strawberry.field(description="Edges to this asset's parents, in link order.")
+    async def parents(
+        self, info: Info, types: list[RelationshipType] | None = None,
+        first: int | None = None, after: str | None = None,
+    ) -> RelationshipConnection:
+        return await _edges(info, self.record.id, children=False, types=types, first=first,
+                            after=after)
+
+    @strawberry.field(description="Edges to this asset's children, by sequence.")
+    async def children(
+        self, info: Info, types: list[RelationshipType] | None = None,
+        first: int | None = None, after: str | None = None,
+    ) -> RelationshipConnection:
+        return await _edges(info, self.record.id, children=True, types=types, first=first,
+                            after=after)
+
+    @strawberry.field(description="Ancestors (UPSTREAM) or descendants, nearest first.")
+    async def lineage(
+        self, info: Info, direction: LineageDirection,
+        types: list[RelationshipType] | None = None, max_depth: int = 10,
+        first: int | None = None,
+    ) -> LineageResult:
+        limits = info.context.limits
+        if not 1 <= max_depth <= limits.max_lineage_depth:
+            raise bad_input(
+                f"maxDepth must be between 1 and {limits.max_lineage_depth}, got {max_depth}",
+                "maxDepth",
+            )
+        args = LineageArgs(
+            upstream=direction == LineageDirection.UPSTREAM,
+            types=type_values(types),
+            max_depth=max_depth,
+            first=page_size(first, limits.max_page_size),
+        )
+        lineage = await info.context.loaders.lineage_by_asset.load((self.record.id, args))
+        return LineageResult(
+            steps=[
+                LineageStep(
+                    depth=s.depth,
+                    asset=Asset.from_record(s.asset),
+                    relationship=Relationship.from_record(s.relationship),
+                )
+                for s in lineage.steps
+            ],
+            is_partial=lineage.is_partial,
+        )
+
+    @strawberry.field
+    async def collections(self, info: Info) -> list[CollectionRef]:
+        from schema.types.collection import Collection
+
+        found = await info.context.loaders.collections_by_asset.load(self.record.id)
+        return [Collection.from_record(c) for c in found]
+
+    @strawberry.field(description="Whether deleteAsset would succeed without force.")
+    async def can_delete(self, info: Info) -> DeleteCheck:
+        dependents = await info.context.loaders.dependents_by_asset.load(self.record.id)
+        return DeleteCheck(
+            allowed=not dependents and not self.record.locked,
+            dependents=[Asset.from_record(d) for d in dependents],
+            dependent_count=len(dependents),
+        )
+
+    @strawberry.field(description="This asset's events, oldest first.")
+    async def history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> EventConnection:
+        cursor = decode_cursor(after, int)
+        args = HistoryArgs(
+            first=page_size(first, info.context.limits.max_page_size),
+            after=cursor[0] if cursor else None,
+        )
+        page = await info.context.loaders.history_by_asset.load((self.record.id, args))
+        return EventConnection.of(page.items, has_next=page.has_next, has_previous=bool(cursor))
+
+    @strawberry.field(description="How many times the content was edited.")
+    async def modification_count(self, info: Info) -> int:
+        return await info.context.loaders.modification_count_by_asset.load(self.record.id)
+
+    @strawberry.field(description="The fields the latest edit changed.")
+    async def last_modified_fields(self, info: Info) -> list[str]:
+        event = await info.context.loaders.last_update_by_asset.load(self.record.id)
+        return list(event.payload.get("changes", {})) if event else []
+
+
+async def _edges(
+    info: Info, asset_id: UUID, *, children: bool, types: list[RelationshipType] | None,
+    first: int | None, after: str | None,
+) -> RelationshipConnection:
+    cursor = decode_cursor(after, int, UUID)
+    args = EdgeArgs(
+        direction="children" if children else "parents",
+        types=type_values(types),
+        first=page_size(first, info.context.limits.max_page_size),
+        after=(cursor[0], cursor[1]) if cursor else None,
+    )
+    page = await info.context.loaders.edges_by_asset.load((asset_id, args))
+    return RelationshipConnection.of(page, children=children, has_previous=cursor is not None)
+
+
+@strawberry.type
+class AssetEdge:
+    cursor: str
+    node: Asset

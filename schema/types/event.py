@@ -1,0 +1,65 @@
+"""Events of the audit log as GraphQL objects."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.records import EventRecord
+from schema.inputs import encode_cursor, to_global_id
+from schema.types.common import Node, PageInfo
+
+# The subject's GraphQL type, by the topic's first segment.
+SUBJECT_TYPES = {"asset": "Asset", "collection": "Collection", "job": "Job"}
+
+
+@strawberry.type
+class Event(Node):
+    record: strawberry.Private[EventRecord]
+    id: strawberry.ID
+    cursor: str
+    topic: str
+    subject_id: strawberry.ID | None
+    actor: str | None
+    payload: JSON
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: EventRecord) -> "Event":
+        subject_type = SUBJECT_TYPES.get(record.topic.split(".", 1)[0])
+        return cls(
+            record=record,
+            id=strawberry.ID(to_global_id("Event", record.id)),
+            cursor=encode_cursor(record.id),
+            topic=record.topic,
+            subject_id=(
+                strawberry.ID(to_global_id(subject_type, record.subject_id))
+                if subject_type and record.subject_id
+                else None
+            ),
+            actor=record.actor,
+            payload=JSON(record.payload),
+            created_at=record.created_at,
+        )
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: Event
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, records: list[EventRecord], *, has_next: bool, has_previous: bool
+           ) -> "EventConnection":
+        nodes = [Event.from_record(r) for r in records]
+        return cls(
+            edges=[EventEdge(cursor=n.cursor, node=n) for n in nodes],
+            page_info=PageInfo.of([n.cursor for n in nodes], has_next=has_next,
+                                  has_previous=has_previous),
+        )

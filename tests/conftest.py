@@ -1,0 +1,196 @@
+"""Test fixtures: one real PostgreSQL per run, migrated once; each test rolled back.
+
+The database is `ASSETGRAPH_TEST_DATABASE_URL` when set, else an embedded server in a
+temporary directory. A test's requests run on one connection inside an outer transaction:
+each request's transaction becomes a savepoint, and the outer transaction is rolled back at
+the end. Tests that need real concurrency use `committed_database` instead, which hands out
+pooled connections and empties the tables afterwards.
+"""
+
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
+
+import migrations
+from api.app import create_app
+from api.database import EmbeddedPostgres, asyncpg_url
+from api.settings import Settings
+from domain.access import Role, create_token, create_workspace
+from domain.db import Database, EngineDatabase, OpenTransaction, transaction
+
+
+class _Savepoint:
+    def __init__(self, connection: AsyncConnection, nested: AsyncTransaction) -> None:
+        self.connection = connection
+        self._nested = nested
+
+    async def close(self, *, commit: bool) -> None:
+        if commit:
+            await self._nested.commit()
+        else:
+            await self._nested.rollback()
+
+
+class SavepointDatabase:
+    """Every transaction is a savepoint inside the test's outer transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def open(self, *, readonly: bool) -> OpenTransaction:
+        return _Savepoint(self.connection, await self.connection.begin_nested())
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    configured = os.environ.get("ASSETGRAPH_TEST_DATABASE_URL")
+    if configured:
+        yield asyncpg_url(configured)
+        return
+    with tempfile.TemporaryDirectory(prefix="assetgraph-test-") as directory:
+        embedded = EmbeddedPostgres(Path(directory))
+        try:
+            yield embedded.start()
+        finally:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    await migrations.upgrade(database_url)
+    engine = create_async_engine(database_url, pool_size=25, max_overflow=10)
+    yield engine
+    await engine.dispose()
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine runs, savepoint bookkeeping aside."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.active = False
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if self.active and not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK)", statement):
+            self.statements.append(statement)
+
+    @contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        self.statements = []
+        self.active = True
+        try:
+            yield self.statements
+        finally:
+            self.active = False
+
+
+@pytest.fixture(scope="session")
+def statement_counter(engine: AsyncEngine) -> StatementCounter:
+    counter = StatementCounter()
+    event.listen(engine.sync_engine, "before_cursor_execute", counter)
+    return counter
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[SavepointDatabase]:
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        try:
+            yield SavepointDatabase(connection)
+        finally:
+            await outer.rollback()
+
+
+@pytest.fixture
+async def committed_database(engine: AsyncEngine) -> AsyncIterator[EngineDatabase]:
+    yield EngineDatabase(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE workspaces CASCADE"))
+
+
+@dataclass(frozen=True)
+class WorkspaceTokens:
+    id: UUID
+    admin: str
+    editor: str
+    viewer: str
+
+
+async def make_workspace(database: Database, name: str) -> WorkspaceTokens:
+    async with transaction(database) as tx:
+        workspace = await create_workspace(tx, name)
+    tokens = {}
+    async with transaction(database, workspace_id=workspace.id) as tx:
+        for role in Role:
+            tokens[role.value] = (await create_token(tx, name=role.value, role=role))[1]
+    return WorkspaceTokens(workspace.id, tokens["admin"], tokens["editor"], tokens["viewer"])
+
+
+@pytest.fixture
+async def workspace(db: SavepointDatabase) -> WorkspaceTokens:
+    return await make_workspace(db, "Studio A")
+
+
+@pytest.fixture
+async def other_workspace(db: SavepointDatabase) -> WorkspaceTokens:
+    return await make_workspace(db, "Studio B")
+
+
+def test_settings(**overrides: Any) -> Settings:
+    return Settings(environment="development", **overrides)
+
+
+class GraphQLClient:
+    """Posts GraphQL documents over real HTTP semantics (ASGI) and returns the JSON body."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
+        self.http = http
+        self.token = token
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *,
+                   token: str | None = None) -> httpx.Response:
+        bearer = token or self.token
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *,
+                       token: str | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables, token=token)
+        body: dict[str, Any] = response.json()
+        return body
+
+
+async def http_client(database: Database, settings: Settings | None = None
+                      ) -> httpx.AsyncClient:
+    app = create_app(settings or test_settings(), database=database)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+@pytest.fixture
+async def http(db: SavepointDatabase) -> AsyncIterator[httpx.AsyncClient]:
+    async with await http_client(db) as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient, workspace: WorkspaceTokens) -> GraphQLClient:
+    """A client of workspace A with the editor role."""
+    return GraphQLClient(http, workspace.editor)
