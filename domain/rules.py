@@ -98,7 +98,7 @@ def metadata_errors(asset_type: str, metadata: object) -> list[ErrorDetail]:
             errors.append(
                 ErrorDetail(
                     ErrorCode.INVALID,
-                    f"metadata.{key} of a {asset_type} must be {expected}",
+                    f"metadata.{key} must be {expected} in {asset_type} metadata",
                     f"metadata.{key}",
                 )
             )
