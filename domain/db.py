@@ -99,13 +99,14 @@ class Transaction:
         if self._open is None:
             opened = await self.database.open(readonly=self.readonly)
             self._open = opened
-            await opened.connection.execute(
-                SET_LOCALS,
-                {
-                    "workspace_id": str(self.workspace_id or ""),
-                    "statement_timeout": str(self.statement_timeout_ms),
-                },
-            )
+            if self.workspace_id is not None:
+                await opened.connection.execute(
+                    SET_LOCALS,
+                    {
+                        "workspace_id": str(self.workspace_id),
+                        "statement_timeout": str(self.statement_timeout_ms),
+                    },
+                )
         return self._open.connection
 
     async def execute(

@@ -1,0 +1,48 @@
+"""Query counts are exact: nested lists cost the same number of statements at any size."""
+
+from tests.conftest import GraphQLClient, StatementCounter
+from tests.helpers import add_to_collection, create_asset, create_collection, link
+
+NESTED = """query ($id: ID!) { collection(id: $id) { assets(types: ["film"]) { edges { node {
+  name
+  children(types: [PART_OF], first: 50) { totalCount edges { node { sequence child {
+    name
+    parents { totalCount edges { node { type parent { name } } } }
+    lineage(direction: UPSTREAM, maxDepth: 5) { isPartial steps { depth asset { name } } }
+  } } } }
+} } } } }"""
+
+
+async def _films(gql: GraphQLClient, films: int, scenes: int) -> str:
+    project = await create_collection(gql, f"{films}x{scenes}")
+    for f in range(films):
+        film = await create_asset(gql, f"Film {f}", "film")
+        await add_to_collection(gql, project, film)
+        for s in range(scenes):
+            await link(gql, film, await create_asset(gql, f"Scene {f}.{s}", "scene"),
+                       sequence=s + 1)
+    return project
+
+
+async def _count(gql: GraphQLClient, counter: StatementCounter, project: str
+                 ) -> tuple[int, int]:
+    with counter.counting() as statements:
+        body = await gql(NESTED, {"id": project})
+    edges = body["data"]["collection"]["assets"]["edges"]
+    scenes = sum(len(e["node"]["children"]["edges"]) for e in edges)
+    return len(statements), scenes
+
+
+async def test_nested_films_scenes_parents_lineage_cost_a_fixed_count(
+    gql: GraphQLClient, statement_counter: StatementCounter
+) -> None:
+    # given 5 films of 5 scenes, and 20 films of 20 scenes
+    small = await _films(gql, 5, 5)
+    large = await _films(gql, 20, 20)
+    # when the nested query runs over each
+    small_count, small_scenes = await _count(gql, statement_counter, small)
+    large_count, large_scenes = await _count(gql, statement_counter, large)
+    # then both ran the same, pinned number of statements: token, set_config, collection,
+    # members, children, their assets, parents, their assets, lineage
+    assert (small_scenes, large_scenes) == (25, 400)
+    assert small_count == large_count == 9
