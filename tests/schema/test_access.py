@@ -1,0 +1,94 @@
+"""Authentication and roles: tokens, JWTs, viewer/editor/admin."""
+
+import time
+from uuid import UUID
+
+import httpx
+import jwt
+
+from api.settings import Settings
+from domain.access import Role, revoke_token
+from domain.db import transaction
+from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, http_client
+
+SECRET = "a-test-secret-of-at-least-32-bytes"
+VIEWER = "{ viewer { role actor workspace { name slug } } }"
+CREATE = ('mutation { createAsset(input: {type: "prop", name: "Lamp"}) '
+          "{ asset { name } errors { code } } }")
+
+
+def _codes(body: dict[str, object]) -> list[tuple[str, str]]:
+    return [(e["message"], e["extensions"]["code"]) for e in body["errors"]]  # type: ignore
+
+
+async def test_requests_without_a_valid_token_are_unauthenticated(http: httpx.AsyncClient
+                                                                   ) -> None:
+    missing = await http.post("/graphql", json={"query": VIEWER})
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert _codes(missing.json()) == [
+        ("missing credentials: send Authorization: Bearer <token>", "UNAUTHENTICATED")]
+    wrong = await http.post("/graphql", json={"query": VIEWER},
+                            headers={"Authorization": "Bearer agt_not-a-real-token"})
+    assert wrong.status_code == 401
+    assert _codes(wrong.json()) == [("invalid, expired or revoked token", "UNAUTHENTICATED")]
+
+
+async def test_roles_decide_what_a_token_may_do(gql: GraphQLClient, workspace: WorkspaceTokens
+                                                ) -> None:
+    viewer = await gql(VIEWER, token=workspace.viewer)
+    assert viewer["data"]["viewer"] == {"role": "viewer", "actor": viewer["data"]["viewer"][
+        "actor"], "workspace": {"name": "Studio A", "slug": "studio-a"}}
+    refused = await gql(CREATE, token=workspace.viewer)
+    assert refused["data"] is None
+    assert _codes(refused) == [("this needs the editor role", "FORBIDDEN")]
+    assert (await gql("{ assets { totalCount } }"))["data"]["assets"]["totalCount"] == 0
+    assert (await gql(CREATE, token=workspace.editor))["data"]["createAsset"] == {
+        "asset": {"name": "Lamp"}, "errors": []}
+
+
+async def test_a_revoked_token_stops_working(
+    db: SavepointDatabase, gql: GraphQLClient, workspace: WorkspaceTokens
+) -> None:
+    assert (await gql(VIEWER, token=workspace.viewer))["data"]["viewer"]["role"] == "viewer"
+    actor = (await gql(VIEWER, token=workspace.viewer))["data"]["viewer"]["actor"]
+    async with transaction(db, workspace_id=workspace.id) as tx:
+        await revoke_token(tx, UUID(actor.removeprefix("token:")))
+    response = await gql.post(VIEWER, token=workspace.viewer)
+    assert response.status_code == 401
+
+
+def _jwt(secret: str, **claims: object) -> str:
+    return jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, **claims}, secret,
+                      algorithm="HS256")
+
+
+async def test_jwts_signed_with_the_secret_are_accepted(
+    db: SavepointDatabase, workspace: WorkspaceTokens
+) -> None:
+    settings = Settings(environment="development", jwt_secret=SECRET)
+    async with await http_client(db, settings) as http:
+        client = GraphQLClient(http, None)
+        good = await client(VIEWER, token=_jwt(SECRET, workspace_id=str(workspace.id),
+                                               role=Role.EDITOR.value))
+        assert good["data"]["viewer"] == {"role": "editor", "actor": "jwt:alice",
+                                          "workspace": {"name": "Studio A", "slug": "studio-a"}}
+        forged = await client.post(VIEWER, token=_jwt("another-secret-of-thirty-two-bytes!", workspace_id=str(workspace.id)))
+        assert forged.status_code == 401
+        expired = await client.post(VIEWER, token=_jwt(SECRET, workspace_id=str(workspace.id),
+                                                       exp=int(time.time()) - 10))
+        assert expired.status_code == 401
+        unknown = await client.post(VIEWER, token=_jwt(
+            SECRET, workspace_id="01930000-0000-7000-8000-000000000000"))
+        assert unknown.status_code == 401
+
+
+async def test_jwts_are_refused_without_a_configured_secret(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens
+) -> None:
+    token = _jwt(SECRET, workspace_id=str(workspace.id))
+    response = await http.post("/graphql", json={"query": VIEWER},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert _codes(response.json()) == [
+        ("JWTs are not accepted: no ASSETGRAPH_JWT_SECRET is configured", "UNAUTHENTICATED")]
