@@ -88,9 +88,33 @@ def asset_type_errors(asset_type: str) -> list[ErrorDetail]:
                         "type")]
 
 
+def _has_nul(value: object) -> bool:
+    """PostgreSQL text and jsonb cannot hold U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def nul_errors(value: object, field: str) -> list[ErrorDetail]:
+    if _has_nul(value):
+        return [ErrorDetail(ErrorCode.INVALID, f"{field} must not contain NUL characters", field)]
+    return []
+
+
+def json_object_errors(value: object, field: str) -> list[ErrorDetail]:
+    if not isinstance(value, dict):
+        return [ErrorDetail(ErrorCode.INVALID, f"{field} must be an object", field)]
+    return nul_errors(value, field)
+
+
 def metadata_errors(asset_type: str, metadata: object) -> list[ErrorDetail]:
-    if not isinstance(metadata, dict):
-        return [ErrorDetail(ErrorCode.INVALID, "metadata must be an object", "metadata")]
+    if errors := json_object_errors(metadata, "metadata"):
+        return errors
+    assert isinstance(metadata, dict)
     model = METADATA_MODELS.get(asset_type, {})
     errors = []
     for key, (accepts, expected) in model.items():
@@ -106,6 +130,8 @@ def metadata_errors(asset_type: str, metadata: object) -> list[ErrorDetail]:
 
 
 def name_errors(name: str, field: str = "name") -> list[ErrorDetail]:
+    if _has_nul(name):
+        return nul_errors(name, field)
     if not name.strip():
         return [ErrorDetail(ErrorCode.INVALID, "name must not be blank", field)]
     if len(name) > NAME_MAX:
@@ -115,6 +141,8 @@ def name_errors(name: str, field: str = "name") -> list[ErrorDetail]:
 
 
 def text_errors(value: str | None, field: str) -> list[ErrorDetail]:
+    if _has_nul(value):
+        return nul_errors(value, field)
     if value is not None and len(value) > TEXT_MAX:
         return [ErrorDetail(ErrorCode.INVALID, f"{field} is longer than {TEXT_MAX} characters",
                             field)]
@@ -125,6 +153,8 @@ def tags_errors(tags: list[str]) -> list[ErrorDetail]:
     if len(tags) > TAGS_MAX:
         return [ErrorDetail(ErrorCode.INVALID, f"at most {TAGS_MAX} tags", "tags")]
     for tag in tags:
+        if _has_nul(tag):
+            return nul_errors(tag, "tags")
         if not tag.strip() or len(tag) > TAG_MAX:
             return [ErrorDetail(ErrorCode.INVALID,
                                 f"tags must be 1 to {TAG_MAX} characters: {tag[:80]!r}", "tags")]

@@ -10,7 +10,13 @@ from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import record_event
 from domain.ids import uuid7
 from domain.records import CollectionRecord
-from domain.rules import collection_type_errors, name_errors, raise_if, text_errors
+from domain.rules import (
+    collection_type_errors,
+    json_object_errors,
+    name_errors,
+    raise_if,
+    text_errors,
+)
 
 SEQUENCE_MAX = 1_000_000_000
 
@@ -22,8 +28,8 @@ def _errors(values: dict[str, Any]) -> list[ErrorDetail]:
     if "type" in values:
         errors += collection_type_errors(values["type"])
     errors += text_errors(values.get("description"), "description")
-    if "metadata" in values and not isinstance(values["metadata"], dict):
-        errors.append(ErrorDetail(ErrorCode.INVALID, "metadata must be an object", "metadata"))
+    if "metadata" in values:
+        errors += json_object_errors(values["metadata"], "metadata")
     return errors
 
 

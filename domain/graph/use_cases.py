@@ -15,7 +15,7 @@ from domain.events import record_event
 from domain.graph import queries
 from domain.ids import lock_key, uuid7
 from domain.records import RelationshipRecord
-from domain.rules import RELATIONSHIP_TYPES, raise_if
+from domain.rules import RELATIONSHIP_TYPES, json_object_errors, raise_if
 
 SEQUENCE_MAX = 1_000_000_000
 
@@ -36,8 +36,8 @@ async def link_assets(
     if sequence is not None and not 0 <= sequence <= SEQUENCE_MAX:
         errors.append(ErrorDetail(ErrorCode.INVALID,
                                   f"sequence must be between 0 and {SEQUENCE_MAX}", "sequence"))
-    if metadata is not None and not isinstance(metadata, dict):
-        errors.append(ErrorDetail(ErrorCode.INVALID, "metadata must be an object", "metadata"))
+    if metadata is not None:
+        errors += json_object_errors(metadata, "metadata")
     found = await get_assets(tx, [parent_id, child_id])
     for asset_id, field in ((parent_id, "parentId"), (child_id, "childId")):
         asset = found.get(asset_id)

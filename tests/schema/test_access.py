@@ -73,7 +73,9 @@ async def test_jwts_signed_with_the_secret_are_accepted(
                                                role=Role.EDITOR.value))
         assert good["data"]["viewer"] == {"role": "editor", "actor": "jwt:alice",
                                           "workspace": {"name": "Studio A", "slug": "studio-a"}}
-        forged = await client.post(VIEWER, token=_jwt("another-secret-of-thirty-two-bytes!", workspace_id=str(workspace.id)))
+        other_secret = "another-secret-of-thirty-two-bytes!"
+        forged = await client.post(VIEWER, token=_jwt(other_secret,
+                                                      workspace_id=str(workspace.id)))
         assert forged.status_code == 401
         expired = await client.post(VIEWER, token=_jwt(SECRET, workspace_id=str(workspace.id),
                                                        exp=int(time.time()) - 10))

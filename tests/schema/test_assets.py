@@ -44,7 +44,8 @@ async def test_create_asset_refuses_bad_fields_and_writes_nothing(gql: GraphQLCl
     # given a 300-character name, ill-typed metadata, a bad source
     body = await gql(
         """mutation { createAsset(input: {type: "image", name: "%s", source: "stolen",
-           metadata: {width: "wide", height: -3}}) { asset { id } errors { code field message } } }"""
+           metadata: {width: "wide", height: -3}}) {
+           asset { id } errors { code field message } } }"""
         % ("x" * 300)
     )
     # then every fault is named and nothing was stored
@@ -208,7 +209,8 @@ async def test_purge_needs_admin_and_a_deleted_asset(
     # when an admin purges a live asset, it must be deleted first
     live = await gql(PURGE, {"id": scene}, token=workspace.admin)
     assert live["data"]["purgeAsset"]["errors"] == [
-        {"code": "INVALID", "field": "id", "message": "asset 'Scene' is not deleted; delete it first"}]
+        {"code": "INVALID", "field": "id",
+         "message": "asset 'Scene' is not deleted; delete it first"}]
     # when deleted then purged, it and its edges are gone for good
     await gql(DELETE, {"id": scene})
     purged = await gql(PURGE, {"id": scene}, token=workspace.admin)

@@ -100,3 +100,16 @@ async def test_garbage_json_is_a_400(http: httpx.AsyncClient, gql: GraphQLClient
                                headers={"content-type": "application/json",
                                         "Authorization": f"Bearer {gql.token}"})
     assert response.status_code == 400
+
+
+async def test_nul_characters_are_refused_not_crashed_on(gql: GraphQLClient) -> None:
+    body = await gql("mutation ($input: CreateAssetInput!) { createAsset(input: $input) "
+                     "{ asset { id } errors { code field message } } }",
+                     {"input": {"type": "prop", "name": "Lamp\u0000", "tags": ["a\u0000"],
+                                "metadata": {"k": "v\u0000"}}})
+    assert body["data"]["createAsset"] == {"asset": None, "errors": [
+        {"code": "INVALID", "field": "name", "message": "name must not contain NUL characters"},
+        {"code": "INVALID", "field": "metadata",
+         "message": "metadata must not contain NUL characters"},
+        {"code": "INVALID", "field": "tags", "message": "tags must not contain NUL characters"},
+    ]}

@@ -45,7 +45,8 @@ async def test_adding_twice_is_harmless_and_removing_a_stranger_is_not_found(
                                                        "errors": []}
     again = await gql(remove, {"input": {"collectionId": project, "assetId": mara}})
     assert again["data"]["removeFromCollection"] == {"collection": None, "errors": [
-        {"code": "NOT_FOUND", "field": "assetId", "message": "the asset is not in this collection"}]}
+        {"code": "NOT_FOUND", "field": "assetId",
+         "message": "the asset is not in this collection"}]}
 
 
 async def test_collections_filter_by_type_and_show_on_assets(gql: GraphQLClient) -> None:
@@ -55,7 +56,8 @@ async def test_collections_filter_by_type_and_show_on_assets(gql: GraphQLClient)
     await create_asset(gql, "Loose", "character_ref")
     await add_to_collection(gql, library, mara)
     await add_to_collection(gql, project, mara)
-    listing = await gql('{ collections(types: ["library"]) { totalCount edges { node { name } } } }')
+    listing = await gql('{ collections(types: ["library"]) { totalCount '
+                        "edges { node { name } } } }")
     assert listing["data"]["collections"] == {"totalCount": 1,
                                               "edges": [{"node": {"name": "Library"}}]}
     on_asset = await gql("query ($id: ID!) { asset(id: $id) { collections { name } } }",

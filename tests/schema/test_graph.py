@@ -1,5 +1,7 @@
 """Links, children and parents pages, lineage walks, cycles and reordering."""
 
+from itertools import pairwise
+
 from tests.conftest import GraphQLClient
 from tests.helpers import LINK, create_asset, link
 
@@ -63,7 +65,7 @@ async def test_parents_lists_every_type_or_the_asked_ones(gql: GraphQLClient) ->
 async def _chain(gql: GraphQLClient, names: list[str]) -> list[str]:
     """names[0] is the top; each next one is PART_OF the previous."""
     ids = [await create_asset(gql, name, "shot") for name in names]
-    for parent, child in zip(ids, ids[1:], strict=False):
+    for parent, child in pairwise(ids):
         await link(gql, parent, child)
     return ids
 
@@ -129,7 +131,7 @@ async def _link_errors(gql: GraphQLClient, parent: str, child: str, type: str = 
 
 
 async def test_links_that_would_close_a_cycle_are_refused(gql: GraphQLClient) -> None:
-    a, b, c = await _chain(gql, ["A", "B", "C"])
+    a, _, c = await _chain(gql, ["A", "B", "C"])
     assert await _link_errors(gql, c, a) == [{
         "code": "CYCLE", "field": "childId",
         "message": "'A' is already an ancestor of 'C' through part_of; "

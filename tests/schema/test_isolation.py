@@ -38,8 +38,10 @@ async def test_another_workspace_sees_and_touches_nothing(
     lineage = await gql("""query ($id: ID!) { asset(id: $id) { lineage(direction: UPSTREAM) {
       steps { asset { name } } } history { edges { node { topic } } } } }""", {"id": own},
                         token=b)
-    assert lineage["data"]["asset"] == {"lineage": {"steps": []},
-                                        "history": {"edges": [{"node": {"topic": "asset.created"}}]}}
+    assert lineage["data"]["asset"] == {
+        "lineage": {"steps": []},
+        "history": {"edges": [{"node": {"topic": "asset.created"}}]},
+    }
 
     # and every mutation taking A's ids says NOT_FOUND
     mutations = {

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ async def racer(committed_database: EngineDatabase) -> AsyncIterator[GraphQLClie
 async def test_concurrent_links_cannot_close_a_cycle(racer: GraphQLClient) -> None:
     # given a chain of 21 shots, each PART_OF the previous
     ids = [await create_asset(racer, f"S{i}", "shot") for i in range(21)]
-    for parent, child in zip(ids, ids[1:], strict=False):
+    for parent, child in pairwise(ids):
         await link(racer, parent, child)
     # when 20 requests at once each try to put the bottom shot above an earlier one
     async def attempt(i: int) -> list[str]:
