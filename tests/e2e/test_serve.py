@@ -1,6 +1,5 @@
 """`assetgraph serve` as a real process on a fresh data directory, driven by the gql client."""
 
-import asyncio
 import os
 import re
 import signal
@@ -42,6 +41,13 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def gone(pid: int, *, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)
 
 
 class Server:
@@ -129,8 +135,5 @@ async def test_serve_end_to_end(server: Server) -> None:
     server.process.send_signal(signal.SIGTERM)
     # uvicorn shuts down gracefully, then re-raises the signal it caught
     assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while alive(pg) and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert not alive(pg)
+    assert gone(pg, within=10)
     assert postgres_pid(server.data_dir) is None
