@@ -1,0 +1,17 @@
+# Asset Graph against an external PostgreSQL (ASSETGRAPH_DATABASE_URL); no embedded server here.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ASSETGRAPH_ENV=production
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY domain ./domain
+COPY schema ./schema
+COPY migrations ./migrations
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home /app assetgraph
+USER assetgraph
+
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["sh", "-c", "assetgraph migrate && exec assetgraph serve --host 0.0.0.0 --port 8000"]
