@@ -76,8 +76,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
-        """Commit the request's transaction unless the operation reported a top-level error."""
-        await request.state.context.tx.close(commit=not result.errors)
+        """Commit unless the client is told that nothing happened.
+
+        Every mutation field ran in its own savepoint, so whatever a payload reports is exactly
+        what was written. When an error nulls the whole `data` (a non-null payload failed), the
+        client sees no success at all, so nothing is kept.
+        """
+        await request.state.context.tx.close(commit=result.data is not None)
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
