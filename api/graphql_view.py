@@ -87,8 +87,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         token = self.dev_token() if self.settings.development else None
-        headers = json.dumps({"Authorization": f"Bearer {token}"}, indent=2) if token else "{}"
-        page = GRAPHIQL_PAGE.replace("__DEFAULT_HEADERS__", json.dumps(headers))
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        page = GRAPHIQL_PAGE.replace("__FETCHER_HEADERS__", json.dumps(headers)).replace(
+            "__DEFAULT_HEADERS__", json.dumps(json.dumps(headers, indent=2))
+        )
         return HTMLResponse(page)
 
 
