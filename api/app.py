@@ -2,7 +2,7 @@
 
 `create_app(settings)` owns its database: the lifespan starts the embedded PostgreSQL when no
 URL is configured, migrates in development, and stops everything on shutdown (SIGTERM too).
-Tests inject a ready `database=` instead and skip all of that.
+Tests inject a ready `database=` (and a `dev_token=`) instead and skip all of that.
 """
 
 import logging
@@ -33,9 +33,9 @@ STATIC = Path(__file__).parent / "static" / "graphiql"
 class AppState:
     """What the lifespan provides to the endpoints."""
 
-    def __init__(self, database: Database | None) -> None:
+    def __init__(self, database: Database | None, dev_token: str | None) -> None:
         self.database_or_none = database
-        self.dev_token: str | None = None
+        self.dev_token = dev_token
 
     def database(self) -> Database:
         if self.database_or_none is None:
@@ -43,8 +43,10 @@ class AppState:
         return self.database_or_none
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
-    state = AppState(database)
+def create_app(
+    settings: Settings, *, database: Database | None = None, dev_token: str | None = None
+) -> Starlette:
+    state = AppState(database, dev_token)
     schema = build_schema(
         SchemaOptions(
             development=settings.development,

@@ -5,6 +5,7 @@ ends by committing (no top-level errors) or rolling back. GraphiQL is served fro
 package, never a CDN.
 """
 
+import ipaddress
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -86,7 +87,9 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        token = self.dev_token() if self.settings.development else None
+        # The page hands out an admin token: only to a browser on this machine.
+        local = request.client is not None and _is_loopback(request.client.host)
+        token = self.dev_token() if self.settings.development and local else None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         page = GRAPHIQL_PAGE.replace("__FETCHER_HEADERS__", json.dumps(headers)).replace(
             "__DEFAULT_HEADERS__", json.dumps(json.dumps(headers, indent=2))
@@ -100,3 +103,10 @@ def _wants_graphiql(request: Request) -> bool:
         and "query" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
     )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -152,7 +152,7 @@ async def other_workspace(db: SavepointDatabase) -> WorkspaceTokens:
     return await make_workspace(db, "Studio B")
 
 
-def test_settings(**overrides: Any) -> Settings:
+def dev_settings(**overrides: Any) -> Settings:
     return Settings(environment="development", **overrides)
 
 
@@ -180,7 +180,7 @@ class GraphQLClient:
 
 async def http_client(database: Database, settings: Settings | None = None
                       ) -> httpx.AsyncClient:
-    app = create_app(settings or test_settings(), database=database)
+    app = create_app(settings or dev_settings(), database=database)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 

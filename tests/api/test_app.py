@@ -4,8 +4,15 @@ import re
 
 import httpx
 
+from api.app import create_app
 from api.settings import Settings
-from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, http_client
+from tests.conftest import (
+    GraphQLClient,
+    SavepointDatabase,
+    WorkspaceTokens,
+    http_client,
+    dev_settings,
+)
 
 
 async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
@@ -57,3 +64,13 @@ def test_only_errors_without_a_code_of_ours_are_masked() -> None:
                             extensions={"code": "INVALID"})
     validation = GraphQLError("Cannot query field 'x'")
     assert [is_unexpected(e) for e in (crash, expected, validation)] == [True, False, False]
+
+
+async def test_graphiql_carries_the_dev_token_only_to_local_browsers(db: SavepointDatabase
+                                                                     ) -> None:
+    app = create_app(dev_settings(), database=db, dev_token="agt_dev")
+    for client, expected in ((("127.0.0.1", 5000), True), (("192.0.2.7", 5000), False)):
+        transport = httpx.ASGITransport(app=app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            page = (await http.get("/graphql", headers={"accept": "text/html"})).text
+        assert ("Bearer agt_dev" in page) is expected
