@@ -10,8 +10,8 @@ from tests.conftest import (
     GraphQLClient,
     SavepointDatabase,
     WorkspaceTokens,
-    http_client,
     dev_settings,
+    http_client,
 )
 
 
