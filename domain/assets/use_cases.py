@@ -100,12 +100,17 @@ async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
     return asset
 
 
-async def get_live_asset_for_update(
-    tx: Transaction, asset_id: UUID, field: str = "id"
-) -> AssetRecord:
+async def _get_for_update(tx: Transaction, asset_id: UUID, field: str = "id") -> AssetRecord:
     asset = await queries.get_asset_for_update(tx, asset_id)
     if asset is None:
         raise not_found("asset", field)
+    return asset
+
+
+async def get_live_asset_for_update(
+    tx: Transaction, asset_id: UUID, field: str = "id"
+) -> AssetRecord:
+    asset = await _get_for_update(tx, asset_id, field)
     if asset.deleted_at is not None:
         raise DomainError.of(
             ErrorCode.INVALID, f"asset {asset.name!r} is deleted; restore it first", field
@@ -159,9 +164,7 @@ async def update_asset(
 
 async def delete_asset(tx: Transaction, asset_id: UUID, *, force: bool = False) -> AssetRecord:
     """Soft delete, refused while live assets derive from this one unless forced."""
-    asset = await queries.get_asset_for_update(tx, asset_id)
-    if asset is None:
-        raise not_found("asset")
+    asset = await _get_for_update(tx, asset_id)
     if asset.deleted_at is not None:
         return asset
     _refuse_if_locked(asset)
@@ -186,9 +189,7 @@ async def delete_asset(tx: Transaction, asset_id: UUID, *, force: bool = False) 
 
 
 async def restore_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
-    asset = await queries.get_asset_for_update(tx, asset_id)
-    if asset is None:
-        raise not_found("asset")
+    asset = await _get_for_update(tx, asset_id)
     if asset.deleted_at is None:
         return asset
     restored = await queries.mark_deleted(tx, asset_id, deleted=False)
@@ -198,9 +199,7 @@ async def restore_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
 
 async def purge_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
     """Hard delete of a soft-deleted asset; its edges and memberships cascade."""
-    asset = await queries.get_asset_for_update(tx, asset_id)
-    if asset is None:
-        raise not_found("asset")
+    asset = await _get_for_update(tx, asset_id)
     if asset.deleted_at is None:
         raise DomainError.of(
             ErrorCode.INVALID, f"asset {asset.name!r} is not deleted; delete it first", "id"

@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
@@ -19,43 +19,34 @@ async def scratch_url(engine: AsyncEngine) -> AsyncIterator[str]:
     admin = engine.execution_options(isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(str(engine.url)).set(database=name).render_as_string(hide_password=False)
+    yield engine.url.set(database=name).render_as_string(hide_password=False)
     async with admin.connect() as connection:
         await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-async def _tables(url: str) -> list[str]:
+async def _names(url: str, catalog_query: str) -> list[str]:
     scratch = create_async_engine(url)
     try:
         async with scratch.connect() as connection:
-            rows = await connection.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"))
-            return [row[0] for row in rows]
+            return [row[0] for row in await connection.execute(text(catalog_query))]
     finally:
         await scratch.dispose()
 
 
-async def _indexes(url: str) -> list[str]:
-    scratch = create_async_engine(url)
-    try:
-        async with scratch.connect() as connection:
-            rows = await connection.execute(text(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'assets' ORDER BY 1"))
-            return [row[0] for row in rows]
-    finally:
-        await scratch.dispose()
+TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+ASSET_INDEXES = "SELECT indexname FROM pg_indexes WHERE tablename = 'assets' ORDER BY 1"
 
 
 async def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     await migrations.upgrade(scratch_url)
-    assert await _tables(scratch_url) == [
+    assert await _names(scratch_url, TABLES) == [
         "alembic_version", "api_tokens", "asset_collection_members", "asset_collections",
         "asset_relationships", "assets", "events", "workspaces"]
     await migrations.downgrade(scratch_url, "base")
-    assert await _tables(scratch_url) == ["alembic_version"]
+    assert await _names(scratch_url, TABLES) == ["alembic_version"]
     await migrations.upgrade(scratch_url)
-    assert len(await _tables(scratch_url)) == 8
-    assert "ix_assets_fulltext" in await _indexes(scratch_url)
+    assert len(await _names(scratch_url, TABLES)) == 8
+    assert "ix_assets_fulltext" in await _names(scratch_url, ASSET_INDEXES)
 
 
 def _comparable(obj: object, name: str | None, kind: str, reflected: bool, other: object
