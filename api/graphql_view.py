@@ -1,8 +1,8 @@
 """The /graphql endpoint: strawberry's ASGI view bound to the request model of DESIGN §2.
 
 Each HTTP request authenticates, gets a lazily opened transaction and fresh dataloaders, and
-ends by committing (no top-level errors) or rolling back. GraphiQL is served from files in the
-package, never a CDN.
+ends by committing what its response reports (see `process_result`) or rolling back. GraphiQL
+is served from files in the package, never a CDN.
 """
 
 import ipaddress
