@@ -6,18 +6,25 @@ from decimal import Decimal
 from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
+from sqlalchemy import FromClause, Label
 from sqlalchemy.engine import Row
 
 T = TypeVar("T")
+
+
+def labelled(table: FromClause, prefix: str) -> list[Label[Any]]:
+    """A table's columns labelled `<prefix><name>`, to read back with `from_row(row, prefix)`."""
+    return [column.label(prefix + column.name) for column in table.c]
 
 
 class FromRow:
     """Builds a record from a result row holding (at least) the record's columns."""
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> Self:
+    def from_row(cls, row: Row[Any], prefix: str = "") -> Self:
+        """`prefix`: when a statement selects several records' columns labelled `<prefix><name>`."""
         mapping = row._mapping
-        return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+        return cls(**{f.name: mapping[prefix + f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,9 @@ asset_relationships = Table(
     Index("ix_asset_relationships_parent",
           "workspace_id", "parent_asset_id", "relationship_type", "sequence"),
     Index("ix_asset_relationships_child", "workspace_id", "child_asset_id", "relationship_type"),
+    # At most one sync source per asset (DESIGN §4).
+    Index("uq_asset_relationships_sync_source", "workspace_id", "child_asset_id", unique=True,
+          postgresql_where=text("metadata ? 'source_version'")),
 )
 
 asset_collections = Table(

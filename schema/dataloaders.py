@@ -30,6 +30,8 @@ from domain.graph.queries import (
     lineages,
 )
 from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
+from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
+from domain.sync.queries import SyncSource, sync_sources
 
 A = TypeVar("A", bound=Hashable)
 V = TypeVar("V")
@@ -88,6 +90,18 @@ async def _modification_counts(tx: Transaction, ids: Sequence[UUID]) -> dict[UUI
 async def _last_updates(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, EventRecord | None]:
     found = await events.last_events(tx, ids, "asset.updated")
     return {asset_id: found.get(asset_id) for asset_id in ids}
+
+
+class SyncSourceByAssetLoader(ByIdLoader[SyncSource]):
+    fetch = staticmethod(sync_sources)
+
+
+class InstancesBySceneLoader(ByOwnerLoader[list[Instance]]):
+    fetch = staticmethod(instances_of_scenes)
+
+
+class NeighboursBySceneLoader(ByOwnerLoader[Neighbours]):
+    fetch = staticmethod(scene_neighbours)
 
 
 class ModificationCountByAssetLoader(ByOwnerLoader[int]):
@@ -188,6 +202,9 @@ class Loaders:
         self.dependents_by_asset = DependentsByAssetLoader(tx)
         self.modification_count_by_asset = ModificationCountByAssetLoader(tx)
         self.last_update_by_asset = LastUpdateByAssetLoader(tx)
+        self.sync_source_by_asset = SyncSourceByAssetLoader(tx)
+        self.instances_by_scene = InstancesBySceneLoader(tx)
+        self.neighbours_by_scene = NeighboursBySceneLoader(tx)
         self.edges_by_asset = EdgesByAssetLoader(tx)
         self.lineage_by_asset = LineageByAssetLoader(tx)
         self.history_by_asset = HistoryByAssetLoader(tx)

@@ -29,6 +29,7 @@ from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
 from schema.types.common import Node, OrderDirection, PageInfo
 from schema.types.relationship import Relationship
+from schema.types.sync import SceneContextEntry
 
 
 @strawberry.enum
@@ -199,6 +200,22 @@ class Query:
                                   has_previous=cursor is not None),
             filter=domain_filter,
         )
+
+    @strawberry.field(permission_classes=[CanRead],
+                      description="Per instance used in the scene: what a prompt builder needs.")
+    async def scene_context(self, info: Info, scene_id: strawberry.ID
+                            ) -> list[SceneContextEntry]:
+        found = await info.context.loaders.instances_by_scene.load(
+            query_id(scene_id, "Asset", "sceneId"))
+        return [
+            SceneContextEntry(
+                asset_id=strawberry.ID(to_global_id("Asset", i.asset.id)),
+                project_asset_id=strawberry.ID(to_global_id("Asset", i.project_asset.id)),
+                name=i.asset.name, type=i.asset.type, description=i.asset.description,
+                status_tags=i.asset.tags, image_url=i.asset.url,
+            )
+            for i in found
+        ]
 
     @strawberry.field(permission_classes=[CanRead])
     async def collection(self, info: Info, id: strawberry.ID) -> Collection | None:

@@ -28,6 +28,7 @@ from domain.rules import (
     tags_errors,
     text_errors,
 )
+from domain.sync.overrides import note_overrides
 
 # Content fields: editing any of them raises the version.
 EDITABLE_FIELDS = (
@@ -153,6 +154,7 @@ async def update_asset(
     if not diff:
         return asset
     updated = await queries.update_asset(tx, asset_id, changes, bump_version=True)
+    await note_overrides(tx, asset_id, list(diff))
     await record_event(
         tx,
         "asset.updated",

@@ -132,6 +132,21 @@ async def member_pages(
     return result
 
 
+async def live_members(
+    tx: Transaction, collection_id: UUID, *, asset_type: str
+) -> list[AssetRecord]:
+    """The live member assets of one type, in collection order."""
+    rows = await tx.execute(
+        select(assets)
+        .join(members, and_(members.c.workspace_id == assets.c.workspace_id,
+                            members.c.asset_id == assets.c.id))
+        .where(members.c.workspace_id == tx.ws, members.c.collection_id == collection_id,
+               assets.c.type == asset_type, assets.c.deleted_at.is_(None))
+        .order_by(members.c.sequence, members.c.id)
+    )
+    return [AssetRecord.from_row(row) for row in rows]
+
+
 async def collections_of_assets(
     tx: Transaction, asset_ids: Sequence[UUID]
 ) -> dict[UUID, list[CollectionRecord]]:

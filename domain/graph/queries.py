@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.records import AssetRecord, RelationshipRecord
+from domain.records import AssetRecord, RelationshipRecord, labelled
 from domain.rules import RELATIONSHIP_TYPES
 from domain.tables import asset_relationships as rel
 from domain.tables import assets
@@ -180,8 +180,8 @@ async def lineages(
     rows = await tx.execute(
         select(
             ranked.c.root, ranked.c.depth, ranked.c.cut_by_depth,
-            *[c.label(f"a_{c.name}") for c in assets.c],
-            *[c.label(f"r_{c.name}") for c in rel.c],
+            *labelled(assets, "a_"),
+            *labelled(rel, "r_"),
         )
         .join(assets, and_(assets.c.workspace_id == tx.ws, assets.c.id == ranked.c.node))
         .join(rel, and_(rel.c.workspace_id == tx.ws, rel.c.id == ranked.c.edge))
@@ -191,13 +191,9 @@ async def lineages(
     steps: dict[UUID, list[LineageStep]] = {root: [] for root in root_ids}
     cut: dict[UUID, bool] = {}
     for row in rows:
-        mapping = row._mapping
         steps[row.root].append(
-            LineageStep(
-                row.depth,
-                AssetRecord(**{c.name: mapping[f"a_{c.name}"] for c in assets.c}),
-                RelationshipRecord(**{c.name: mapping[f"r_{c.name}"] for c in rel.c}),
-            )
+            LineageStep(row.depth, AssetRecord.from_row(row, "a_"),
+                        RelationshipRecord.from_row(row, "r_"))
         )
         cut[row.root] = row.cut_by_depth
     return {

@@ -63,6 +63,17 @@ async def link_assets(
             f"through {relationship_type}; this link would close a cycle",
             "childId",
         )
+    return await add_edge(tx, parent_id=parent_id, child_id=child_id,
+                          relationship_type=relationship_type, sequence=sequence,
+                          metadata=metadata)
+
+
+async def add_edge(
+    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: str,
+    sequence: int | None = None, metadata: dict[str, Any] | None = None,
+) -> RelationshipRecord:
+    """Insert an edge and its event. Checks nothing: callers either validated it
+    (`link_assets`) or link a child they just created, which cannot close a cycle."""
     if sequence is None:
         sequence = await queries.next_sequence(tx, parent_id, relationship_type)
     relationship = await queries.insert_edge(

@@ -5,8 +5,11 @@ import strawberry
 from schema.mutations.assets import AssetMutations
 from schema.mutations.collections import CollectionMutations
 from schema.mutations.graph import GraphMutations
+from schema.mutations.scenes import SceneMutations
+from schema.mutations.sync import SyncMutations
 
 
 @strawberry.type
-class Mutation(AssetMutations, GraphMutations, CollectionMutations):
+class Mutation(AssetMutations, GraphMutations, CollectionMutations, SyncMutations,
+               SceneMutations):
     pass

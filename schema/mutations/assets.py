@@ -22,7 +22,7 @@ class AssetPayload:
     errors: list[Error]
 
 
-def _payload(result: tuple[AssetRecord | None, list[Error]]) -> AssetPayload:
+def asset_payload(result: tuple[AssetRecord | None, list[Error]]) -> AssetPayload:
     record, errors = result
     return AssetPayload(asset=Asset.from_record(record) if record else None, errors=errors)
 
@@ -97,8 +97,8 @@ class AssetMutations:
             tags=input.tags,
             source=input.source,
         )
-        return _payload(await run_mutation(info, lambda: use_cases.create_asset(info.context.tx,
-                                                                                new)))
+        return asset_payload(
+            await run_mutation(info, lambda: use_cases.create_asset(info.context.tx, new)))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def update_asset(self, info: Info, input: UpdateAssetInput) -> AssetPayload:
@@ -111,31 +111,31 @@ class AssetMutations:
                 expected_version=input.expected_version,
             )
 
-        return _payload(await run_mutation(info, update))
+        return asset_payload(await run_mutation(info, update))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def delete_asset(self, info: Info, id: strawberry.ID, force: bool = False
                            ) -> AssetPayload:
-        return _payload(await run_mutation(info, lambda: use_cases.delete_asset(
+        return asset_payload(await run_mutation(info, lambda: use_cases.delete_asset(
             info.context.tx, mutation_id(id, "Asset", "id"), force=force)))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def restore_asset(self, info: Info, id: strawberry.ID) -> AssetPayload:
-        return _payload(await run_mutation(info, lambda: use_cases.restore_asset(
+        return asset_payload(await run_mutation(info, lambda: use_cases.restore_asset(
             info.context.tx, mutation_id(id, "Asset", "id"))))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
                          description="Hard-delete a soft-deleted asset; its edges go with it.")
     async def purge_asset(self, info: Info, id: strawberry.ID) -> AssetPayload:
-        return _payload(await run_mutation(info, lambda: use_cases.purge_asset(
+        return asset_payload(await run_mutation(info, lambda: use_cases.purge_asset(
             info.context.tx, mutation_id(id, "Asset", "id"))))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def lock_asset(self, info: Info, id: strawberry.ID) -> AssetPayload:
-        return _payload(await run_mutation(info, lambda: use_cases.set_locked(
+        return asset_payload(await run_mutation(info, lambda: use_cases.set_locked(
             info.context.tx, mutation_id(id, "Asset", "id"), locked=True)))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def unlock_asset(self, info: Info, id: strawberry.ID) -> AssetPayload:
-        return _payload(await run_mutation(info, lambda: use_cases.set_locked(
+        return asset_payload(await run_mutation(info, lambda: use_cases.set_locked(
             info.context.tx, mutation_id(id, "Asset", "id"), locked=False)))

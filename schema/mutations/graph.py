@@ -11,9 +11,8 @@ from domain.records import AssetRecord, RelationshipRecord
 from schema.context import Info
 from schema.errors import Error, run_mutation
 from schema.inputs import mutation_id
-from schema.mutations.assets import AssetPayload
+from schema.mutations.assets import AssetPayload, asset_payload
 from schema.permissions import CanEdit
-from schema.types.asset import Asset
 from schema.types.common import RelationshipType
 from schema.types.relationship import Relationship
 
@@ -85,5 +84,4 @@ class GraphMutations:
             )
             return (await get_assets(tx, [parent_id]))[parent_id]
 
-        record, errors = await run_mutation(info, reorder)
-        return AssetPayload(asset=Asset.from_record(record) if record else None, errors=errors)
+        return asset_payload(await run_mutation(info, reorder))

@@ -1,19 +1,21 @@
 """The `Asset` type: fields from the record, relations through the request's dataloaders."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from domain.records import AssetRecord
+from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
 from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
 from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
 from schema.types.common import LineageDirection, Node, RelationshipType, type_values
 from schema.types.event import EventConnection
 from schema.types.relationship import Relationship, RelationshipConnection
+from schema.types.sync import SyncStatus
 
 if TYPE_CHECKING:
     from schema.types.collection import Collection
@@ -168,6 +170,32 @@ class Asset(Node):
         page = await info.context.loaders.history_by_asset.load((self.record.id, args))
         return EventConnection.of(page.items, has_next=page.has_next, has_previous=bool(cursor))
 
+    @strawberry.field(description="Null unless the asset has a sync source (clone, instance).")
+    async def sync(self, info: Info) -> SyncStatus | None:
+        found = await info.context.loaders.sync_source_by_asset.load(self.record.id)
+        return SyncStatus.of(self.record, found) if found else None
+
+    @strawberry.field(description="On a scene instance: whether the next scene inherits its "
+                                  "state (else it resets to the project asset).")
+    def carry_forward(self) -> bool | None:
+        value = self.record.metadata.get(INSTANCE_FLAG)
+        return value if isinstance(value, bool) else None
+
+    @strawberry.field(description="On a scene: the instances used in it, by project asset name.")
+    async def instances(self, info: Info) -> list["Asset"]:
+        found = await info.context.loaders.instances_by_scene.load(self.record.id)
+        return [Asset.from_record(i.asset) for i in found]
+
+    @strawberry.field(description="On a scene: the scene before it in its film.")
+    async def previous_scene(self, info: Info) -> Optional["Asset"]:
+        neighbours = await info.context.loaders.neighbours_by_scene.load(self.record.id)
+        return await _asset(info, neighbours.previous_id)
+
+    @strawberry.field(description="On a scene: the scene after it in its film.")
+    async def next_scene(self, info: Info) -> Optional["Asset"]:
+        neighbours = await info.context.loaders.neighbours_by_scene.load(self.record.id)
+        return await _asset(info, neighbours.next_id)
+
     @strawberry.field(description="How many times the content was edited.")
     async def modification_count(self, info: Info) -> int:
         return await info.context.loaders.modification_count_by_asset.load(self.record.id)
@@ -176,6 +204,13 @@ class Asset(Node):
     async def last_modified_fields(self, info: Info) -> list[str]:
         event = await info.context.loaders.last_update_by_asset.load(self.record.id)
         return list(event.payload.get("changes", {})) if event else []
+
+
+async def _asset(info: Info, asset_id: UUID | None) -> Asset | None:
+    if asset_id is None:
+        return None
+    record = await info.context.loaders.asset_by_id.load(asset_id)
+    return Asset.from_record(record) if record else None
 
 
 async def _edges(

@@ -1,0 +1,87 @@
+"""SQL for sync-source edges: the edge whose metadata holds `source_version`.
+
+A partial unique index keeps it to one per asset (migration 0002).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, select
+
+from domain.db import Transaction
+from domain.records import AssetRecord, RelationshipRecord, labelled
+from domain.rules import DERIVING_TYPES
+from domain.tables import asset_relationships as rel
+from domain.tables import assets
+
+IS_SYNC_SOURCE = rel.c.metadata.has_key("source_version")
+
+
+@dataclass(frozen=True)
+class SyncSource:
+    edge: RelationshipRecord
+    source: AssetRecord
+
+    @property
+    def overridden(self) -> list[str]:
+        return list(self.edge.metadata.get("overridden_fields", []))
+
+    @property
+    def base(self) -> dict[str, Any]:
+        return dict(self.edge.metadata.get("base", {}))
+
+    @property
+    def source_version(self) -> int:
+        return int(self.edge.metadata.get("source_version", 0))
+
+
+_REL_LABELS = labelled(rel, "r_")
+
+
+def _sync_source(row: Any) -> SyncSource:
+    return SyncSource(edge=RelationshipRecord.from_row(row, "r_"),
+                      source=AssetRecord.from_row(row))
+
+
+async def sync_sources(tx: Transaction, asset_ids: Sequence[UUID]) -> dict[UUID, SyncSource]:
+    """The sync source of each asset that has one, deleted sources included."""
+    rows = await tx.execute(
+        select(*_REL_LABELS, assets)
+        .join(assets, and_(assets.c.workspace_id == rel.c.workspace_id,
+                           assets.c.id == rel.c.parent_asset_id))
+        .where(rel.c.workspace_id == tx.ws, rel.c.child_asset_id.in_(asset_ids),
+               rel.c.relationship_type.in_(DERIVING_TYPES), IS_SYNC_SOURCE)
+    )
+    found = [_sync_source(row) for row in rows]
+    return {s.edge.child_asset_id: s for s in found}
+
+
+async def sync_source_for_update(tx: Transaction, asset_id: UUID) -> SyncSource | None:
+    """The sync source with its edge row locked (the caller holds the asset's row lock)."""
+    row = (
+        await tx.execute(
+            select(*_REL_LABELS, assets)
+            .join(assets, and_(assets.c.workspace_id == rel.c.workspace_id,
+                               assets.c.id == rel.c.parent_asset_id))
+            .where(rel.c.workspace_id == tx.ws, rel.c.child_asset_id == asset_id,
+                   rel.c.relationship_type.in_(DERIVING_TYPES), IS_SYNC_SOURCE)
+            .with_for_update(of=rel)
+        )
+    ).one_or_none()
+    return _sync_source(row) if row else None
+
+
+async def set_edge_metadata(
+    tx: Transaction, edge_id: UUID, metadata: dict[str, Any]
+) -> RelationshipRecord:
+    row = (
+        await tx.execute(
+            rel.update()
+            .where(rel.c.workspace_id == tx.ws, rel.c.id == edge_id)
+            .values(metadata=metadata)
+            .returning(*rel.c)
+        )
+    ).one()
+    return RelationshipRecord.from_row(row)
