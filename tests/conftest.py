@@ -194,3 +194,11 @@ async def http(db: SavepointDatabase) -> AsyncIterator[httpx.AsyncClient]:
 def gql(http: httpx.AsyncClient, workspace: WorkspaceTokens) -> GraphQLClient:
     """A client of workspace A with the editor role."""
     return GraphQLClient(http, workspace.editor)
+
+
+@pytest.fixture
+async def racer(committed_database: EngineDatabase) -> AsyncIterator[GraphQLClient]:
+    """An editor of a fresh workspace whose requests are real, concurrent transactions."""
+    tokens = await make_workspace(committed_database, "Racing")
+    async with await http_client(committed_database) as http:
+        yield GraphQLClient(http, tokens.editor)

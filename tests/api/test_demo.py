@@ -1,29 +1,41 @@
-"""`assetgraph demo` builds an explorable film through the use cases."""
+"""`assetgraph demo` builds an explorable production through the use cases."""
 
 from api.demo import load_demo
 from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens
 
 FILM = """{ assets(filter: {types: ["film"]}) { edges { node { name
   children(types: [PART_OF]) { edges { node { sequence child { name
-    children(types: [PART_OF]) { totalCount } } } } }
-  used: children(types: [USED_IN]) { edges { node { child { type name } } } } } } } }"""
+    children(types: [PART_OF]) { totalCount }
+    instances { name tags carryForward } } } } } } } } }"""
+PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["character_ref"]) {
+  edges { node { name locked sync { outdated overriddenFields conflicts { field } } } } } } } } }"""
 
 
-async def test_demo_builds_a_film_of_scenes_and_shots(
+async def test_demo_builds_library_project_and_inherited_scenes(
     db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient
 ) -> None:
     summary = await load_demo(db, workspace.id)
-    assert summary == {"workspace_id": str(workspace.id), "film": "Night Ledger", "scenes": 3,
-                       "shots": 6, "characters": 2, "collections": 2}
+    assert summary == {"workspace_id": str(workspace.id), "library_assets": 7,
+                       "project_assets": 5, "film": "Night Ledger", "scenes": 4,
+                       "instances": 20}
     film = (await gql(FILM))["data"]["assets"]["edges"][0]["node"]
-    assert [(e["node"]["sequence"], e["node"]["child"]["name"],
-             e["node"]["child"]["children"]["totalCount"])
-            for e in film["children"]["edges"]] == [
-        (1, "Scene 1: The Rain", 2), (2, "Scene 2: The Office", 2), (3, "Scene 3: The Docks", 2)]
-    assert film["used"]["edges"] == [{"node": {"child": {"type": "style", "name": "Wet noir"}}}]
-    mara = await gql('{ assets(filter: {search: "Mara", types: ["character_ref"]}) { edges { '
-                     "node { version modificationCount children(types: [REFERENCE_FOR]) { "
-                     "edges { node { child { name } } } } } } } }")
-    assert mara["data"]["assets"]["edges"] == [{"node": {
-        "version": 2, "modificationCount": 1,
-        "children": {"edges": [{"node": {"child": {"name": "Mara reference"}}}]}}}]
+    scenes = [e["node"] for e in film["children"]["edges"]]
+    assert [(s["sequence"], s["child"]["name"], s["child"]["children"]["totalCount"])
+            for s in scenes] == [(1, "Scene 1: The Rain", 2), (2, "Scene 2: The Office", 2),
+                                 (3, "Scene 3: The Docks", 1), (4, "Scene 4: The Reckoning", 2)]
+    ledgers = [next(i for i in s["child"]["instances"] if i["name"] == "Ledger") for s in scenes]
+    assert ledgers == [
+        {"name": "Ledger", "tags": [], "carryForward": True},
+        {"name": "Ledger", "tags": ["torn"], "carryForward": False},
+        {"name": "Ledger", "tags": [], "carryForward": False},
+        {"name": "Ledger", "tags": [], "carryForward": False}]
+    johns = [next(i for i in s["child"]["instances"] if i["name"] == "John Doe")["tags"]
+             for s in scenes]
+    assert johns == [["muddy", "wet"]] * 4
+    characters = (await gql(PROJECT))["data"]["collections"]["edges"][0]["node"]["assets"]
+    assert [e["node"] for e in characters["edges"]] == [
+        {"name": "John Doe", "locked": True, "sync": {
+            "outdated": True, "overriddenFields": ["description"],
+            "conflicts": [{"field": "description"}]}},
+        {"name": "Mara", "locked": True, "sync": {
+            "outdated": False, "overriddenFields": ["description"], "conflicts": []}}]

@@ -1,23 +1,10 @@
 """Concurrent writers on real, separate transactions: no cycle slips in, no update is lost."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from itertools import pairwise
 
-import httpx
-import pytest
-
-from domain.db import EngineDatabase
-from tests.conftest import GraphQLClient, http_client, make_workspace
+from tests.conftest import GraphQLClient
 from tests.helpers import LINK, create_asset, link
-
-
-@pytest.fixture
-async def racer(committed_database: EngineDatabase) -> AsyncIterator[GraphQLClient]:
-    tokens = await make_workspace(committed_database, "Racing")
-    http: httpx.AsyncClient = await http_client(committed_database)
-    async with http:
-        yield GraphQLClient(http, tokens.editor)
 
 
 async def test_concurrent_links_cannot_close_a_cycle(racer: GraphQLClient) -> None:
