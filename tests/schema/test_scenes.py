@@ -195,3 +195,20 @@ async def test_scene_context_and_neighbours(gql: GraphQLClient) -> None:
         "a": {"previousScene": None, "nextScene": {"name": "Scene 2"}},
         "b": {"previousScene": {"name": "Scene 1"}, "nextScene": {"name": "Scene 3"}},
         "c": {"previousScene": {"name": "Scene 2"}, "nextScene": None}}
+
+
+async def test_an_instance_syncs_from_its_project_asset_keeping_its_status(
+    gql: GraphQLClient,
+) -> None:
+    f = await _film(gql)
+    await _inherit(gql, f.scenes[0])
+    lamp = (await _instances(gql, f.scenes[0]))["Lamp"]
+    await _update(gql, str(lamp["id"]), tags=["lit"])
+    await gql("mutation ($id: ID!) { unlockAsset(id: $id) { errors { code } } }", {"id": f.lamp})
+    await _update(gql, f.lamp, description="a silver lamp", tags=["silver"])
+    synced = await gql("""mutation ($id: ID!) { syncAsset(input: {id: $id}) { applied
+      asset { description tags carryForward sync { outdated } } errors { code } } }""",
+                       {"id": lamp["id"]})
+    assert synced["data"]["syncAsset"] == {"applied": ["description"], "errors": [], "asset": {
+        "description": "a silver lamp", "tags": ["lit"], "carryForward": True,
+        "sync": {"outdated": False}}}
