@@ -101,6 +101,26 @@ async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
     return asset
 
 
+COPIED_FIELDS = ("type", "name", "description", "generation_prompt", "url", "blob_sha256",
+                 "mime_type", "size", "duration", "metadata", "tags")
+
+
+async def copy_asset(
+    tx: Transaction, original: AssetRecord, *, source: str, provenance: dict[str, Any],
+    **changes: Any,
+) -> AssetRecord:
+    """A new asset with the original's content (file shared, never copied), `changes` applied.
+
+    For clones, promotions and scene instances; `provenance` goes into the creation event.
+    """
+    values = {name: getattr(original, name) for name in COPIED_FIELDS} | changes
+    asset = await queries.insert_asset(
+        tx, {"id": uuid7(), "source": source, "created_by": tx.actor, **values})
+    await record_event(tx, "asset.created", asset.id,
+                       {"type": asset.type, "name": asset.name, **provenance})
+    return asset
+
+
 async def _get_for_update(tx: Transaction, asset_id: UUID, field: str = "id") -> AssetRecord:
     asset = await queries.get_asset_for_update(tx, asset_id)
     if asset is None:

@@ -9,13 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
-from domain.assets.use_cases import get_live_asset_for_update, update_asset
+from domain.assets.use_cases import copy_asset, get_live_asset_for_update, update_asset
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode
 from domain.events import record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import add_edge
-from domain.ids import lock_key, uuid7
+from domain.ids import lock_key
 from domain.records import AssetRecord
 from domain.scenes import queries
 from domain.scenes.queries import Instance
@@ -81,17 +81,10 @@ async def inherit_scene_assets(tx: Transaction, scene_id: UUID, *, replace: bool
 async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: AssetRecord,
                         values: AssetRecord, *, tags: list[str], carry_forward: bool
                         ) -> AssetRecord:
-    instance = await asset_queries.insert_asset(tx, {
-        "id": uuid7(), "type": project_asset.type, "name": values.name,
-        "description": values.description, "generation_prompt": values.generation_prompt,
-        "url": values.url, "blob_sha256": values.blob_sha256, "mime_type": values.mime_type,
-        "size": values.size, "duration": values.duration,
-        "metadata": {**values.metadata, INSTANCE_FLAG: carry_forward}, "tags": tags,
-        "source": "derivative", "created_by": tx.actor,
-    })
-    await record_event(tx, "asset.created", instance.id, {
-        "type": instance.type, "name": instance.name, "instance_of": project_asset.id,
-        "scene_id": scene.id})
+    instance = await copy_asset(
+        tx, values, source="derivative",
+        provenance={"instance_of": project_asset.id, "scene_id": scene.id},
+        metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags)
     await add_edge(tx, parent_id=scene.id, child_id=instance.id, relationship_type="used_in")
     return instance
 

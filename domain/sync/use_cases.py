@@ -10,7 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
-from domain.assets.use_cases import get_live_asset_for_update
+from domain.assets.use_cases import copy_asset, get_live_asset_for_update
 from domain.collections import queries as collection_queries
 from domain.collections.use_cases import add_to_collection
 from domain.db import Transaction
@@ -18,7 +18,7 @@ from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import add_edge
-from domain.ids import lock_key, uuid7
+from domain.ids import lock_key
 from domain.records import AssetRecord, RelationshipRecord
 from domain.rules import name_errors, raise_if
 from domain.sync import queries
@@ -86,15 +86,9 @@ async def clone_asset(
     if description_override is not None and description_override != source.description:
         description = description_override
         overridden.append("description")
-    clone = await asset_queries.insert_asset(tx, {
-        "id": uuid7(), "type": source.type, "name": name, "description": description,
-        "generation_prompt": source.generation_prompt, "url": source.url,
-        "blob_sha256": source.blob_sha256, "mime_type": source.mime_type, "size": source.size,
-        "duration": source.duration, "metadata": source.metadata, "tags": source.tags,
-        "source": "derivative", "created_by": tx.actor,
-    })
-    await record_event(tx, "asset.created", clone.id, {
-        "type": clone.type, "name": clone.name, "cloned_from": source.id})
+    clone = await copy_asset(tx, source, source="derivative",
+                             provenance={"cloned_from": source.id}, name=name,
+                             description=description)
     await link_sync_source(tx, child=clone, source=source, relationship_type="derived_from",
                            overridden=overridden)
     await add_to_collection(tx, collection_id=collection_id, asset_id=clone.id)
@@ -233,15 +227,8 @@ async def promote_asset(
     else:
         name = asset.name if existing is None else _distinct_name(
             asset.name, {m.name for m in members})
-        library_asset = await asset_queries.insert_asset(tx, {
-            "id": uuid7(), "type": asset.type, "name": name, "description": asset.description,
-            "generation_prompt": asset.generation_prompt, "url": asset.url,
-            "blob_sha256": asset.blob_sha256, "mime_type": asset.mime_type, "size": asset.size,
-            "duration": asset.duration, "metadata": asset.metadata, "tags": asset.tags,
-            "source": "import", "created_by": tx.actor,
-        })
-        await record_event(tx, "asset.created", library_asset.id, {
-            "type": library_asset.type, "name": library_asset.name, "promoted_from": asset.id})
+        library_asset = await copy_asset(tx, asset, source="import",
+                                         provenance={"promoted_from": asset.id}, name=name)
         await add_to_collection(tx, collection_id=library_id, asset_id=library_asset.id)
         outcome = "created"
     await _make_sync_source(tx, asset, library_asset)
