@@ -139,7 +139,7 @@ async def get_live_asset_for_update(
     return asset
 
 
-def _refuse_if_locked(asset: AssetRecord) -> None:
+def refuse_if_locked(asset: AssetRecord) -> None:
     if asset.locked:
         raise DomainError.of(
             ErrorCode.LOCKED, f"asset {asset.name!r} is locked; unlock it first", "id"
@@ -159,7 +159,7 @@ async def update_asset(
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     asset = await get_live_asset_for_update(tx, asset_id)
-    _refuse_if_locked(asset)
+    refuse_if_locked(asset)
     if expected_version is not None and expected_version != asset.version:
         raise DomainError.of(
             ErrorCode.CONFLICT,
@@ -189,7 +189,7 @@ async def delete_asset(tx: Transaction, asset_id: UUID, *, force: bool = False) 
     asset = await _get_for_update(tx, asset_id)
     if asset.deleted_at is not None:
         return asset
-    _refuse_if_locked(asset)
+    refuse_if_locked(asset)
     dependents = (await queries.live_dependents(tx, [asset_id]))[asset_id]
     if dependents and not force:
         names = ", ".join(repr(d.name) for d in dependents[:10])

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
-from domain.assets.use_cases import copy_asset, get_live_asset_for_update
+from domain.assets.use_cases import copy_asset, get_live_asset_for_update, refuse_if_locked
 from domain.collections import queries as collection_queries
 from domain.collections.use_cases import add_to_collection
 from domain.db import Transaction
@@ -37,12 +37,6 @@ NameStrategy = Literal["source", "source_with_collection", "custom"]
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _refuse_if_locked(asset: AssetRecord) -> None:
-    if asset.locked:
-        raise DomainError.of(ErrorCode.LOCKED, f"asset {asset.name!r} is locked; unlock it first",
-                             "id")
 
 
 async def link_sync_source(
@@ -98,7 +92,7 @@ async def clone_asset(
 async def _derived_for_update(tx: Transaction, asset_id: UUID
                               ) -> tuple[AssetRecord, queries.SyncSource]:
     asset = await get_live_asset_for_update(tx, asset_id)
-    _refuse_if_locked(asset)
+    refuse_if_locked(asset)
     sync = await queries.sync_source_for_update(tx, asset_id)
     if sync is None:
         raise DomainError.of(ErrorCode.INVALID, f"asset {asset.name!r} has no sync source", "id")
@@ -208,7 +202,7 @@ async def promote_asset(
     values = snapshot(asset, "derived_from")
     if existing is not None and on_conflict == "overwrite":
         target = await get_live_asset_for_update(tx, existing.id, "libraryId")
-        _refuse_if_locked(target)
+        refuse_if_locked(target)
         if target.id == asset.id or await graph_queries.reaches(
                 tx, start=target.id, target=asset.id, relationship_type="derived_from"):
             raise DomainError.of(ErrorCode.CYCLE, "the library asset derives from this asset",
