@@ -23,6 +23,7 @@ from api.devmode import ensure_dev_token
 from api.graphql_view import GraphQLView
 from api.limits import BodySizeLimit
 from api.settings import Settings
+from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
 from schema.schema import SchemaOptions, build_schema
 
@@ -87,7 +88,8 @@ def create_app(
                     token_file = settings.data_dir.resolve() / "dev-token"
                     print(f"Development token (also in {token_file}):\n  {state.dev_token}",
                           flush=True)
-                yield
+                async with run_workers(settings, state.database(), url):
+                    yield
             finally:
                 state.database_or_none = None
                 await engine.dispose()

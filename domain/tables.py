@@ -97,6 +97,9 @@ assets = Table(
     Column("created_by", Text),
     PrimaryKeyConstraint("workspace_id", "id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    # A blob cannot go while an asset (a clone, a promoted or generated asset) still uses it.
+    ForeignKeyConstraint(["workspace_id", "blob_sha256"], ["blobs.workspace_id", "blobs.sha256"],
+                         name="fk_assets_blob"),
     CheckConstraint(
         "source IN ('upload', 'generation', 'import', 'derivative')", name="source"
     ),
@@ -210,4 +213,64 @@ events = Table(
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
     Index(None, "workspace_id", "subject_id", "id"),
     Index(None, "workspace_id", "topic", "id"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mime_type", Text, nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("workspace_id", "sha256"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="queued"),
+    Column("params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("asset_id", UUID(as_uuid=True)),
+    Column("result_asset_id", UUID(as_uuid=True)),
+    Column("idempotency_key", Text),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False, server_default="3"),
+    Column("run_after", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("locked_by", Text),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
+    Column("progress", Numeric(5, 4), nullable=False, server_default="0"),
+    Column("cost", Numeric(12, 4), nullable=False, server_default="0"),
+    Column("error_code", Text),
+    Column("error_message", Text),
+    Column("error_class", Text),
+    _created_at(),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    UniqueConstraint("workspace_id", "idempotency_key"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    # A purged asset leaves its jobs behind, without the link.
+    ForeignKeyConstraint(["workspace_id", "asset_id"], ["assets.workspace_id", "assets.id"],
+                         ondelete="SET NULL (asset_id)", name="fk_jobs_asset"),
+    ForeignKeyConstraint(["workspace_id", "result_asset_id"],
+                         ["assets.workspace_id", "assets.id"],
+                         ondelete="SET NULL (result_asset_id)", name="fk_jobs_result_asset"),
+    CheckConstraint(
+        "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"
+    ),
+    CheckConstraint("max_attempts BETWEEN 1 AND 20", name="max_attempts"),
+    # Workers claim across workspaces: the queue's own index does not lead with the tenant.
+    Index("ix_jobs_queue", "priority", "run_after", postgresql_where=text("status = 'queued'")),
+    Index("ix_jobs_lease", "lease_expires_at", postgresql_where=text("status = 'running'")),
+    Index(None, "workspace_id", "asset_id"),
+    Index(None, "workspace_id", "status", "created_at"),
 )

@@ -29,6 +29,7 @@ from domain.graph.queries import (
     get_relationships,
     lineages,
 )
+from domain.jobs.queries import JobRecord, get_jobs, jobs_of_assets
 from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
 from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
 from domain.sync.queries import SyncSource, sync_sources
@@ -94,6 +95,10 @@ async def _last_updates(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, Even
 
 class SyncSourceByAssetLoader(ByIdLoader[SyncSource]):
     fetch = staticmethod(sync_sources)
+
+
+class JobByIdLoader(ByIdLoader[JobRecord]):
+    fetch = staticmethod(get_jobs)
 
 
 class InstancesBySceneLoader(ByOwnerLoader[list[Instance]]):
@@ -191,6 +196,12 @@ class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, MemberPage]):
         )
 
 
+class JobsByAssetLoader(ByOwnerWithArgsLoader[tuple[str, ...] | None, list[JobRecord]]):
+    async def fetch(self, owners: Sequence[UUID], statuses: tuple[str, ...] | None
+                    ) -> dict[UUID, list[JobRecord]]:
+        return await jobs_of_assets(self.tx, owners, statuses)
+
+
 class Loaders:
     """Every loader of one request, created inside its running event loop."""
 
@@ -203,6 +214,8 @@ class Loaders:
         self.modification_count_by_asset = ModificationCountByAssetLoader(tx)
         self.last_update_by_asset = LastUpdateByAssetLoader(tx)
         self.sync_source_by_asset = SyncSourceByAssetLoader(tx)
+        self.job_by_id = JobByIdLoader(tx)
+        self.jobs_by_asset = JobsByAssetLoader(tx)
         self.instances_by_scene = InstancesBySceneLoader(tx)
         self.neighbours_by_scene = NeighboursBySceneLoader(tx)
         self.edges_by_asset = EdgesByAssetLoader(tx)

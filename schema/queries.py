@@ -24,10 +24,12 @@ from schema.inputs import (
     query_id,
     to_global_id,
 )
+from schema.jobs import JobQueries
 from schema.permissions import CanRead
 from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
 from schema.types.common import Node, OrderDirection, PageInfo
+from schema.types.job import Job
 from schema.types.relationship import Relationship
 from schema.types.sync import SceneContextEntry
 
@@ -122,6 +124,9 @@ async def _load_node(info: Info, type_name: str, raw_id: UUID) -> Node | None:
     if type_name == "Collection":
         collection = await loaders.collection_by_id.load(raw_id)
         return Collection.from_record(collection) if collection else None
+    if type_name == "Job":
+        job = await loaders.job_by_id.load(raw_id)
+        return Job.from_record(job) if job else None
     if type_name == "Relationship":
         relationship = await loaders.relationship_by_id.load(raw_id)
         return Relationship.from_record(relationship) if relationship else None
@@ -137,7 +142,7 @@ def _node_key(value: str) -> tuple[str, UUID]:
 
 
 @strawberry.type
-class Query:
+class Query(JobQueries):
     @strawberry.field(permission_classes=[CanRead])
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await _load_node(info, *_node_key(id))

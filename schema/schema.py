@@ -20,6 +20,7 @@ from schema.mutations import Mutation
 from schema.queries import Query
 from schema.types.asset import Asset
 from schema.types.collection import Collection
+from schema.types.job import Job
 from schema.types.relationship import Relationship
 
 
@@ -62,7 +63,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Asset, Collection, Relationship],
+        types=[Asset, Collection, Relationship, Job],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=not options.development),
     )

@@ -30,8 +30,10 @@ from domain.rules import (
 )
 from domain.sync.overrides import note_overrides
 
-# Content fields: editing any of them raises the version.
+# Content fields: editing any of them raises the version. `blob_sha256` is set by uploads and
+# generation (the schema offers no free-form input for it); the blob row must exist.
 EDITABLE_FIELDS = (
+    "blob_sha256",
     "name",
     "description",
     "generation_prompt",
@@ -57,6 +59,10 @@ class NewAsset:
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     source: str = "upload"
+    # Set by uploads and generation, not by clients directly.
+    blob_sha256: str | None = None
+    generation_cost: Decimal = Decimal(0)
+    generation_metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def _field_errors(asset_type: str, values: dict[str, Any]) -> list[Any]:
@@ -87,6 +93,9 @@ async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
         "metadata": new.metadata,
         "tags": normalize_tags(new.tags),
         "source": new.source,
+        "blob_sha256": new.blob_sha256,
+        "generation_cost": new.generation_cost,
+        "generation_metadata": new.generation_metadata,
     }
     type_errors = asset_type_errors(new.type)
     raise_if(

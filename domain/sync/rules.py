@@ -52,10 +52,10 @@ def is_syncable(field: str, relationship_type: str) -> bool:
 
 
 def touched_fields(changed: Iterable[str], relationship_type: str) -> list[str]:
-    """The sync fields an edit touched (`mime_type`/`size` edits touch `file`)."""
+    """The sync fields an edit touched (blob, MIME type and size edits touch `file`)."""
     touched = []
     for field in changed:
-        mapped = "file" if field in ("mime_type", "size") else field
+        mapped = "file" if field in ("blob_sha256", "mime_type", "size") else field
         if is_syncable(mapped, relationship_type) and mapped not in touched:
             touched.append(mapped)
     return touched

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.jobs import JobMutations
 from schema.mutations.assets import AssetMutations
 from schema.mutations.collections import CollectionMutations
 from schema.mutations.graph import GraphMutations
@@ -11,5 +12,5 @@ from schema.mutations.sync import SyncMutations
 
 @strawberry.type
 class Mutation(AssetMutations, GraphMutations, CollectionMutations, SyncMutations,
-               SceneMutations):
+               SceneMutations, JobMutations):
     pass

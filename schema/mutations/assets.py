@@ -71,7 +71,7 @@ NOT_NULL = ("name", "description", "generation_prompt", "metadata", "tags")
 def _changes(data: UpdateAssetInput) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in use_cases.EDITABLE_FIELDS:
-        value = getattr(data, name)
+        value = getattr(data, name, strawberry.UNSET)
         if value is strawberry.UNSET:
             continue
         if value is None and name in NOT_NULL:

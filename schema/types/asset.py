@@ -14,6 +14,7 @@ from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
 from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
 from schema.types.common import LineageDirection, Node, RelationshipType, type_values
 from schema.types.event import EventConnection
+from schema.types.job import Job, JobStatus
 from schema.types.relationship import Relationship, RelationshipConnection
 from schema.types.sync import SyncStatus
 
@@ -43,6 +44,17 @@ class DeleteCheck:
     allowed: bool
     dependents: list["Asset"]
     dependent_count: int
+
+
+@strawberry.type(description="Content stored by this service (uploaded or generated).")
+class AssetFile:
+    sha256: str
+    size: int | None
+    mime_type: str | None
+
+    @strawberry.field(description="GET it with the same bearer token.")
+    def download_url(self) -> str:
+        return f"/files/{self.sha256}"
 
 
 @strawberry.type
@@ -94,6 +106,13 @@ class Asset(Node):
             deleted_at=r.deleted_at,
             created_by=r.created_by,
         )
+
+    @strawberry.field
+    def file(self) -> AssetFile | None:
+        r = self.record
+        if r.blob_sha256 is None:
+            return None
+        return AssetFile(sha256=r.blob_sha256, size=r.size, mime_type=r.mime_type)
 
     @strawberry.field(description="Edges to this asset's parents, in link order.")
     async def parents(
@@ -195,6 +214,12 @@ class Asset(Node):
     async def next_scene(self, info: Info) -> Optional["Asset"]:
         neighbours = await info.context.loaders.neighbours_by_scene.load(self.record.id)
         return await _asset(info, neighbours.next_id)
+
+    @strawberry.field(description="Jobs about this asset, newest first.")
+    async def jobs(self, info: Info, statuses: list[JobStatus] | None = None) -> list[Job]:
+        key = tuple(s.value for s in statuses) if statuses is not None else None
+        found = await info.context.loaders.jobs_by_asset.load((self.record.id, key))
+        return [Job.from_record(j) for j in found]
 
     @strawberry.field(description="How many times the content was edited.")
     async def modification_count(self, info: Info) -> int:

@@ -1,0 +1,80 @@
+"""Blob rows: which workspace holds which content, and which content no asset uses any more.
+
+Rows are per workspace (a workspace reads only its own); files are shared by hash. A file is
+removed after the commit that removed its last row (`Transaction.after_commit`), so a rolled
+back purge never loses content.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.db import Transaction
+from domain.tables import assets, blobs
+
+
+@dataclass(frozen=True)
+class BlobRecord:
+    sha256: str
+    size: int
+    mime_type: str
+    created_at: datetime
+
+
+async def register_blob(tx: Transaction, *, sha256: str, size: int, mime_type: str) -> None:
+    await tx.execute(
+        insert(blobs)
+        .values(workspace_id=tx.ws, sha256=sha256, size=size, mime_type=mime_type)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "sha256"])
+    )
+
+
+async def get_blob(tx: Transaction, sha256: str) -> BlobRecord | None:
+    row = (
+        await tx.execute(select(blobs).where(blobs.c.workspace_id == tx.ws,
+                                             blobs.c.sha256 == sha256))
+    ).one_or_none()
+    return BlobRecord(row.sha256, row.size, row.mime_type, row.created_at) if row else None
+
+
+def _unused() -> object:
+    return ~exists().where(assets.c.workspace_id == blobs.c.workspace_id,
+                           assets.c.blob_sha256 == blobs.c.sha256)
+
+
+async def drop_unused_blobs(tx: Transaction, sha256s: Sequence[str] | None = None) -> list[str]:
+    """Delete this workspace's blob rows no asset references (of `sha256s`, or all)."""
+    query = blobs.delete().where(blobs.c.workspace_id == tx.ws, _unused())  # type: ignore[arg-type]
+    if sha256s is not None:
+        query = query.where(blobs.c.sha256.in_(sha256s))
+    rows = await tx.execute(query.returning(blobs.c.sha256))
+    return [row.sha256 for row in rows]
+
+
+async def drop_unused_blobs_everywhere(tx: Transaction) -> list[str]:
+    """For `assetgraph gc`: every workspace's unreferenced rows."""
+    rows = await tx.execute(
+        blobs.delete().where(_unused()).returning(blobs.c.sha256)  # type: ignore[arg-type]
+    )
+    return [row.sha256 for row in rows]
+
+
+async def hashes_still_held(tx: Transaction, sha256s: Sequence[str]) -> set[str]:
+    """Of these hashes, those some workspace still holds: their files must stay."""
+    if not sha256s:
+        return set()
+    rows = await tx.execute(select(blobs.c.sha256).where(blobs.c.sha256.in_(sha256s)).distinct())
+    return {row.sha256 for row in rows}
+
+
+async def all_held_hashes(tx: Transaction) -> set[str]:
+    rows = await tx.execute(select(blobs.c.sha256).distinct())
+    return {row.sha256 for row in rows}
+
+
+async def blob_count(tx: Transaction) -> int:
+    return int((await tx.execute(select(func.count()).select_from(blobs).where(
+        and_(blobs.c.workspace_id == tx.ws)))).scalar_one())

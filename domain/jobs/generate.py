@@ -1,0 +1,122 @@
+"""What a `generate_image` job does: prompt -> provider -> blob -> image asset.
+
+Three short steps, none holding a transaction while the provider runs: read the target (its
+prompt, style and size), call the provider, then in one transaction store the image asset,
+link it `generated_from` the target, set the target's file and finish the job.
+"""
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from domain.assets.queries import get_assets
+from domain.assets.use_cases import NewAsset, create_asset, update_asset
+from domain.db import Database, transaction
+from domain.files import register_blob
+from domain.graph.queries import edge_pages
+from domain.graph.use_cases import add_edge
+from domain.jobs import use_cases
+from domain.jobs.providers import (
+    GeneratedImage,
+    ImageRequest,
+    PermanentProviderError,
+    Provider,
+)
+from domain.jobs.queries import JobRecord
+from domain.jobs.rules import image_size
+from domain.storage import BlobStore
+
+
+@dataclass(frozen=True)
+class Generation:
+    request: ImageRequest
+    provider: Provider
+
+
+def image_facts(data: bytes) -> dict[str, Any]:
+    """Width, height and format of image bytes, or nothing if they are not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return {"width": image.width, "height": image.height,
+                    "format": (image.format or "").lower()}
+    except (UnidentifiedImageError, OSError):
+        return {}
+
+
+def _dimension(params: dict[str, Any], key: str, default: int) -> int:
+    value = params.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 16 <= value <= 4096:
+        raise PermanentProviderError(f"params.{key} must be an integer from 16 to 4096")
+    return value
+
+
+async def prepare(database: Database, job: JobRecord, *, providers: dict[str, Provider],
+                  default_provider: str, store: BlobStore) -> Generation:
+    params = dict(job.params)
+    name = params.get("provider") or default_provider
+    provider = providers.get(name)
+    if provider is None:
+        raise PermanentProviderError(f"provider {name!r} is not configured here")
+    async with transaction(database, workspace_id=job.workspace_id, readonly=True) as tx:
+        target = (await get_assets(tx, [job.asset_id])).get(job.asset_id) if job.asset_id else None
+        if target is None or target.deleted_at is not None:
+            raise PermanentProviderError("the job's asset is gone")
+        edges = (await edge_pages(tx, [target.id], direction="children", types=["used_in"],
+                                  first=100, after=None))[target.id].edges
+        used = await get_assets(tx, [e.child_asset_id for e in edges])
+    style = next((used[e.child_asset_id] for e in edges
+                  if used.get(e.child_asset_id) and used[e.child_asset_id].type == "style"), None)
+    prompt = str(params.get("prompt") or target.generation_prompt or target.description
+                 or target.name)
+    if style is not None:
+        prompt = f"{prompt}, {style.metadata.get('prompt_suffix') or style.description}"
+    width, height = image_size(target.type)
+    source_image = None
+    if provider.name == "thumbnail" and target.blob_sha256 and store.exists(target.blob_sha256):
+        source_image = store.read(target.blob_sha256)
+    request = ImageRequest(
+        prompt=prompt, width=_dimension(params, "width", width),
+        height=_dimension(params, "height", height), params=params,
+        reference_image_url=target.url, source_image=source_image)
+    return Generation(request=request, provider=provider)
+
+
+async def complete(database: Database, job: JobRecord, generation: Generation,
+                   image: GeneratedImage, *, store: BlobStore, worker: str) -> JobRecord:
+    """Store the result; raises `NotOurs` (rolling it all back) when the job stopped being
+    ours meanwhile (lease lost, cancelled)."""
+    facts = image_facts(image.data)
+    if not facts:
+        raise PermanentProviderError("the provider's answer is not an image")
+    blob = store.put_bytes(image.data)
+    async with transaction(database, workspace_id=job.workspace_id,
+                           actor=f"worker:{worker}") as tx:
+        await register_blob(tx, sha256=blob.sha256, size=blob.size, mime_type=image.mime_type)
+        target_id = job.asset_id
+        assert target_id is not None
+        target = (await get_assets(tx, [target_id]))[target_id]
+        metadata = {**facts, **({"placeholder": True} if image.metadata.get("placeholder")
+                               else {})}
+        result = await create_asset(tx, NewAsset(
+            type="image", name=f"{target.name} (generated)"[:255],
+            generation_prompt=generation.request.prompt, mime_type=image.mime_type,
+            size=blob.size, metadata=metadata, source="generation", blob_sha256=blob.sha256,
+            generation_cost=image.cost,
+            generation_metadata={"provider": generation.provider.name, "job_id": str(job.id),
+                                 **image.metadata}))
+        await add_edge(tx, parent_id=target_id, child_id=result.id,
+                       relationship_type="generated_from")
+        await update_asset(tx, target_id, {"blob_sha256": blob.sha256,
+                                           "mime_type": image.mime_type, "size": blob.size},
+                           reason=f"generated by job {job.id}")
+        done = await use_cases.succeed(tx, job, worker=worker, cost=image.cost,
+                                       result_asset_id=result.id)
+        if done is None:
+            raise NotOurs
+    return done
+
+
+class NotOurs(Exception):
+    """The job was cancelled or reaped meanwhile: its result must not be kept."""

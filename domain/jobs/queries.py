@@ -1,0 +1,216 @@
+"""SQL over `jobs`. Tenant queries filter `workspace_id`; the claim and the reaper are the
+queue's own and run across workspaces (a worker serves them all)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.db import Transaction
+from domain.records import FromRow, Page
+from domain.tables import asset_collection_members as members
+from domain.tables import jobs
+
+
+@dataclass(frozen=True)
+class JobRecord(FromRow):
+    workspace_id: UUID
+    id: UUID
+    kind: str
+    status: str
+    params: dict[str, Any]
+    asset_id: UUID | None
+    result_asset_id: UUID | None
+    idempotency_key: str | None
+    priority: int
+    attempts: int
+    max_attempts: int
+    run_after: datetime
+    locked_by: str | None
+    lease_expires_at: datetime | None
+    cancel_requested: bool
+    progress: Decimal
+    cost: Decimal
+    error_code: str | None
+    error_message: str | None
+    error_class: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+async def insert_job(tx: Transaction, values: dict[str, Any]) -> tuple[JobRecord, bool]:
+    """The new job, or the existing one with the same idempotency key (and False)."""
+    row = (
+        await tx.execute(
+            insert(jobs).values(workspace_id=tx.ws, **values)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+            .returning(*jobs.c)
+        )
+    ).one_or_none()
+    if row is not None:
+        return JobRecord.from_row(row), True
+    existing = (
+        await tx.execute(select(jobs).where(
+            jobs.c.workspace_id == tx.ws, jobs.c.idempotency_key == values["idempotency_key"]))
+    ).one()
+    return JobRecord.from_row(existing), False
+
+
+async def get_jobs(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, JobRecord]:
+    rows = await tx.execute(select(jobs).where(jobs.c.workspace_id == tx.ws, jobs.c.id.in_(ids)))
+    return {row.id: JobRecord.from_row(row) for row in rows}
+
+
+async def get_job_for_update(tx: Transaction, job_id: UUID) -> JobRecord | None:
+    row = (
+        await tx.execute(select(jobs).where(jobs.c.workspace_id == tx.ws, jobs.c.id == job_id)
+                         .with_for_update())
+    ).one_or_none()
+    return JobRecord.from_row(row) if row else None
+
+
+async def update_job(tx: Transaction, job_id: UUID, values: dict[str, Any]) -> JobRecord:
+    row = (
+        await tx.execute(
+            jobs.update().where(jobs.c.workspace_id == tx.ws, jobs.c.id == job_id)
+            .values(**values, updated_at=func.now()).returning(*jobs.c)
+        )
+    ).one()
+    return JobRecord.from_row(row)
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    statuses: Sequence[str] | None = None
+    kinds: Sequence[str] | None = None
+    asset_id: UUID | None = None
+    collection_id: UUID | None = None
+
+
+def _where(ws: UUID, f: JobFilter) -> list[Any]:
+    clauses: list[Any] = [jobs.c.workspace_id == ws]
+    if f.statuses is not None:
+        clauses.append(jobs.c.status.in_(f.statuses))
+    if f.kinds is not None:
+        clauses.append(jobs.c.kind.in_(f.kinds))
+    if f.asset_id is not None:
+        clauses.append(jobs.c.asset_id == f.asset_id)
+    if f.collection_id is not None:
+        clauses.append(jobs.c.asset_id.in_(
+            select(members.c.asset_id).where(members.c.workspace_id == ws,
+                                             members.c.collection_id == f.collection_id)))
+    return clauses
+
+
+async def list_jobs(tx: Transaction, f: JobFilter, *, first: int,
+                    after: tuple[datetime, UUID] | None) -> Page[JobRecord]:
+    """Newest first."""
+    query = select(jobs).where(*_where(tx.ws, f))
+    if after is not None:
+        query = query.where(tuple_(jobs.c.created_at, jobs.c.id) < tuple_(*after))
+    rows = (await tx.execute(
+        query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(first + 1))).all()
+    return Page(items=[JobRecord.from_row(r) for r in rows[:first]], has_next=len(rows) > first)
+
+
+async def count_jobs(tx: Transaction, f: JobFilter) -> int:
+    result = await tx.execute(select(func.count()).select_from(jobs).where(*_where(tx.ws, f)))
+    return int(result.scalar_one())
+
+
+async def jobs_of_assets(
+    tx: Transaction, asset_ids: Sequence[UUID], statuses: Sequence[str] | None
+) -> dict[UUID, list[JobRecord]]:
+    query = select(jobs).where(jobs.c.workspace_id == tx.ws, jobs.c.asset_id.in_(asset_ids))
+    if statuses is not None:
+        query = query.where(jobs.c.status.in_(statuses))
+    rows = await tx.execute(query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()))
+    grouped: dict[UUID, list[JobRecord]] = {asset_id: [] for asset_id in asset_ids}
+    for row in rows:
+        grouped[row.asset_id].append(JobRecord.from_row(row))
+    return grouped
+
+
+async def claim_next(tx: Transaction, *, worker: str, lease_seconds: float) -> JobRecord | None:
+    """Take the most urgent due job of any workspace; others' claims are skipped, not waited on."""
+    row = (
+        await tx.execute(
+            text(
+                """
+                UPDATE jobs j SET status = 'running', attempts = j.attempts + 1,
+                    locked_by = :worker, cancel_requested = false,
+                    lease_expires_at = now() + make_interval(secs => :lease),
+                    started_at = coalesce(j.started_at, now()), updated_at = now()
+                FROM (
+                    SELECT workspace_id, id FROM jobs
+                    WHERE status = 'queued' AND run_after <= now()
+                    ORDER BY priority DESC, run_after, id
+                    FOR UPDATE SKIP LOCKED
+                    LIMIT 1
+                ) next
+                WHERE j.workspace_id = next.workspace_id AND j.id = next.id
+                RETURNING j.*
+                """
+            ),
+            {"worker": worker, "lease": lease_seconds},
+        )
+    ).one_or_none()
+    return JobRecord.from_row(row) if row else None
+
+
+async def renew_lease(tx: Transaction, job_id: UUID, *, worker: str, lease_seconds: float
+                      ) -> JobRecord | None:
+    """Extend the lease while the job is still ours; None once it is not."""
+    row = (
+        await tx.execute(
+            jobs.update()
+            .where(jobs.c.workspace_id == tx.ws, jobs.c.id == job_id,
+                   jobs.c.status == "running", jobs.c.locked_by == worker)
+            .values(lease_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0,
+                                                                     lease_seconds),
+                    updated_at=func.now())
+            .returning(*jobs.c)
+        )
+    ).one_or_none()
+    return JobRecord.from_row(row) if row else None
+
+
+async def expired_leases(tx: Transaction, *, limit: int = 100) -> list[JobRecord]:
+    """Running jobs whose worker stopped renewing, locked for the reaper."""
+    rows = await tx.execute(
+        select(jobs)
+        .where(jobs.c.status == "running", jobs.c.lease_expires_at < func.now())
+        .order_by(jobs.c.lease_expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [JobRecord.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    total: Decimal
+    by_kind: list[tuple[str, Decimal, int]]
+    by_day: list[tuple[datetime, Decimal]]
+
+
+async def cost_summary(tx: Transaction, collection_id: UUID | None) -> CostSummary:
+    f = JobFilter(collection_id=collection_id)
+    where = and_(*_where(tx.ws, f), jobs.c.cost > 0)
+    by_kind = (await tx.execute(
+        select(jobs.c.kind, func.sum(jobs.c.cost).label("total"), func.count().label("jobs"))
+        .where(where).group_by(jobs.c.kind).order_by(jobs.c.kind))).all()
+    day = func.date_trunc("day", jobs.c.finished_at).label("day")
+    by_day = (await tx.execute(
+        select(day, func.sum(jobs.c.cost).label("total")).where(where).group_by(day)
+        .order_by(day))).all()
+    return CostSummary(total=sum((row.total for row in by_kind), Decimal(0)),
+                       by_kind=[(row.kind, row.total, row.jobs) for row in by_kind],
+                       by_day=[(row.day, row.total) for row in by_day])

@@ -1,0 +1,219 @@
+"""Job use cases: enqueue, cancel, retry (clients) and claim, heartbeat, finish, reap (workers).
+
+Every state change writes a `job.updated` event in its transaction; enqueue and retry also
+NOTIFY the workers' channel, a wake-up hint only (workers poll as well).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, text
+
+from domain.assets.queries import get_assets
+from domain.db import Transaction
+from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
+from domain.events import jsonable, record_event
+from domain.ids import uuid7
+from domain.jobs import queries
+from domain.jobs.queries import JobRecord
+from domain.jobs.rules import BATCH_MAX, TERMINAL, backoff_seconds, enqueue_errors
+from domain.rules import raise_if
+
+JOBS_CHANNEL = "assetgraph_jobs"
+
+
+@dataclass(frozen=True)
+class NewJob:
+    kind: str
+    asset_id: UUID | None = None
+    params: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    priority: int = 0
+    max_attempts: int = 3
+
+
+async def job_event(tx: Transaction, job: JobRecord) -> None:
+    await record_event(tx, "job.updated", job.id, {
+        "status": job.status, "kind": job.kind, "attempts": job.attempts,
+        "progress": job.progress, "asset_id": job.asset_id,
+        "result_asset_id": job.result_asset_id, "error_code": job.error_code,
+    })
+
+
+async def _wake_workers(tx: Transaction) -> None:
+    await tx.execute(text("SELECT pg_notify(:channel, '')"), {"channel": JOBS_CHANNEL})
+
+
+async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[JobRecord, bool]:
+    params = new.params if new.params is not None else {}
+    errors = enqueue_errors(kind=new.kind, params=params, priority=new.priority,
+                            max_attempts=new.max_attempts, idempotency_key=new.idempotency_key,
+                            prefix=prefix)
+    if new.kind == "generate_image" and new.asset_id is None:
+        errors.append(ErrorDetail(ErrorCode.INVALID, "generate_image needs an assetId",
+                                  f"{prefix}assetId"))
+    if new.asset_id is not None:
+        asset = (await get_assets(tx, [new.asset_id])).get(new.asset_id)
+        if asset is None or asset.deleted_at is not None:
+            errors.append(ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", f"{prefix}assetId"))
+        elif asset.locked and new.kind == "generate_image":
+            errors.append(ErrorDetail(ErrorCode.LOCKED,
+                                      f"asset {asset.name!r} is locked; unlock it first",
+                                      f"{prefix}assetId"))
+    raise_if(errors)
+    job, created = await queries.insert_job(tx, {
+        "id": uuid7(), "kind": new.kind, "asset_id": new.asset_id, "params": jsonable(params),
+        "idempotency_key": new.idempotency_key, "priority": new.priority,
+        "max_attempts": new.max_attempts,
+    })
+    if created:
+        await job_event(tx, job)
+    return job, created
+
+
+async def enqueue_job(tx: Transaction, new: NewJob) -> JobRecord:
+    """A repeated idempotency key returns the existing job, never a second one."""
+    job, created = await _enqueue_one(tx, new)
+    if created:
+        await _wake_workers(tx)
+    return job
+
+
+async def enqueue_jobs(tx: Transaction, batch: list[NewJob]) -> list[JobRecord]:
+    """All or nothing, in one transaction."""
+    if len(batch) > BATCH_MAX:
+        raise DomainError.of(ErrorCode.INVALID, f"at most {BATCH_MAX} jobs at once", "inputs")
+    found = []
+    errors: list[ErrorDetail] = []
+    for index, new in enumerate(batch):
+        try:
+            found.append(await _enqueue_one(tx, new, prefix=f"inputs.{index}."))
+        except DomainError as error:
+            errors += error.details
+    raise_if(errors)
+    if any(created for _, created in found):
+        await _wake_workers(tx)
+    return [job for job, _ in found]
+
+
+async def cancel_job(tx: Transaction, job_id: UUID) -> JobRecord:
+    """Queued: cancelled at once. Running: the worker is asked to stop (cooperative)."""
+    job = await queries.get_job_for_update(tx, job_id)
+    if job is None:
+        raise not_found("job")
+    if job.status in TERMINAL:
+        raise DomainError.of(ErrorCode.CONFLICT, f"the job already {job.status}", "id")
+    if job.status == "queued":
+        job = await queries.update_job(tx, job_id, {
+            "status": "cancelled", "finished_at": func.now(), "error_code": "CANCELLED",
+            "error_message": "cancelled before it ran", "error_class": "cancelled"})
+        await job_event(tx, job)
+    elif not job.cancel_requested:
+        job = await queries.update_job(tx, job_id, {"cancel_requested": True})
+    return job
+
+
+async def retry_job(tx: Transaction, job_id: UUID) -> JobRecord:
+    """A failed or cancelled job runs again, with a fresh count of attempts."""
+    job = await queries.get_job_for_update(tx, job_id)
+    if job is None:
+        raise not_found("job")
+    if job.status not in ("failed", "cancelled"):
+        raise DomainError.of(ErrorCode.CONFLICT,
+                             f"only failed or cancelled jobs can be retried; this one is "
+                             f"{job.status}", "id")
+    job = await queries.update_job(tx, job_id, {
+        "status": "queued", "attempts": 0, "run_after": func.now(), "cancel_requested": False,
+        "error_code": None, "error_message": None, "error_class": None, "finished_at": None,
+        "locked_by": None, "lease_expires_at": None, "progress": 0})
+    await job_event(tx, job)
+    await _wake_workers(tx)
+    return job
+
+
+async def claim(tx: Transaction, *, worker: str, lease_seconds: float) -> JobRecord | None:
+    """Cross-workspace: `tx` is bound to no workspace until the job is known."""
+    job = await queries.claim_next(tx, worker=worker, lease_seconds=lease_seconds)
+    if job is not None:
+        tx.workspace_id = job.workspace_id
+        await job_event(tx, job)
+    return job
+
+
+async def heartbeat(tx: Transaction, job: JobRecord, *, worker: str, lease_seconds: float
+                    ) -> JobRecord | None:
+    return await queries.renew_lease(tx, job.id, worker=worker, lease_seconds=lease_seconds)
+
+
+async def _still_ours(tx: Transaction, job: JobRecord, worker: str) -> JobRecord | None:
+    current = await queries.get_job_for_update(tx, job.id)
+    if current is None or current.status != "running" or current.locked_by != worker:
+        return None
+    return current
+
+
+async def succeed(tx: Transaction, job: JobRecord, *, worker: str, cost: Decimal,
+                  result_asset_id: UUID | None) -> JobRecord | None:
+    if await _still_ours(tx, job, worker) is None:
+        return None
+    done = await queries.update_job(tx, job.id, {
+        "status": "succeeded", "finished_at": func.now(), "progress": 1, "cost": cost,
+        "result_asset_id": result_asset_id, "locked_by": None, "lease_expires_at": None,
+        "error_code": None, "error_message": None, "error_class": None})
+    await job_event(tx, done)
+    return done
+
+
+async def fail(tx: Transaction, job: JobRecord, *, worker: str, transient: bool, code: str,
+               message: str, error_class: str) -> JobRecord | None:
+    """A transient failure goes back to the queue, backed off, until `max_attempts`."""
+    current = await _still_ours(tx, job, worker)
+    if current is None:
+        return None
+    values: dict[str, Any] = {"error_code": code, "error_message": message[:2000],
+                              "error_class": error_class, "locked_by": None,
+                              "lease_expires_at": None}
+    if transient and current.attempts < current.max_attempts:
+        delay = timedelta(seconds=backoff_seconds(current.attempts))
+        values.update(status="queued", run_after=func.now() + delay)
+    else:
+        values.update(status="failed", finished_at=func.now())
+    failed = await queries.update_job(tx, job.id, values)
+    await job_event(tx, failed)
+    return failed
+
+
+async def mark_cancelled(tx: Transaction, job: JobRecord, *, worker: str) -> JobRecord | None:
+    if await _still_ours(tx, job, worker) is None:
+        return None
+    cancelled = await queries.update_job(tx, job.id, {
+        "status": "cancelled", "finished_at": func.now(), "error_code": "CANCELLED",
+        "error_message": "cancelled while running", "error_class": "cancelled",
+        "locked_by": None, "lease_expires_at": None})
+    await job_event(tx, cancelled)
+    return cancelled
+
+
+async def reap_one(tx: Transaction) -> JobRecord | None:
+    """Re-queue one job whose lease expired (its worker died); fail it if out of attempts."""
+    expired = await queries.expired_leases(tx, limit=1)
+    if not expired:
+        return None
+    job = expired[0]
+    tx.workspace_id = job.workspace_id
+    values: dict[str, Any] = {"locked_by": None, "lease_expires_at": None,
+                              "error_code": "LEASE_EXPIRED",
+                              "error_message": f"worker {job.locked_by} stopped renewing its lease",
+                              "error_class": "transient"}
+    if job.attempts < job.max_attempts:
+        values.update(status="queued", run_after=func.now())
+    else:
+        values.update(status="failed", finished_at=func.now())
+    reaped = await queries.update_job(tx, job.id, values)
+    await job_event(tx, reaped)
+    if reaped.status == "queued":
+        await _wake_workers(tx)
+    return reaped

@@ -1,0 +1,116 @@
+"""Generation jobs as GraphQL objects."""
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.jobs.queries import JobRecord
+from schema.context import Info
+from schema.inputs import to_global_id
+from schema.types.common import Node, PageInfo
+
+if TYPE_CHECKING:
+    from schema.types.asset import Asset
+
+AssetRef = Annotated["Asset", strawberry.lazy("schema.types.asset")]
+
+
+@strawberry.enum
+class JobStatus(Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type
+class JobError:
+    code: str
+    message: str
+    error_class: str = strawberry.field(name="class")
+
+
+@strawberry.type
+class Job(Node):
+    record: strawberry.Private[JobRecord]
+    id: strawberry.ID
+    kind: str
+    status: JobStatus
+    params: JSON
+    priority: int
+    progress: float
+    attempts: int
+    max_attempts: int
+    cost: float
+    error: JobError | None
+    idempotency_key: str | None
+    cancel_requested: bool
+    run_after: datetime
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, r: JobRecord) -> "Job":
+        return cls(
+            record=r, id=strawberry.ID(to_global_id("Job", r.id)), kind=r.kind,
+            status=JobStatus(r.status), params=JSON(r.params), priority=r.priority,
+            progress=float(r.progress), attempts=r.attempts, max_attempts=r.max_attempts,
+            cost=float(r.cost),
+            error=JobError(code=r.error_code, message=r.error_message or "",
+                           error_class=r.error_class or "") if r.error_code else None,
+            idempotency_key=r.idempotency_key, cancel_requested=r.cancel_requested,
+            run_after=r.run_after, created_at=r.created_at, started_at=r.started_at,
+            finished_at=r.finished_at, updated_at=r.updated_at,
+        )
+
+    @strawberry.field
+    async def asset(self, info: Info) -> AssetRef | None:
+        return await _asset(info, self.record.asset_id)
+
+    @strawberry.field
+    async def result_asset(self, info: Info) -> AssetRef | None:
+        return await _asset(info, self.record.result_asset_id)
+
+
+async def _asset(info: Info, asset_id: object) -> "Asset | None":
+    from schema.types.asset import Asset
+
+    if asset_id is None:
+        return None
+    record = await info.context.loaders.asset_by_id.load(asset_id)  # type: ignore[arg-type]
+    return Asset.from_record(record) if record else None
+
+
+@strawberry.type
+class JobEdge:
+    cursor: str
+    node: Job
+
+
+@strawberry.type
+class CostByKind:
+    kind: str
+    total: float
+    count: int
+
+
+@strawberry.type
+class CostByDay:
+    day: datetime
+    total: float
+
+
+@strawberry.type
+class CostSummary:
+    total: float
+    by_kind: list[CostByKind]
+    by_day: list[CostByDay]
+
+
+__all__ = ["CostSummary", "Job", "JobEdge", "JobStatus", "PageInfo"]

@@ -1,0 +1,22 @@
+"""Job fixtures: a worker over the test's database and blob directory."""
+
+from pathlib import Path
+
+import pytest
+
+from api.settings import JobSettings
+from api.worker import Worker
+from domain.storage import BlobStore
+from tests.conftest import SavepointDatabase
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def worker(db: SavepointDatabase, store: BlobStore) -> Worker:
+    """Driven by hand (`run_once`, `reap`): the test decides when it works."""
+    return Worker(db, listen_dsn=None, settings=JobSettings(lease_seconds=30), store=store,
+                  name="test-worker")
