@@ -14,7 +14,8 @@ from tests.helpers import add_to_collection, create_asset, create_collection, li
 ENQUEUE = """mutation ($input: EnqueueJobInput!) { enqueueJob(input: $input) {
   job { id kind status attempts maxAttempts priority } errors { code field message } } }"""
 JOB = """query ($id: ID!) { job(id: $id) { status progress attempts cost
-  error { code message class } asset { id version } resultAsset { id type source generationPrompt generationCost metadata
+  error { code message class } asset { id version }
+  resultAsset { id type source generationPrompt generationCost metadata
     parents(types: [GENERATED_FROM]) { edges { node { parent { id } } } } }
   startedAt finishedAt } }"""
 
