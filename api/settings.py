@@ -37,6 +37,7 @@ class JobSettings:
     workers: int = 2
     lease_seconds: float = 30.0
     poll_seconds: float = 1.0
+    backoff_base_seconds: float = 2.0
     provider: str = "placeholder"
     placeholder_cost: str = "0.01"
     http_url: str | None = None
@@ -97,6 +98,7 @@ class Settings:
                 workers=_int("ASSETGRAPH_WORKERS", 2),
                 lease_seconds=_float("ASSETGRAPH_LEASE_SECONDS", 30.0),
                 poll_seconds=_float("ASSETGRAPH_POLL_SECONDS", 1.0),
+                backoff_base_seconds=_float("ASSETGRAPH_BACKOFF_BASE_SECONDS", 2.0),
                 provider=os.environ.get("ASSETGRAPH_PROVIDER") or "placeholder",
                 placeholder_cost=os.environ.get("ASSETGRAPH_PLACEHOLDER_COST") or "0.01",
                 http_url=os.environ.get("ASSETGRAPH_HTTP_PROVIDER_URL") or None,

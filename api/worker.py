@@ -194,7 +194,8 @@ class Worker:
                                actor=f"worker:{self.name}") as tx:
             return await use_cases.fail(tx, job, worker=self.name, transient=transient,
                                         code=code, message=str(error),
-                                        error_class="transient" if transient else "permanent")
+                                        error_class="transient" if transient else "permanent",
+                                        backoff_base=self.settings.backoff_base_seconds)
 
 
 @asynccontextmanager

@@ -168,7 +168,8 @@ async def succeed(tx: Transaction, job: JobRecord, *, worker: str, cost: Decimal
 
 
 async def fail(tx: Transaction, job: JobRecord, *, worker: str, transient: bool, code: str,
-               message: str, error_class: str) -> JobRecord | None:
+               message: str, error_class: str, backoff_base: float = 2.0
+               ) -> JobRecord | None:
     """A transient failure goes back to the queue, backed off, until `max_attempts`."""
     current = await _still_ours(tx, job, worker)
     if current is None:
@@ -177,7 +178,7 @@ async def fail(tx: Transaction, job: JobRecord, *, worker: str, transient: bool,
                               "error_class": error_class, "locked_by": None,
                               "lease_expires_at": None}
     if transient and current.attempts < current.max_attempts:
-        delay = timedelta(seconds=backoff_seconds(current.attempts))
+        delay = timedelta(seconds=backoff_seconds(current.attempts, base=backoff_base))
         values.update(status="queued", run_after=func.now() + delay)
     else:
         values.update(status="failed", finished_at=func.now())
