@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 import migrations
 from api.database import create_engine, database_url
 from api.devmode import ensure_dev_token
+from api.files import files_endpoint
 from api.graphql_view import GraphQLView
 from api.limits import BodySizeLimit
 from api.settings import Settings
@@ -97,10 +98,12 @@ def create_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/files/{sha256}", files_endpoint(settings, state.database, graphql.store)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes,
+                               max_upload_bytes=settings.max_upload_bytes)],
         lifespan=lifespan,
     )

@@ -110,6 +110,17 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     _print(args, summary, "\n".join(f"{k}: {v}" for k, v in summary.items()))
 
 
+async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
+    from domain.files import collect_garbage
+    from domain.storage import BlobStore
+
+    async with open_database(settings) as database:
+        rows, files = await collect_garbage(database, BlobStore(settings.blobs),
+                                            grace_seconds=args.grace_seconds)
+    _print(args, {"blob_rows_removed": rows, "files_removed": files},
+           f"removed {rows} unused blob row(s) and {files} file(s)")
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
     from schema.schema import build_schema
 
@@ -163,6 +174,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)
 
+    gc = commands.add_parser("gc", parents=[common], help="remove files no asset uses")
+    gc.add_argument("--grace-seconds", type=float, default=3600,
+                    help="keep files younger than this (uploads in flight)")
+    gc.set_defaults(run=cmd_gc)
     worker = commands.add_parser("worker", parents=[common], help="run job workers only")
     worker.set_defaults(run=cmd_worker)
     commands.add_parser("migrate", parents=[common], help="migrate the database").set_defaults(

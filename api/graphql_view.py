@@ -21,6 +21,7 @@ from strawberry.types.unset import UNSET
 from api.auth import authenticate
 from api.settings import Settings
 from domain.db import Database, Transaction
+from domain.storage import BlobStore
 from schema.context import Context, Limits
 from schema.dataloaders import Loaders
 
@@ -36,13 +37,16 @@ class GraphQLView(GraphQL[Context, None]):
         database: Callable[[], Database],
         dev_token: Callable[[], str | None],
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
+                         multipart_uploads_enabled=True)
         self.settings = settings
         self.database = database
         self.dev_token = dev_token
+        self.store = BlobStore(settings.blobs)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
             max_lineage_depth=settings.limits.max_lineage_depth,
+            max_upload_bytes=settings.max_upload_bytes,
         )
 
     async def run(
@@ -50,6 +54,13 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Any:
         if not isinstance(request, Request) or _wants_graphiql(request):
             return await super().run(request, context, root_value)
+        if _is_multipart(request) and not _preflighted(request):
+            # A browser can send a multipart form cross-site without a preflight: refuse it
+            # unless a header that forces one is there (the GraphQL multipart request spec).
+            return JSONResponse({"errors": [{
+                "message": "multipart requests need an Apollo-Require-Preflight or "
+                           "X-Requested-With header", "extensions": {"code": "CSRF"}}]},
+                status_code=400)
         database = self.database()
         auth = await authenticate(
             database, request.headers.get("authorization"), jwt_secret=self.settings.jwt_secret
@@ -68,7 +79,8 @@ class GraphQLView(GraphQL[Context, None]):
             statement_timeout_ms=self.settings.statement_timeout_ms,
         )
         request.state.context = Context(
-            principal=auth.principal, tx=tx, loaders=Loaders(tx), limits=self.limits
+            principal=auth.principal, tx=tx, loaders=Loaders(tx), limits=self.limits,
+            store=self.store,
         )
         try:
             return await super().run(request, request.state.context, root_value)
@@ -110,3 +122,12 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+def _preflighted(request: Request) -> bool:
+    return bool(request.headers.get("apollo-require-preflight")
+                or request.headers.get("x-requested-with"))

@@ -5,6 +5,7 @@ removed after the commit that removed its last row (`Transaction.after_commit`),
 back purge never loses content.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.db import Transaction
+from domain.db import Database, Transaction, transaction
+from domain.storage import BlobStore
 from domain.tables import assets, blobs
 
 
@@ -78,3 +80,23 @@ async def all_held_hashes(tx: Transaction) -> set[str]:
 async def blob_count(tx: Transaction) -> int:
     return int((await tx.execute(select(func.count()).select_from(blobs).where(
         and_(blobs.c.workspace_id == tx.ws)))).scalar_one())
+
+
+async def collect_garbage(database: Database, store: BlobStore, *, grace_seconds: float = 3600
+                          ) -> tuple[int, int]:
+    """`assetgraph gc`: drop blob rows no asset references, then files no row holds.
+
+    Files younger than `grace_seconds` stay: an upload or a generation may be between writing
+    its file and committing its row.
+    """
+    async with transaction(database, actor="gc") as tx:
+        dropped = await drop_unused_blobs_everywhere(tx)
+    async with transaction(database, readonly=True) as tx:
+        held = await all_held_hashes(tx)
+    removed = 0
+    cutoff = time.time() - grace_seconds
+    for sha256, path in store.files():
+        if sha256 not in held and path.stat().st_mtime < cutoff:
+            store.delete(sha256)
+            removed += 1
+    return len(dropped), removed

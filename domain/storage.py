@@ -8,7 +8,7 @@ place, so a reader never sees half a file and a crash leaves only temporaries be
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +77,12 @@ class BlobStore:
             raise
         sha256 = digest.hexdigest()
         return StoredBlob(sha256, size, self._place(temporary, sha256))
+
+    def files(self) -> Iterator[tuple[str, Path]]:
+        """Every stored file with its hash (temporaries aside)."""
+        for path in self.root.glob("??/??/*"):
+            if len(path.name) == 64 and path.is_file():
+                yield path.name, path
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

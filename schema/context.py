@@ -6,6 +6,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from domain.access import Principal
 from domain.db import Transaction
+from domain.storage import BlobStore
 from schema.dataloaders import Loaders
 
 
@@ -13,6 +14,7 @@ from schema.dataloaders import Loaders
 class Limits:
     max_page_size: int = 100
     max_lineage_depth: int = 50
+    max_upload_bytes: int = 512 * 1024 * 1024
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Context:
     tx: Transaction
     loaders: Loaders
     limits: Limits
+    store: BlobStore
 
 
 Info = StrawberryInfo[Context, None]

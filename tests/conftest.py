@@ -152,8 +152,12 @@ async def other_workspace(db: SavepointDatabase) -> WorkspaceTokens:
     return await make_workspace(db, "Studio B")
 
 
+BLOBS = Path(tempfile.mkdtemp(prefix="assetgraph-test-blobs-"))
+
+
 def dev_settings(**overrides: Any) -> Settings:
-    return Settings(environment="development", **overrides)
+    """Development settings whose files go to a temporary directory."""
+    return Settings(**{"environment": "development", "blob_dir": BLOBS, **overrides})
 
 
 class GraphQLClient:

@@ -14,6 +14,7 @@ from domain.assets import queries
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import record_event
+from domain.files import drop_unused_blobs, hashes_still_held
 from domain.ids import uuid7
 from domain.records import AssetRecord
 from domain.rules import (
@@ -228,8 +229,13 @@ async def restore_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
     return restored
 
 
-async def purge_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
-    """Hard delete of a soft-deleted asset; its edges and memberships cascade."""
+async def purge_asset(tx: Transaction, asset_id: UUID) -> tuple[AssetRecord, list[str]]:
+    """Hard delete of a soft-deleted asset; its edges and memberships cascade.
+
+    Also drops the workspace's row of its blob unless another asset (a clone, a promoted or
+    generated asset) still uses it, and returns the hashes no workspace holds any more: their
+    files may go once this commits.
+    """
     asset = await _get_for_update(tx, asset_id)
     if asset.deleted_at is None:
         raise DomainError.of(
@@ -237,7 +243,10 @@ async def purge_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
         )
     await queries.delete_asset_row(tx, asset_id)
     await record_event(tx, "asset.purged", asset_id, {"type": asset.type, "name": asset.name})
-    return asset
+    if asset.blob_sha256 is None:
+        return asset, []
+    dropped = await drop_unused_blobs(tx, [asset.blob_sha256])
+    return asset, sorted(set(dropped) - await hashes_still_held(tx, dropped))
 
 
 async def set_locked(tx: Transaction, asset_id: UUID, *, locked: bool) -> AssetRecord:

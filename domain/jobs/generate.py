@@ -5,11 +5,8 @@ prompt, style and size), call the provider, then in one transaction store the im
 link it `generated_from` the target, set the target's file and finish the job.
 """
 
-import io
 from dataclasses import dataclass
 from typing import Any
-
-from PIL import Image, UnidentifiedImageError
 
 from domain.assets.queries import get_assets
 from domain.assets.use_cases import NewAsset, create_asset, update_asset
@@ -27,22 +24,13 @@ from domain.jobs.providers import (
 from domain.jobs.queries import JobRecord
 from domain.jobs.rules import image_size
 from domain.storage import BlobStore
+from domain.uploads import image_facts_of
 
 
 @dataclass(frozen=True)
 class Generation:
     request: ImageRequest
     provider: Provider
-
-
-def image_facts(data: bytes) -> dict[str, Any]:
-    """Width, height and format of image bytes, or nothing if they are not an image."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return {"width": image.width, "height": image.height,
-                    "format": (image.format or "").lower()}
-    except (UnidentifiedImageError, OSError):
-        return {}
 
 
 def _dimension(params: dict[str, Any], key: str, default: int) -> int:
@@ -87,10 +75,10 @@ async def complete(database: Database, job: JobRecord, generation: Generation,
                    image: GeneratedImage, *, store: BlobStore, worker: str) -> JobRecord:
     """Store the result; raises `NotOurs` (rolling it all back) when the job stopped being
     ours meanwhile (lease lost, cancelled)."""
-    facts = image_facts(image.data)
+    blob = store.put_bytes(image.data)
+    facts = image_facts_of(blob.path)
     if not facts:
         raise PermanentProviderError("the provider's answer is not an image")
-    blob = store.put_bytes(image.data)
     async with transaction(database, workspace_id=job.workspace_id,
                            actor=f"worker:{worker}") as tx:
         await register_blob(tx, sha256=blob.sha256, size=blob.size, mime_type=image.mime_type)

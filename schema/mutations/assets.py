@@ -4,16 +4,19 @@ from decimal import Decimal
 from typing import Any, cast
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from domain.assets import use_cases
 from domain.errors import DomainError, ErrorCode
 from domain.records import AssetRecord
+from domain.uploads import attach_file
 from schema.context import Info
 from schema.errors import Error, run_mutation
 from schema.inputs import mutation_id
 from schema.permissions import CanEdit, IsAdmin
 from schema.types.asset import Asset
+from schema.uploads import store_upload
 
 
 @strawberry.type
@@ -45,6 +48,14 @@ class CreateAssetInput:
     metadata: JSON = strawberry.field(default_factory=dict)
     tags: list[str] = strawberry.field(default_factory=list)
     source: str = "upload"
+    file: Upload | None = strawberry.field(
+        default=None, description="Content, sent as a GraphQL multipart request.")
+
+
+@strawberry.input
+class AttachFileInput:
+    asset_id: strawberry.ID
+    file: Upload
 
 
 @strawberry.input(description="Fields left out stay as they are.")
@@ -97,8 +108,14 @@ class AssetMutations:
             tags=input.tags,
             source=input.source,
         )
-        return asset_payload(
-            await run_mutation(info, lambda: use_cases.create_asset(info.context.tx, new)))
+        async def create() -> AssetRecord:
+            asset = await use_cases.create_asset(info.context.tx, new)
+            if input.file is None:
+                return asset
+            blob, mime_type = await store_upload(info, input.file)
+            return await attach_file(info.context.tx, asset.id, blob, mime_type)
+
+        return asset_payload(await run_mutation(info, create))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def update_asset(self, info: Info, input: UpdateAssetInput) -> AssetPayload:
@@ -125,10 +142,28 @@ class AssetMutations:
             info.context.tx, mutation_id(id, "Asset", "id"))))
 
     @strawberry.mutation(permission_classes=[IsAdmin],
-                         description="Hard-delete a soft-deleted asset; its edges go with it.")
+                         description="Hard-delete a soft-deleted asset; its edges go with it, "
+                                     "and its file unless another asset still uses it.")
     async def purge_asset(self, info: Info, id: strawberry.ID) -> AssetPayload:
-        return asset_payload(await run_mutation(info, lambda: use_cases.purge_asset(
-            info.context.tx, mutation_id(id, "Asset", "id"))))
+        async def purge() -> AssetRecord:
+            tx, store = info.context.tx, info.context.store
+            record, freed = await use_cases.purge_asset(tx, mutation_id(id, "Asset", "id"))
+            for sha256 in freed:
+                tx.after_commit(lambda sha256=sha256: store.delete(sha256))  # type: ignore[misc]
+            return record
+
+        return asset_payload(await run_mutation(info, purge))
+
+    @strawberry.mutation(permission_classes=[CanEdit],
+                         description="Upload a file (GraphQL multipart request) as the asset's "
+                                     "content.")
+    async def attach_file(self, info: Info, input: AttachFileInput) -> AssetPayload:
+        async def attach() -> AssetRecord:
+            asset_id = mutation_id(input.asset_id, "Asset", "assetId")
+            blob, mime_type = await store_upload(info, input.file)
+            return await attach_file(info.context.tx, asset_id, blob, mime_type)
+
+        return asset_payload(await run_mutation(info, attach))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def lock_asset(self, info: Info, id: strawberry.ID) -> AssetPayload:

@@ -5,7 +5,6 @@ import re
 import httpx
 
 from api.app import create_app
-from api.settings import Settings
 from tests.conftest import (
     GraphQLClient,
     SavepointDatabase,
@@ -37,7 +36,7 @@ async def test_graphiql_is_served_from_the_package(http: httpx.AsyncClient) -> N
 async def test_production_masks_errors_and_hides_schema_hints(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
-    settings = Settings(environment="production", introspection=False, graphiql=False)
+    settings = dev_settings(environment="production", introspection=False, graphiql=False)
     async with await http_client(db, settings) as http:
         client = GraphQLClient(http, workspace.editor)
         hint = await client("{ viewer { rol } }")

@@ -6,10 +6,15 @@ from uuid import UUID
 import httpx
 import jwt
 
-from api.settings import Settings
 from domain.access import Role, revoke_token
 from domain.db import transaction
-from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, http_client
+from tests.conftest import (
+    GraphQLClient,
+    SavepointDatabase,
+    WorkspaceTokens,
+    dev_settings,
+    http_client,
+)
 
 SECRET = "a-test-secret-of-at-least-32-bytes"
 VIEWER = "{ viewer { role actor workspace { name slug } } }"
@@ -66,7 +71,7 @@ def _jwt(secret: str, **claims: object) -> str:
 async def test_jwts_signed_with_the_secret_are_accepted(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
-    settings = Settings(environment="development", jwt_secret=SECRET)
+    settings = dev_settings(jwt_secret=SECRET)
     async with await http_client(db, settings) as http:
         client = GraphQLClient(http, None)
         good = await client(VIEWER, token=_jwt(SECRET, workspace_id=str(workspace.id),

@@ -1,0 +1,174 @@
+"""Uploads (GraphQL multipart request spec), downloads, dedupe, purge and gc (issue 4)."""
+
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from api.settings import JobSettings
+from api.worker import Worker
+from domain.assets import use_cases as assets
+from domain.db import transaction
+from domain.files import collect_garbage, register_blob
+from domain.storage import BlobStore
+from tests.conftest import (
+    BLOBS,
+    GraphQLClient,
+    SavepointDatabase,
+    WorkspaceTokens,
+    dev_settings,
+    http_client,
+)
+from tests.helpers import create_asset, create_collection
+
+CREATE = """mutation ($file: Upload!) { createAsset(input: {type: "image", name: "Still",
+  file: $file}) { asset { id version metadata file { sha256 size mimeType downloadUrl } }
+  errors { code field message } } }"""
+
+
+def png(color: tuple[int, int, int] = (10, 120, 200), size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def upload(http: httpx.AsyncClient, token: str, document: str, data: bytes,
+                 variables: dict[str, Any] | None = None, *, preflight: bool = True
+                 ) -> httpx.Response:
+    operations = {"query": document, "variables": {**(variables or {}), "file": None}}
+    headers = {"Authorization": f"Bearer {token}"}
+    if preflight:
+        headers["Apollo-Require-Preflight"] = "true"
+    return await http.post(
+        "/graphql", headers=headers,
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("still.png", data, "image/png")})
+
+
+async def test_an_uploaded_image_is_stored_once_and_described(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens
+) -> None:
+    data = png()
+    sha = hashlib.sha256(data).hexdigest()
+    first = (await upload(http, workspace.editor, CREATE, data)).json()["data"]["createAsset"]
+    second = (await upload(http, workspace.editor, CREATE, data)).json()["data"]["createAsset"]
+    assert first["errors"] == second["errors"] == []
+    assert first["asset"]["file"] == second["asset"]["file"] == {
+        "sha256": sha, "size": len(data), "mimeType": "image/png",
+        "downloadUrl": f"/files/{sha}"}
+    assert first["asset"]["metadata"] == {"width": 64, "height": 48, "format": "png"}
+    assert first["asset"]["version"] == 2
+    assert [p.name for p in BLOBS.glob(f"??/??/{sha}")] == [sha]
+
+
+async def test_multipart_without_a_preflight_header_is_refused(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens
+) -> None:
+    response = await upload(http, workspace.editor, CREATE, png(), preflight=False)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "CSRF"}
+
+
+async def test_downloads_are_workspace_checked_cached_and_ranged(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens, other_workspace: WorkspaceTokens
+) -> None:
+    data = png((1, 2, 3))
+    created = (await upload(http, workspace.editor, CREATE, data)).json()
+    url = created["data"]["createAsset"]["asset"]["file"]["downloadUrl"]
+    sha = url.rsplit("/", 1)[1]
+    mine = {"Authorization": f"Bearer {workspace.viewer}"}
+    full = await http.get(url, headers=mine)
+    assert (full.status_code, full.content, full.headers["etag"], full.headers["content-type"],
+            full.headers["cache-control"]) == (
+        200, data, f'"{sha}"', "image/png", "private, max-age=31536000, immutable")
+    part = await http.get(url, headers={**mine, "Range": "bytes=0-9"})
+    assert (part.status_code, part.content, part.headers["content-range"]) == (
+        206, data[:10], f"bytes 0-9/{len(data)}")
+    cached = await http.get(url, headers={**mine, "If-None-Match": f'"{sha}"'})
+    assert (cached.status_code, cached.content) == (304, b"")
+    other = await http.get(url, headers={"Authorization": f"Bearer {other_workspace.admin}"})
+    assert other.status_code == 404
+    assert (await http.get(url)).status_code == 401
+    assert (await http.get("/files/not-a-hash", headers=mine)).status_code == 404
+
+
+async def test_a_blob_used_by_a_clone_survives_purging_the_original(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens, gql: GraphQLClient
+) -> None:
+    data = png((9, 9, 9))
+    sha = hashlib.sha256(data).hexdigest()
+    original = (await upload(http, workspace.editor, CREATE, data)).json()[
+        "data"]["createAsset"]["asset"]["id"]
+    project = await create_collection(gql, "Pilot")
+    clone = (await gql("mutation ($s: ID!, $c: ID!) { cloneAsset(input: {sourceId: $s, "
+                       "collectionId: $c}) { asset { id file { sha256 } } } }",
+                       {"s": original, "c": project}))["data"]["cloneAsset"]["asset"]
+    assert clone["file"] == {"sha256": sha}
+    purge = "mutation ($id: ID!) { purgeAsset(id: $id) { errors { code } } }"
+    delete = "mutation ($id: ID!) { deleteAsset(id: $id, force: true) { errors { code } } }"
+    await gql(delete, {"id": original})
+    assert (await gql(purge, {"id": original}, token=workspace.admin))["data"]["purgeAsset"] == {
+        "errors": []}
+    download = await http.get(f"/files/{sha}",
+                              headers={"Authorization": f"Bearer {workspace.viewer}"})
+    assert (download.status_code, download.content) == (200, data)
+    # once the clone goes too, so does the file
+    await gql(delete, {"id": clone["id"]})
+    await gql(purge, {"id": clone["id"]}, token=workspace.admin)
+    gone = await http.get(f"/files/{sha}", headers={"Authorization": f"Bearer {workspace.viewer}"})
+    assert gone.status_code == 404
+    assert not BlobStore(BLOBS).exists(sha)
+
+
+async def test_gc_removes_rows_and_files_nothing_uses(
+    db: SavepointDatabase, workspace: WorkspaceTokens, tmp_path: Path
+) -> None:
+    # given a file an asset uses, a file whose row no asset uses, and a stray file
+    store = BlobStore(tmp_path)
+    kept, unused, stray = (store.put_bytes(content) for content in (b"kept", b"unused", b"x"))
+    async with transaction(db, workspace_id=workspace.id) as tx:
+        for blob in (kept, unused):
+            await register_blob(tx, sha256=blob.sha256, size=blob.size, mime_type="text/plain")
+        await assets.create_asset(tx, assets.NewAsset(type="text", name="Notes",
+                                                      blob_sha256=kept.sha256))
+    # when gc runs, then only what is used stays
+    assert await collect_garbage(db, store, grace_seconds=0) == (1, 2)
+    assert [store.exists(b.sha256) for b in (kept, unused, stray)] == [True, False, False]
+
+
+ATTACH = """mutation ($id: ID!, $file: Upload!) { attachFile(input: {assetId: $id, file: $file}) {
+  asset { version file { mimeType size } metadata } errors { code field message } } }"""
+
+
+async def test_attach_file_then_thumbnail_it(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens, gql: GraphQLClient,
+    db: SavepointDatabase,
+) -> None:
+    still = await create_asset(gql, "Wide still", "image")
+    attached = await upload(http, workspace.editor, ATTACH, png(size=(800, 400)), {"id": still})
+    assert attached.json()["data"]["attachFile"] == {"errors": [], "asset": {
+        "version": 2, "file": {"mimeType": "image/png", "size": len(png(size=(800, 400)))},
+        "metadata": {"width": 800, "height": 400, "format": "png"}}}
+    job = await gql('mutation ($a: ID!) { enqueueJob(input: {kind: "generate_image", '
+                    'assetId: $a, params: {provider: "thumbnail"}}) { job { id } } }',
+                    {"a": still})
+    worker = Worker(db, listen_dsn=None, settings=JobSettings(), store=BlobStore(BLOBS))
+    done = await worker.run_once()
+    assert done is not None and done.status == "succeeded"
+    result = await gql("query ($id: ID!) { job(id: $id) { cost resultAsset { metadata } } }",
+                       {"id": job["data"]["enqueueJob"]["job"]["id"]})
+    assert result["data"]["job"] == {"cost": 0.0, "resultAsset": {
+        "metadata": {"width": 256, "height": 128, "format": "png"}}}
+
+
+async def test_an_upload_over_the_limit_is_refused(
+    db: SavepointDatabase, workspace: WorkspaceTokens
+) -> None:
+    async with await http_client(db, dev_settings(max_upload_bytes=100)) as http:
+        response = await upload(http, workspace.editor, CREATE, png())
+    assert response.json()["data"]["createAsset"] == {"asset": None, "errors": [
+        {"code": "INVALID", "field": "file", "message": "the file is larger than 100 bytes"}]}
