@@ -14,15 +14,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 import migrations
-from api.database import create_engine, database_url
+from api.database import asyncpg_dsn, create_engine, database_url
 from api.devmode import ensure_dev_token
 from api.files import files_endpoint
 from api.graphql_view import GraphQLView
 from api.limits import BodySizeLimit
+from api.realtime import Broker
 from api.settings import Settings
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
@@ -35,9 +36,16 @@ STATIC = Path(__file__).parent / "static" / "graphiql"
 class AppState:
     """What the lifespan provides to the endpoints."""
 
-    def __init__(self, database: Database | None, dev_token: str | None) -> None:
+    def __init__(self, database: Database | None, dev_token: str | None,
+                 broker: Broker | None) -> None:
         self.database_or_none = database
         self.dev_token = dev_token
+        self.broker_or_none = broker
+
+    def broker(self) -> Broker:
+        if self.broker_or_none is None:
+            raise RuntimeError("realtime is not running")
+        return self.broker_or_none
 
     def database(self) -> Database:
         if self.database_or_none is None:
@@ -46,9 +54,10 @@ class AppState:
 
 
 def create_app(
-    settings: Settings, *, database: Database | None = None, dev_token: str | None = None
+    settings: Settings, *, database: Database | None = None, dev_token: str | None = None,
+    broker: Broker | None = None,
 ) -> Starlette:
-    state = AppState(database, dev_token)
+    state = AppState(database, dev_token, broker)
     schema = build_schema(
         SchemaOptions(
             development=settings.development,
@@ -59,7 +68,8 @@ def create_app(
         )
     )
     graphql = GraphQLView(
-        schema, settings=settings, database=state.database, dev_token=lambda: state.dev_token
+        schema, settings=settings, database=state.database, dev_token=lambda: state.dev_token,
+        events=state.broker,
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -89,8 +99,13 @@ def create_app(
                     token_file = settings.data_dir.resolve() / "dev-token"
                     print(f"Development token (also in {token_file}):\n  {state.dev_token}",
                           flush=True)
-                async with run_workers(settings, state.database(), url):
-                    yield
+                state.broker_or_none = Broker(state.database(), asyncpg_dsn(url))
+                await state.broker().start()
+                try:
+                    async with run_workers(settings, state.database(), url):
+                        yield
+                finally:
+                    await state.broker().stop()
             finally:
                 state.database_or_none = None
                 await engine.dispose()
@@ -98,6 +113,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/files/{sha256}", files_endpoint(settings, state.database, graphql.store)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -13,7 +13,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
@@ -22,7 +24,7 @@ from api.auth import authenticate
 from api.settings import Settings
 from domain.db import Database, Transaction
 from domain.storage import BlobStore
-from schema.context import Context, Limits
+from schema.context import Context, EventSource, Limits, SubscriptionContext
 from schema.dataloaders import Loaders
 
 GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
@@ -36,12 +38,14 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         database: Callable[[], Database],
         dev_token: Callable[[], str | None],
+        events: Callable[[], EventSource],
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
                          multipart_uploads_enabled=True)
         self.settings = settings
         self.database = database
         self.dev_token = dev_token
+        self.events = events
         self.store = BlobStore(settings.blobs)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
@@ -86,6 +90,32 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().run(request, request.state.context, root_value)
         finally:
             await tx.close(commit=False)  # a no-op once process_result has committed
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        """WebSockets get a `SubscriptionContext`; its principal comes from the handshake's
+        Authorization header, or later from the connection_init payload."""
+        if not isinstance(request, WebSocket):
+            return await super().get_context(request, response)
+        context = SubscriptionContext(database=self.database(), events=self.events(),
+                                      limits=self.limits, store=self.store)
+        if request.headers.get("authorization"):
+            auth = await authenticate(context.database, request.headers["authorization"],
+                                      jwt_secret=self.settings.jwt_secret)
+            context.principal = auth.principal
+        return context
+
+    async def on_ws_connect(self, context: Any) -> Any:
+        if context.principal is None:
+            params = context.connection_params or {}
+            header = params.get("Authorization") or params.get("authorization") \
+                if isinstance(params, dict) else None
+            auth = await authenticate(context.database, header if isinstance(header, str)
+                                      else None, jwt_secret=self.settings.jwt_secret)
+            if auth.principal is None:
+                raise ConnectionRejectionError({"message": auth.problem,
+                                                "code": "UNAUTHENTICATED"})
+            context.principal = auth.principal
+        return await super().on_ws_connect(context)
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:

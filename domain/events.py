@@ -114,3 +114,34 @@ async def last_events(
         .order_by(events.c.subject_id, events.c.id.desc())
     )
     return {row.subject_id: EventRecord.from_row(row) for row in rows}
+
+
+async def events_by_ids(tx: Transaction, ids: Sequence[int]) -> list[EventRecord]:
+    """For the process's fan-out: the events a batch of notifications named, any workspace."""
+    rows = await tx.execute(select(events).where(events.c.id.in_(ids)).order_by(events.c.id))
+    return [EventRecord.from_row(row) for row in rows]
+
+
+async def events_since(tx: Transaction, after: int, *, limit: int) -> list[EventRecord]:
+    """For catching up after the listener reconnects: any workspace, by id."""
+    rows = await tx.execute(
+        select(events).where(events.c.id > after).order_by(events.c.id).limit(limit))
+    return [EventRecord.from_row(row) for row in rows]
+
+
+async def latest_event_id(tx: Transaction) -> int:
+    return int((await tx.execute(select(func.coalesce(func.max(events.c.id), 0)))).scalar_one())
+
+
+async def workspace_events_after(
+    tx: Transaction, after: int, *, topics: Sequence[str] | None,
+    subject_ids: Sequence[UUID] | None, limit: int,
+) -> list[EventRecord]:
+    """A workspace's events after an id, oldest first: the replay of a resumed subscription."""
+    query = select(events).where(events.c.workspace_id == tx.ws, events.c.id > after)
+    if topics is not None:
+        query = query.where(events.c.topic.in_(topics))
+    if subject_ids is not None:
+        query = query.where(events.c.subject_id.in_(subject_ids))
+    rows = await tx.execute(query.order_by(events.c.id).limit(limit))
+    return [EventRecord.from_row(row) for row in rows]

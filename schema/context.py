@@ -1,11 +1,16 @@
 """The per-request context: who is asking, the request's transaction, its loaders, its limits."""
 
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
 
 from domain.access import Principal
-from domain.db import Transaction
+from domain.db import Database, Transaction
+from domain.records import EventRecord
 from domain.storage import BlobStore
 from schema.dataloaders import Loaders
 
@@ -27,3 +32,65 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+class EventStream(Protocol):
+    def __aiter__(self) -> AsyncIterator[EventRecord]: ...
+
+    def close(self) -> None: ...
+
+
+class EventSource(Protocol):
+    """The process's event fan-out (api.realtime.Broker)."""
+
+    def subscribe(self, workspace_id: UUID) -> EventStream: ...
+
+
+_scope: ContextVar["EventScope | None"] = ContextVar("assetgraph_event_scope", default=None)
+
+
+class EventScope:
+    """The short transaction and fresh loaders one subscription event resolves with."""
+
+    def __init__(self, database: Database, principal: Principal) -> None:
+        self.tx = Transaction(database, workspace_id=principal.workspace_id,
+                              actor=principal.actor, readonly=True)
+        self.loaders = Loaders(self.tx)
+
+    @classmethod
+    def begin(cls, database: Database, principal: Principal) -> "EventScope":
+        """Make a new scope current for this operation's task (each operation has its own)."""
+        scope = cls(database, principal)
+        _scope.set(scope)
+        return scope
+
+    async def end(self) -> None:
+        await self.tx.close(commit=False)
+
+
+@dataclass
+class SubscriptionContext:
+    """A WebSocket connection's context. Subscriptions hold no transaction: each event they
+    yield resolves in its own `EventScope`, found through a context variable because graphql
+    resolves the event's fields in the operation's own task."""
+
+    database: Database
+    events: EventSource
+    limits: Limits
+    store: BlobStore
+    principal: Principal | None = None
+    connection_params: dict[str, object] | None = None
+
+    @property
+    def tx(self) -> Transaction:
+        return self._current().tx
+
+    @property
+    def loaders(self) -> Loaders:
+        return self._current().loaders
+
+    def _current(self) -> EventScope:
+        scope = _scope.get()
+        if scope is None:
+            raise RuntimeError("no event is being resolved")
+        return scope

@@ -16,8 +16,10 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
+from schema.context import Context
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.subscriptions import Subscription
 from schema.types.asset import Asset
 from schema.types.collection import Collection
 from schema.types.job import Job
@@ -29,7 +31,8 @@ class TransactionMode(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
-        context.tx.readonly = self.execution_context.operation_type != OperationType.MUTATION
+        if isinstance(context, Context):  # subscriptions resolve in read-only event scopes
+            context.tx.readonly = self.execution_context.operation_type != OperationType.MUTATION
         yield
 
 
@@ -63,6 +66,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Asset, Collection, Relationship, Job],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=not options.development),

@@ -2,7 +2,7 @@
 queue's own and run across workspaces (a worker serves them all)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Transaction
+from domain.events import jsonable
 from domain.records import FromRow, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import jobs
@@ -43,6 +44,27 @@ class JobRecord(FromRow):
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+
+
+_UUIDS = ("workspace_id", "id", "asset_id", "result_asset_id")
+_TIMES = ("run_after", "lease_expires_at", "created_at", "started_at", "finished_at",
+          "updated_at")
+
+
+def job_snapshot(job: JobRecord) -> dict[str, Any]:
+    """The whole job, JSON-ready: what a `job.updated` event carries."""
+    return jsonable(asdict(job))  # type: ignore[no-any-return]
+
+
+def job_from_snapshot(payload: dict[str, Any]) -> JobRecord:
+    values: dict[str, Any] = {f.name: payload.get(f.name) for f in fields(JobRecord)}
+    for name in _UUIDS:
+        values[name] = UUID(values[name]) if values[name] else None
+    for name in _TIMES:
+        values[name] = datetime.fromisoformat(values[name]) if values[name] else None
+    values["progress"] = Decimal(str(values["progress"] or 0))
+    values["cost"] = Decimal(str(values["cost"] or 0))
+    return JobRecord(**values)
 
 
 async def insert_job(tx: Transaction, values: dict[str, Any]) -> tuple[JobRecord, bool]:

@@ -36,11 +36,8 @@ class NewJob:
 
 
 async def job_event(tx: Transaction, job: JobRecord) -> None:
-    await record_event(tx, "job.updated", job.id, {
-        "status": job.status, "kind": job.kind, "attempts": job.attempts,
-        "progress": job.progress, "asset_id": job.asset_id,
-        "result_asset_id": job.result_asset_id, "error_code": job.error_code,
-    })
+    """The job as it now is: subscribers get every state, not just the latest."""
+    await record_event(tx, "job.updated", job.id, queries.job_snapshot(job))
 
 
 async def _wake_workers(tx: Transaction) -> None:

@@ -1,0 +1,144 @@
+"""Subscriptions: `jobUpdated` and `events`, fed by the process's event fan-out.
+
+Each subscribes to the fan-out BEFORE reading the database, so nothing committed between the
+read and the subscription is missed; what both deliver is de-duplicated.
+"""
+
+from collections.abc import AsyncGenerator
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+
+from domain.collections.queries import member_pages
+from domain.events import workspace_events_after
+from domain.jobs.queries import get_jobs, job_from_snapshot
+from domain.jobs.rules import TERMINAL
+from domain.records import EventRecord
+from schema.context import EventScope, SubscriptionContext
+from schema.inputs import decode_cursor, query_id
+from schema.types.event import Event
+from schema.types.job import Job
+
+REPLAY_PAGE = 200
+
+
+def _context(info: strawberry.Info) -> SubscriptionContext:
+    context = info.context
+    if not isinstance(context, SubscriptionContext) or context.principal is None:
+        raise GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+    return context
+
+
+@strawberry.input
+class EventFilter:
+    topics: list[str] | None = strawberry.field(default=None,
+                                                description="e.g. asset.updated, job.updated")
+    collection_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events of the collection and of its member assets.")
+    asset_id: strawberry.ID | None = None
+
+
+class _Matcher:
+    """Whether an event passes the filter; collection membership follows the live events."""
+
+    def __init__(self, topics: list[str] | None, asset_id: UUID | None,
+                 collection_id: UUID | None, members: set[UUID]) -> None:
+        self.topics = set(topics) if topics is not None else None
+        self.asset_id = asset_id
+        self.collection_id = collection_id
+        self.members = members
+
+    def __call__(self, event: EventRecord) -> bool:
+        if self.collection_id is not None and event.subject_id == self.collection_id:
+            member = event.payload.get("asset_id")
+            if event.topic == "collection.asset_added" and member:
+                self.members.add(UUID(member))
+            elif event.topic == "collection.asset_removed" and member:
+                self.members.discard(UUID(member))
+        if self.topics is not None and event.topic not in self.topics:
+            return False
+        if self.asset_id is not None and event.subject_id != self.asset_id:
+            return False
+        if self.collection_id is not None:
+            return event.subject_id == self.collection_id or event.subject_id in self.members
+        return True
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="The job's current state first, then each change; "
+                                         "ends after a terminal state.")
+    async def job_updated(self, info: strawberry.Info, job_id: strawberry.ID
+                          ) -> AsyncGenerator[Job, None]:
+        context = _context(info)
+        assert context.principal is not None
+        wanted = query_id(job_id, "Job", "jobId")
+        live = context.events.subscribe(context.principal.workspace_id)
+        scope = EventScope.begin(context.database, context.principal)
+        try:
+            job = (await get_jobs(scope.tx, [wanted])).get(wanted)
+            if job is None:
+                raise GraphQLError("job not found", extensions={"code": "NOT_FOUND"})
+            yield Job.from_record(job)
+            seen = job.updated_at
+            if job.status in TERMINAL:
+                return
+            async for event in live:
+                if event.topic != "job.updated" or event.subject_id != wanted:
+                    continue
+                state = job_from_snapshot(event.payload)
+                if state.updated_at <= seen:
+                    continue  # already in the state sent first
+                seen = state.updated_at
+                await scope.end()
+                scope = EventScope.begin(context.database, context.principal)
+                yield Job.from_record(state)
+                if state.status in TERMINAL:
+                    return
+        finally:
+            await scope.end()
+            live.close()
+
+    @strawberry.subscription(description="Events of the workspace as they are committed; "
+                                         "with `after` (an event cursor) it first replays "
+                                         "everything since.")
+    async def events(self, info: strawberry.Info, filter: EventFilter | None = None,
+                     after: str | None = None) -> AsyncGenerator[Event, None]:
+        context = _context(info)
+        assert context.principal is not None
+        f = filter or EventFilter()
+        asset_id = query_id(f.asset_id, "Asset", "filter.assetId") if f.asset_id else None
+        collection_id = query_id(f.collection_id, "Collection", "filter.collectionId") \
+            if f.collection_id else None
+        cursor = decode_cursor(after, int)
+        live = context.events.subscribe(context.principal.workspace_id)
+        scope = EventScope.begin(context.database, context.principal)
+        try:
+            members: set[UUID] = set()
+            if collection_id is not None:
+                page = (await member_pages(scope.tx, [collection_id], types=None, first=10_000,
+                                           after=None))[collection_id]
+                members = {m.asset.id for m in page.members}
+            matches = _Matcher(f.topics, asset_id, collection_id, members)
+            delivered: set[int] = set()
+            if cursor is not None:
+                last = cursor[0]
+                while True:
+                    found = await workspace_events_after(
+                        scope.tx, last, topics=None, subject_ids=None, limit=REPLAY_PAGE)
+                    for event in found:
+                        delivered.add(event.id)
+                        if matches(event):
+                            yield Event.from_record(event)
+                    if len(found) < REPLAY_PAGE:
+                        break
+                    last = found[-1].id
+            async for event in live:
+                if event.id in delivered or (cursor is not None and event.id <= cursor[0]):
+                    continue
+                if matches(event):
+                    yield Event.from_record(event)
+        finally:
+            await scope.end()
+            live.close()
