@@ -1,0 +1,50 @@
+"""Shared bench plumbing: a throwaway embedded PostgreSQL, a real server process."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(**env: str) -> Iterator[tuple[str, str, int]]:
+    """`assetgraph serve` on a fresh data directory: (url, dev token, pid)."""
+    with tempfile.TemporaryDirectory() as directory:
+        port = free_port()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("ASSETGRAPH_")}
+        environment.update(env, ASSETGRAPH_DATA_DIR=str(Path(directory) / "data"))
+        log = (Path(directory) / "serve.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=environment,
+            stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError((Path(directory) / "serve.log").read_text())
+                time.sleep(0.1)
+            token = (Path(directory) / "data" / "dev-token").read_text().strip()
+            yield url, token, process.pid
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+            log.close()
