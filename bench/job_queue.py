@@ -10,7 +10,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from uuid import UUID
 
+import migrations
 from api.database import EmbeddedPostgres, asyncpg_dsn, create_engine
 from api.settings import JobSettings, Settings
 from api.worker import Worker
@@ -23,10 +25,10 @@ from domain.storage import BlobStore
 JOBS = 2000
 
 
-async def drain(database: EngineDatabase, workspace: object, slots: int, store: BlobStore
+async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: BlobStore
                 ) -> float:
     for _ in range(JOBS // 100):
-        async with transaction(database, workspace_id=workspace) as tx:  # type: ignore[arg-type]
+        async with transaction(database, workspace_id=workspace) as tx:
             await enqueue_jobs(tx, [NewJob(kind="noop")] * 100)
     workers = [Worker(database, listen_dsn=None, settings=JobSettings(), store=store,
                       name=f"bench-{i}") for i in range(slots)]
@@ -44,7 +46,7 @@ async def drain(database: EngineDatabase, workspace: object, slots: int, store: 
     return JOBS / elapsed
 
 
-async def pickup(database: EngineDatabase, workspace: object, dsn: str | None,
+async def pickup(database: EngineDatabase, workspace: UUID, dsn: str | None,
                  store: BlobStore) -> list[float]:
     stop = asyncio.Event()
     worker = Worker(database, listen_dsn=dsn, store=store, name="pickup",
@@ -53,10 +55,10 @@ async def pickup(database: EngineDatabase, workspace: object, dsn: str | None,
     await asyncio.sleep(0.5)
     latencies = []
     for _ in range(50 if dsn else 10):
-        async with transaction(database, workspace_id=workspace) as tx:  # type: ignore[arg-type]
+        async with transaction(database, workspace_id=workspace) as tx:
             job = await enqueue_job(tx, NewJob(kind="noop"))
         while True:
-            async with transaction(database, workspace_id=workspace, readonly=True) as tx:  # type: ignore[arg-type]
+            async with transaction(database, workspace_id=workspace, readonly=True) as tx:
                 state = (await get_jobs(tx, [job.id]))[job.id]
             if state.started_at is not None:
                 break
