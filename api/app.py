@@ -102,7 +102,8 @@ def create_app(
                 state.broker_or_none = Broker(state.database(), asyncpg_dsn(url))
                 await state.broker().start()
                 try:
-                    async with run_workers(settings, state.database(), url):
+                    async with run_workers(settings, state.database(), url,
+                                           broker=state.broker()):
                         yield
                 finally:
                     await state.broker().stop()

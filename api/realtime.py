@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from uuid import UUID
 
 import asyncpg
@@ -76,6 +76,11 @@ class Broker:
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
         self.reconnects = 0
+        self._observers: list[Callable[[EventRecord], None]] = []
+
+    def observe(self, observer: Callable[[EventRecord], None]) -> None:
+        """Call `observer` with every event of every workspace (process-internal use)."""
+        self._observers.append(observer)
 
     # -- subscribers --------------------------------------------------------------------------
 
@@ -184,3 +189,5 @@ class Broker:
             self._last_id = max(self._last_id, event.id)
             for subscription in list(self._subscribers.get(event.workspace_id, ())):
                 subscription.push(event)
+            for observer in self._observers:
+                observer(event)

@@ -17,6 +17,7 @@ from decimal import Decimal
 import asyncpg
 
 from api.database import asyncpg_dsn
+from api.realtime import Broker
 from api.settings import JobSettings, Settings
 from domain.db import Database, transaction
 from domain.errors import DomainError
@@ -32,6 +33,7 @@ from domain.jobs.providers import (
 )
 from domain.jobs.queries import JobRecord
 from domain.jobs.use_cases import JOBS_CHANNEL
+from domain.records import EventRecord
 from domain.storage import BlobStore
 
 log = logging.getLogger("assetgraph.worker")
@@ -59,6 +61,10 @@ class Worker:
         self.providers = providers if providers is not None else build_providers(settings)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.wake = asyncio.Event()
+
+    def wake_on(self, event: EventRecord) -> None:
+        if event.topic == "job.updated" and event.payload.get("status") == "queued":
+            self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set: `settings.workers` slots, a reaper and a listener."""
@@ -199,14 +205,22 @@ class Worker:
 
 
 @asynccontextmanager
-async def run_workers(settings: Settings, database: Database, url: str) -> AsyncIterator[None]:
-    """Workers beside the server while the block runs (none with ASSETGRAPH_WORKERS=0)."""
+async def run_workers(settings: Settings, database: Database, url: str, *,
+                      broker: Broker | None = None) -> AsyncIterator[None]:
+    """Workers while the block runs (none with ASSETGRAPH_WORKERS=0).
+
+    Beside a server they are woken through the server's event fan-out (a job queued, retried
+    or re-queued writes a `job.updated` event), so the process keeps ONE listening
+    connection; alone (`assetgraph worker`) they listen on the jobs channel themselves.
+    """
     if settings.jobs.workers <= 0:
         yield
         return
     stop = asyncio.Event()
-    worker = Worker(database, listen_dsn=asyncpg_dsn(url), settings=settings.jobs,
-                    store=BlobStore(settings.blobs))
+    worker = Worker(database, listen_dsn=None if broker else asyncpg_dsn(url),
+                    settings=settings.jobs, store=BlobStore(settings.blobs))
+    if broker is not None:
+        broker.observe(worker.wake_on)
     task = asyncio.create_task(worker.run(stop))
     try:
         yield
