@@ -6,11 +6,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import migrations
+from api.database import EmbeddedPostgres, create_engine
+from api.settings import Settings
+from domain.db import EngineDatabase
 
 
 def free_port() -> int:
@@ -48,3 +55,28 @@ def server(**env: str) -> Iterator[tuple[str, str, int]]:
             process.terminate()
             process.wait(timeout=60)
             log.close()
+
+
+@dataclass(frozen=True)
+class BenchDatabase:
+    url: str
+    directory: Path
+    engine: AsyncEngine
+    database: EngineDatabase
+
+
+@asynccontextmanager
+async def embedded_database(settings: Settings) -> AsyncIterator[BenchDatabase]:
+    """A migrated embedded PostgreSQL in a temporary directory, gone afterwards."""
+    with tempfile.TemporaryDirectory() as directory:
+        embedded = EmbeddedPostgres(Path(directory))
+        url = embedded.start()
+        try:
+            await migrations.upgrade(url)
+            engine = create_engine(url, settings)
+            try:
+                yield BenchDatabase(url, Path(directory), engine, EngineDatabase(engine))
+            finally:
+                await engine.dispose()
+        finally:
+            embedded.stop()

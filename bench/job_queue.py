@@ -7,15 +7,13 @@ the same worker polling every second without a listener.
 
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from uuid import UUID
 
-import migrations
-from api.database import EmbeddedPostgres, asyncpg_dsn, create_engine
+from api.database import asyncpg_dsn
 from api.settings import JobSettings, Settings
 from api.worker import Worker
+from bench.common import embedded_database
 from domain.access import create_workspace
 from domain.db import EngineDatabase, transaction
 from domain.jobs.queries import get_jobs
@@ -70,31 +68,23 @@ async def pickup(database: EngineDatabase, workspace: UUID, dsn: str | None,
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        embedded = EmbeddedPostgres(Path(directory))
-        url = embedded.start()
-        try:
-            await migrations.upgrade(url)
-            engine = create_engine(url, Settings(pool_size=10))
-            database = EngineDatabase(engine)
-            store = BlobStore(Path(directory) / "blobs")
-            async with transaction(database) as tx:
-                workspace = (await create_workspace(tx, "Bench")).id
-            one = await drain(database, workspace, 1, store)
-            four = await drain(database, workspace, 4, store)
-            print(f"throughput, noop jobs: 1 slot {one:.0f}/s, 4 slots {four:.0f}/s "
-                  f"({four / one:.2f}x)")
-            notified = await pickup(database, workspace, asyncpg_dsn(url), store)
-            polled = await pickup(database, workspace, None, store)
-            for label, values in (("NOTIFY wake", notified), ("poll only (1 s)", polled)):
-                ordered = sorted(values)
-                print(f"pickup latency, {label}: median {statistics.median(ordered):.1f} ms, "
-                      f"p95 {ordered[int(len(ordered) * 0.95) - 1]:.1f} ms, n={len(ordered)}")
-            print(f"poll-only median / NOTIFY median: "
-                  f"{statistics.median(polled) / statistics.median(notified):.0f}x")
-            await engine.dispose()
-        finally:
-            embedded.stop()
+    async with embedded_database(Settings(pool_size=10)) as bench:
+        database = bench.database
+        store = BlobStore(bench.directory / "blobs")
+        async with transaction(database) as tx:
+            workspace = (await create_workspace(tx, "Bench")).id
+        one = await drain(database, workspace, 1, store)
+        four = await drain(database, workspace, 4, store)
+        print(f"throughput, noop jobs: 1 slot {one:.0f}/s, 4 slots {four:.0f}/s "
+              f"({four / one:.2f}x)")
+        notified = await pickup(database, workspace, asyncpg_dsn(bench.url), store)
+        polled = await pickup(database, workspace, None, store)
+        for label, values in (("NOTIFY wake", notified), ("poll only (1 s)", polled)):
+            ordered = sorted(values)
+            print(f"pickup latency, {label}: median {statistics.median(ordered):.1f} ms, "
+                  f"p95 {ordered[int(len(ordered) * 0.95) - 1]:.1f} ms, n={len(ordered)}")
+        print(f"poll-only median / NOTIFY median: "
+              f"{statistics.median(polled) / statistics.median(notified):.0f}x")
 
 
 if __name__ == "__main__":

@@ -2,22 +2,19 @@
 
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from uuid import UUID
 
 import httpx
 from sqlalchemy import event
 
-import migrations
 from api.app import create_app
-from api.database import EmbeddedPostgres, create_engine
 from api.settings import Settings
+from bench.common import embedded_database
 from domain.access import Role, create_token, create_workspace
 from domain.assets.use_cases import NewAsset, create_asset
 from domain.collections.use_cases import add_to_collection, create_collection
-from domain.db import Database, EngineDatabase, transaction
+from domain.db import Database, transaction
 from domain.graph.use_cases import link_assets
 from schema.inputs import to_global_id
 
@@ -44,46 +41,38 @@ async def build(database: Database, workspace_id: UUID, films: int, scenes: int)
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        embedded = EmbeddedPostgres(Path(directory))
-        url = embedded.start()
-        try:
-            await migrations.upgrade(url)
-            settings = Settings(environment="production")
-            engine = create_engine(url, settings)
-            statements: list[str] = []
-            event.listen(engine.sync_engine, "before_cursor_execute",
-                         lambda *args: statements.append(args[2]))
-            database = EngineDatabase(engine)
-            async with transaction(database) as tx:
-                workspace = await create_workspace(tx, "Bench")
-            async with transaction(database, workspace_id=workspace.id) as tx:
-                _, token = await create_token(tx, name="bench", role=Role.VIEWER)
-            app = create_app(settings, database=database)
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://bench") as http:
-                baseline = None
-                print(f"{'size':>7} {'scenes':>6} {'statements':>10} {'median ms':>10} "
-                      f"{'ms/scene':>9} {'vs 5x5':>7}")
-                for films, scenes in SIZES:
-                    collection = await build(database, workspace.id, films, scenes)
-                    timings = []
-                    for _ in range(RUNS):
-                        statements.clear()
-                        started = time.perf_counter()
-                        response = await http.post(
-                            "/graphql", json={"query": QUERY, "variables": {"id": collection}},
-                            headers={"Authorization": f"Bearer {token}"})
-                        timings.append(time.perf_counter() - started)
-                        assert "errors" not in response.json(), response.text
-                    median_ms = statistics.median(timings) * 1000
-                    per_scene = median_ms / (films * scenes)
-                    baseline = baseline or per_scene
-                    print(f"{films:>3}x{scenes:<3} {films * scenes:>6} {len(statements):>10} "
-                          f"{median_ms:>10.1f} {per_scene:>9.3f} {per_scene / baseline:>7.2f}")
-            await engine.dispose()
-        finally:
-            embedded.stop()
+    settings = Settings(environment="production")
+    async with embedded_database(settings) as bench:
+        statements: list[str] = []
+        event.listen(bench.engine.sync_engine, "before_cursor_execute",
+                     lambda *args: statements.append(args[2]))
+        database = bench.database
+        async with transaction(database) as tx:
+            workspace = await create_workspace(tx, "Bench")
+        async with transaction(database, workspace_id=workspace.id) as tx:
+            _, token = await create_token(tx, name="bench", role=Role.VIEWER)
+        app = create_app(settings, database=database)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bench") as http:
+            baseline = None
+            print(f"{'size':>7} {'scenes':>6} {'statements':>10} {'median ms':>10} "
+                  f"{'ms/scene':>9} {'vs 5x5':>7}")
+            for films, scenes in SIZES:
+                collection = await build(database, workspace.id, films, scenes)
+                timings = []
+                for _ in range(RUNS):
+                    statements.clear()
+                    started = time.perf_counter()
+                    response = await http.post(
+                        "/graphql", json={"query": QUERY, "variables": {"id": collection}},
+                        headers={"Authorization": f"Bearer {token}"})
+                    timings.append(time.perf_counter() - started)
+                    assert "errors" not in response.json(), response.text
+                median_ms = statistics.median(timings) * 1000
+                per_scene = median_ms / (films * scenes)
+                baseline = baseline or per_scene
+                print(f"{films:>3}x{scenes:<3} {films * scenes:>6} {len(statements):>10} "
+                      f"{median_ms:>10.1f} {per_scene:>9.3f} {per_scene / baseline:>7.2f}")
 
 
 if __name__ == "__main__":
