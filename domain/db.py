@@ -8,6 +8,7 @@ an `asyncio.Lock`; loader batches queue on it.
 """
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -87,9 +88,9 @@ class Transaction:
         self.statement_timeout_ms = statement_timeout_ms
         self._lock = asyncio.Lock()
         self._open: OpenTransaction | None = None
-        self._after_commit: list[Callable[[], None]] = []
+        self._after_commit: list[Callable[[], object]] = []
 
-    def after_commit(self, action: Callable[[], None]) -> None:
+    def after_commit(self, action: Callable[[], object]) -> None:
         """Run `action` once this transaction has committed (never if it rolls back): for
         effects outside the database, such as removing a file no row refers to any more."""
         self._after_commit.append(action)
@@ -127,11 +128,13 @@ class Transaction:
         """All or nothing for one mutation inside the request's transaction."""
         async with self._lock:
             nested = await (await self._connection()).begin_nested()
+        pending_actions = len(self._after_commit)
         try:
             yield
         except BaseException:
             async with self._lock:
                 await nested.rollback()
+            del self._after_commit[pending_actions:]  # they belonged to what was undone
             raise
         async with self._lock:
             await nested.commit()
@@ -146,9 +149,11 @@ class Transaction:
             actions, self._after_commit = self._after_commit, []
             if opened is not None:
                 await opened.close(commit=commit)
-            if commit:
-                for action in actions:
-                    action()
+        if commit:
+            for action in actions:
+                outcome = action()
+                if inspect.isawaitable(outcome):
+                    await outcome
 
 
 async def ping(database: Database) -> None:

@@ -1,8 +1,10 @@
 """Blob rows: which workspace holds which content, and which content no asset uses any more.
 
-Rows are per workspace (a workspace reads only its own); files are shared by hash. A file is
-removed after the commit that removed its last row (`Transaction.after_commit`), so a rolled
-back purge never loses content.
+Rows are per workspace (a workspace reads only its own); files are shared by hash. Placing a
+file with its row (`keep_blob`) and removing a file no row holds (`release_files`) both take a
+transaction advisory lock on the hash, so a removal never takes a file whose row another
+workspace is committing, and a rolled-back purge never loses content (files go only after
+the commit that dropped their last row).
 """
 
 import time
@@ -10,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Database, Transaction, transaction
-from domain.storage import BlobStore
+from domain.storage import BlobStore, PendingBlob
 from domain.tables import assets, blobs
 
 
@@ -26,7 +28,36 @@ class BlobRecord:
     created_at: datetime
 
 
-async def register_blob(tx: Transaction, *, sha256: str, size: int, mime_type: str) -> None:
+def _hash_key(sha256: str) -> int:
+    value = int(sha256[:16], 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+async def lock_hash(tx: Transaction, sha256: str) -> None:
+    await tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _hash_key(sha256)})
+
+
+async def keep_blob(tx: Transaction, store: BlobStore, pending: PendingBlob, mime_type: str
+                    ) -> None:
+    """Record pending content in the workspace and move its file into place."""
+    await lock_hash(tx, pending.sha256)
+    store.place(pending)
+    await insert_blob_row(tx, sha256=pending.sha256, size=pending.size, mime_type=mime_type)
+
+
+async def release_files(database: Database, store: BlobStore, sha256s: Sequence[str]) -> int:
+    """Remove the files of these hashes that no workspace holds (checked under the lock)."""
+    removed = 0
+    for sha256 in sha256s:
+        async with transaction(database, actor="files") as tx:
+            await lock_hash(tx, sha256)
+            if not await hashes_still_held(tx, [sha256]) and store.exists(sha256):
+                store.delete(sha256)
+                removed += 1
+    return removed
+
+
+async def insert_blob_row(tx: Transaction, *, sha256: str, size: int, mime_type: str) -> None:
     await tx.execute(
         insert(blobs)
         .values(workspace_id=tx.ws, sha256=sha256, size=size, mime_type=mime_type)
@@ -93,10 +124,7 @@ async def collect_garbage(database: Database, store: BlobStore, *, grace_seconds
         dropped = await drop_unused_blobs_everywhere(tx)
     async with transaction(database, readonly=True) as tx:
         held = await all_held_hashes(tx)
-    removed = 0
     cutoff = time.time() - grace_seconds
-    for sha256, path in store.files():
-        if sha256 not in held and path.stat().st_mtime < cutoff:
-            store.delete(sha256)
-            removed += 1
-    return len(dropped), removed
+    candidates = [sha256 for sha256, path in store.files()
+                  if sha256 not in held and path.stat().st_mtime < cutoff]
+    return len(dropped), await release_files(database, store, candidates)

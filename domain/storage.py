@@ -1,8 +1,10 @@
 """Content-addressed blob files: a local directory sharded by hash prefix.
 
 Files are shared by every workspace that holds the same content; the `blobs` table says which
-workspace may read which hash. Writes go to a temporary file first and are renamed into
-place, so a reader never sees half a file and a crash leaves only temporaries behind.
+workspace may read which hash. Writes go to a temporary file first (`PendingBlob`) and are
+renamed into place only when their row is recorded (`domain.files.keep_blob`, under a lock on
+the hash), so a reader never sees half a file and a concurrent removal cannot take a file
+whose row is about to commit.
 """
 
 import hashlib
@@ -16,7 +18,9 @@ CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class StoredBlob:
+class PendingBlob:
+    """Content written and hashed, not yet in place: `path` is a temporary file."""
+
     sha256: str
     size: int
     path: Path
@@ -36,30 +40,31 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def _place(self, temporary: Path, sha256: str) -> Path:
-        target = self.path(sha256)
+    def place(self, pending: PendingBlob) -> Path:
+        """Move pending content into place (a file with this hash already holds the same)."""
+        target = self.path(pending.sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
-            temporary.unlink()
+            pending.path.unlink(missing_ok=True)
         else:
-            os.replace(temporary, target)
+            os.replace(pending.path, target)
         return target
+
+    def discard(self, pending: PendingBlob) -> None:
+        pending.path.unlink(missing_ok=True)
 
     def _temporary(self) -> tuple[int, Path]:
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         descriptor, name = tempfile.mkstemp(dir=self.root / "tmp")
         return descriptor, Path(name)
 
-    def put_bytes(self, data: bytes) -> StoredBlob:
-        sha256 = hashlib.sha256(data).hexdigest()
-        if not self.exists(sha256):
-            descriptor, temporary = self._temporary()
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(data)
-            self._place(temporary, sha256)
-        return StoredBlob(sha256, len(data), self.path(sha256))
+    def put_bytes(self, data: bytes) -> PendingBlob:
+        descriptor, temporary = self._temporary()
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(data)
+        return PendingBlob(hashlib.sha256(data).hexdigest(), len(data), temporary)
 
-    async def put_stream(self, chunks: AsyncIterator[bytes], *, max_bytes: int) -> StoredBlob:
+    async def put_stream(self, chunks: AsyncIterator[bytes], *, max_bytes: int) -> PendingBlob:
         """Hash while writing; memory holds one chunk at a time, whatever the size."""
         digest = hashlib.sha256()
         size = 0
@@ -75,8 +80,7 @@ class BlobStore:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        sha256 = digest.hexdigest()
-        return StoredBlob(sha256, size, self._place(temporary, sha256))
+        return PendingBlob(digest.hexdigest(), size, temporary)
 
     def files(self) -> Iterator[tuple[str, Path]]:
         """Every stored file with its hash (temporaries aside)."""

@@ -13,9 +13,9 @@ from PIL import Image, UnidentifiedImageError
 from domain.assets.queries import get_assets
 from domain.assets.use_cases import update_asset
 from domain.db import Transaction
-from domain.files import register_blob
+from domain.files import keep_blob
 from domain.records import AssetRecord
-from domain.storage import StoredBlob
+from domain.storage import BlobStore, PendingBlob
 
 IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
               "bmp": "image/bmp", "tiff": "image/tiff"}
@@ -31,12 +31,12 @@ def image_facts_of(path: Path) -> dict[str, Any]:
         return {}
 
 
-async def attach_file(tx: Transaction, asset_id: UUID, blob: StoredBlob,
+async def attach_file(tx: Transaction, store: BlobStore, asset_id: UUID, blob: PendingBlob,
                       mime_type: str | None, *, reason: str | None = None) -> AssetRecord:
     """Set the asset's file; images get width, height and format in their metadata."""
     facts = image_facts_of(blob.path)
     mime = IMAGE_MIME.get(facts.get("format", ""), mime_type or "application/octet-stream")
-    await register_blob(tx, sha256=blob.sha256, size=blob.size, mime_type=mime)
+    await keep_blob(tx, store, blob, mime)
     changes: dict[str, Any] = {"blob_sha256": blob.sha256, "mime_type": mime, "size": blob.size}
     if facts:
         asset = (await get_assets(tx, [asset_id])).get(asset_id)

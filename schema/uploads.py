@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from domain.errors import DomainError, ErrorCode
-from domain.storage import CHUNK, BlobTooLarge, StoredBlob
+from domain.storage import CHUNK, BlobTooLarge, PendingBlob
 from schema.context import Info
 
 
-async def store_upload(info: Info, upload: Any) -> tuple[StoredBlob, str | None]:
-    """`upload` is the multipart part (Starlette's UploadFile); returns the blob and the
-    MIME type the client declared."""
+async def store_upload(info: Info, upload: Any) -> tuple[PendingBlob, str | None]:
+    """`upload` is the multipart part (Starlette's UploadFile); returns the pending blob (put
+    in place with its row by `attach_file`) and the MIME type the client declared."""
 
     async def chunks() -> AsyncIterator[bytes]:
         while chunk := await upload.read(CHUNK):

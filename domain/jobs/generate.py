@@ -11,7 +11,7 @@ from typing import Any
 from domain.assets.queries import get_assets
 from domain.assets.use_cases import NewAsset, create_asset, update_asset
 from domain.db import Database, transaction
-from domain.files import register_blob
+from domain.files import keep_blob
 from domain.graph.queries import edge_pages
 from domain.graph.use_cases import add_edge
 from domain.jobs import use_cases
@@ -78,10 +78,11 @@ async def complete(database: Database, job: JobRecord, generation: Generation,
     blob = store.put_bytes(image.data)
     facts = image_facts_of(blob.path)
     if not facts:
+        store.discard(blob)
         raise PermanentProviderError("the provider's answer is not an image")
     async with transaction(database, workspace_id=job.workspace_id,
                            actor=f"worker:{worker}") as tx:
-        await register_blob(tx, sha256=blob.sha256, size=blob.size, mime_type=image.mime_type)
+        await keep_blob(tx, store, blob, image.mime_type)
         target_id = job.asset_id
         assert target_id is not None
         target = (await get_assets(tx, [target_id]))[target_id]

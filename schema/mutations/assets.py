@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from domain.assets import use_cases
 from domain.errors import DomainError, ErrorCode
+from domain.files import release_files
 from domain.records import AssetRecord
 from domain.uploads import attach_file
 from schema.context import Info
@@ -113,7 +114,8 @@ class AssetMutations:
             if input.file is None:
                 return asset
             blob, mime_type = await store_upload(info, input.file)
-            return await attach_file(info.context.tx, asset.id, blob, mime_type)
+            return await attach_file(info.context.tx, info.context.store, asset.id, blob,
+                                     mime_type)
 
         return asset_payload(await run_mutation(info, create))
 
@@ -148,8 +150,8 @@ class AssetMutations:
         async def purge() -> AssetRecord:
             tx, store = info.context.tx, info.context.store
             record, freed = await use_cases.purge_asset(tx, mutation_id(id, "Asset", "id"))
-            for sha256 in freed:
-                tx.after_commit(lambda sha256=sha256: store.delete(sha256))  # type: ignore[misc]
+            if freed:
+                tx.after_commit(lambda: release_files(tx.database, store, freed))
             return record
 
         return asset_payload(await run_mutation(info, purge))
@@ -161,7 +163,8 @@ class AssetMutations:
         async def attach() -> AssetRecord:
             asset_id = mutation_id(input.asset_id, "Asset", "assetId")
             blob, mime_type = await store_upload(info, input.file)
-            return await attach_file(info.context.tx, asset_id, blob, mime_type)
+            return await attach_file(info.context.tx, info.context.store, asset_id, blob,
+                                     mime_type)
 
         return asset_payload(await run_mutation(info, attach))
 

@@ -1,5 +1,6 @@
 """Uploads (GraphQL multipart request spec), downloads, dedupe, purge and gc (issue 4)."""
 
+import asyncio
 import hashlib
 import io
 import json
@@ -12,8 +13,8 @@ from PIL import Image
 from api.settings import JobSettings
 from api.worker import Worker
 from domain.assets import use_cases as assets
-from domain.db import transaction
-from domain.files import collect_garbage, register_blob
+from domain.db import EngineDatabase, transaction
+from domain.files import collect_garbage, keep_blob, release_files
 from domain.storage import BlobStore
 from tests.conftest import (
     BLOBS,
@@ -22,6 +23,7 @@ from tests.conftest import (
     WorkspaceTokens,
     dev_settings,
     http_client,
+    make_workspace,
 )
 from tests.helpers import create_asset, create_collection
 
@@ -130,9 +132,10 @@ async def test_gc_removes_rows_and_files_nothing_uses(
     # given a file an asset uses, a file whose row no asset uses, and a stray file
     store = BlobStore(tmp_path)
     kept, unused, stray = (store.put_bytes(content) for content in (b"kept", b"unused", b"x"))
+    store.place(stray)
     async with transaction(db, workspace_id=workspace.id) as tx:
         for blob in (kept, unused):
-            await register_blob(tx, sha256=blob.sha256, size=blob.size, mime_type="text/plain")
+            await keep_blob(tx, store, blob, "text/plain")
         await assets.create_asset(tx, assets.NewAsset(type="text", name="Notes",
                                                       blob_sha256=kept.sha256))
     # when gc runs, then only what is used stays
@@ -172,3 +175,24 @@ async def test_an_upload_over_the_limit_is_refused(
         response = await upload(http, workspace.editor, CREATE, png())
     assert response.json()["data"]["createAsset"] == {"asset": None, "errors": [
         {"code": "INVALID", "field": "file", "message": "the file is larger than 100 bytes"}]}
+
+
+async def test_a_release_waits_for_a_registration_of_the_same_content(
+    committed_database: EngineDatabase, tmp_path: Path
+) -> None:
+    # given workspace B in the middle of recording content that no committed row holds yet
+    b = await make_workspace(committed_database, "B")
+    store = BlobStore(tmp_path)
+    pending = store.put_bytes(png((4, 5, 6)))
+    async with transaction(committed_database, workspace_id=b.id) as tx:
+        await keep_blob(tx, store, pending, "image/png")
+        # when a purge elsewhere releases the same hash meanwhile, it waits on the hash
+        release = asyncio.get_running_loop().create_task(
+            release_files(committed_database, store, [pending.sha256]))
+        await asyncio.sleep(0.3)
+        assert not release.done()
+        await assets.create_asset(tx, assets.NewAsset(type="image", name="Same bytes",
+                                                      blob_sha256=pending.sha256))
+    # then, B having committed, the file stays
+    assert await release == 0
+    assert store.exists(pending.sha256)
