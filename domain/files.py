@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy import ColumnElement, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Database, Transaction, transaction
@@ -73,14 +73,14 @@ async def get_blob(tx: Transaction, sha256: str) -> BlobRecord | None:
     return BlobRecord(row.sha256, row.size, row.mime_type, row.created_at) if row else None
 
 
-def _unused() -> object:
+def _unused() -> ColumnElement[bool]:
     return ~exists().where(assets.c.workspace_id == blobs.c.workspace_id,
                            assets.c.blob_sha256 == blobs.c.sha256)
 
 
 async def drop_unused_blobs(tx: Transaction, sha256s: Sequence[str] | None = None) -> list[str]:
     """Delete this workspace's blob rows no asset references (of `sha256s`, or all)."""
-    query = blobs.delete().where(blobs.c.workspace_id == tx.ws, _unused())  # type: ignore[arg-type]
+    query = blobs.delete().where(blobs.c.workspace_id == tx.ws, _unused())
     if sha256s is not None:
         query = query.where(blobs.c.sha256.in_(sha256s))
     rows = await tx.execute(query.returning(blobs.c.sha256))
@@ -90,7 +90,7 @@ async def drop_unused_blobs(tx: Transaction, sha256s: Sequence[str] | None = Non
 async def drop_unused_blobs_everywhere(tx: Transaction) -> list[str]:
     """For `assetgraph gc`: every workspace's unreferenced rows."""
     rows = await tx.execute(
-        blobs.delete().where(_unused()).returning(blobs.c.sha256)  # type: ignore[arg-type]
+        blobs.delete().where(_unused()).returning(blobs.c.sha256)
     )
     return [row.sha256 for row in rows]
 
@@ -106,11 +106,6 @@ async def hashes_still_held(tx: Transaction, sha256s: Sequence[str]) -> set[str]
 async def all_held_hashes(tx: Transaction) -> set[str]:
     rows = await tx.execute(select(blobs.c.sha256).distinct())
     return {row.sha256 for row in rows}
-
-
-async def blob_count(tx: Transaction) -> int:
-    return int((await tx.execute(select(func.count()).select_from(blobs).where(
-        and_(blobs.c.workspace_id == tx.ws)))).scalar_one())
 
 
 async def collect_garbage(database: Database, store: BlobStore, *, grace_seconds: float = 3600

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -78,12 +79,12 @@ class Job(Node):
         return await _asset(info, self.record.result_asset_id)
 
 
-async def _asset(info: Info, asset_id: object) -> "Asset | None":
+async def _asset(info: Info, asset_id: UUID | None) -> "Asset | None":
     from schema.types.asset import Asset
 
     if asset_id is None:
         return None
-    record = await info.context.loaders.asset_by_id.load(asset_id)  # type: ignore[arg-type]
+    record = await info.context.loaders.asset_by_id.load(asset_id)
     return Asset.from_record(record) if record else None
 
 
