@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 import migrations
+from api.auth import Authenticator
 from api.database import asyncpg_dsn, create_engine, database_url
 from api.devmode import ensure_dev_token
 from api.files import files_endpoint
@@ -67,9 +68,11 @@ def create_app(
             max_tokens=settings.limits.max_tokens,
         )
     )
+    authenticator = Authenticator(state.database, jwt_secret=settings.jwt_secret,
+                                  ttl=settings.auth_cache_seconds)
     graphql = GraphQLView(
-        schema, settings=settings, database=state.database, dev_token=lambda: state.dev_token,
-        events=state.broker,
+        schema, settings=settings, database=state.database, authenticator=authenticator,
+        dev_token=lambda: state.dev_token, events=state.broker,
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -103,7 +106,7 @@ def create_app(
                 await state.broker().start()
                 try:
                     async with run_workers(settings, state.database(), url,
-                                           broker=state.broker()):
+                                           broker=state.broker()), authenticator.recording():
                         yield
                 finally:
                     await state.broker().stop()
@@ -115,7 +118,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/files/{sha256}", files_endpoint(settings, state.database, graphql.store)),
+            Route("/files/{sha256}", files_endpoint(state.database, graphql.store, authenticator)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),

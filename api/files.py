@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from api.auth import authenticate
-from api.settings import Settings
+from api.auth import Authenticator
 from domain.db import Database, transaction
 from domain.files import get_blob
 from domain.storage import BlobStore
@@ -20,11 +19,10 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CACHE = "private, max-age=31536000, immutable"
 
 
-def files_endpoint(settings: Settings, database: Callable[[], Database], store: BlobStore
-                   ) -> Callable[[Request], Awaitable[Response]]:
+def files_endpoint(database: Callable[[], Database], store: BlobStore,
+                   authenticator: Authenticator) -> Callable[[Request], Awaitable[Response]]:
     async def download(request: Request) -> Response:
-        auth = await authenticate(database(), request.headers.get("authorization"),
-                                  jwt_secret=settings.jwt_secret)
+        auth = await authenticator.authenticate(request.headers.get("authorization"))
         if auth.principal is None:
             return JSONResponse({"error": auth.problem, "code": "UNAUTHENTICATED"},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})

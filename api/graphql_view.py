@@ -1,8 +1,11 @@
 """The /graphql endpoint: strawberry's ASGI view bound to the request model of DESIGN §2.
 
-Each HTTP request authenticates, gets a lazily opened transaction and fresh dataloaders, and
-ends by committing what its response reports (see `process_result`) or rolling back. GraphiQL
-is served from files in the package, never a CDN.
+Each HTTP request authenticates (from the per-process cache of `api.auth`), gets a lazily
+opened transaction and fresh dataloaders, and ends by committing what its response reports
+(see `process_result`) or rolling back. A query the database can answer whole goes the
+compiled read path (`schema.compiled`): one statement, its JSON spliced into the response;
+everything else runs through strawberry's resolvers. GraphiQL is served from files in the
+package, never a CDN.
 """
 
 import ipaddress
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,12 +23,14 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from api.auth import authenticate
+from api.auth import Authenticator
 from api.settings import Settings
 from domain.db import Database, Transaction
 from domain.storage import BlobStore
+from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
 from schema.dataloaders import Loaders
+from schema.schema import Schema
 
 GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
 
@@ -33,10 +38,11 @@ GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
         self,
-        schema: Any,
+        schema: Schema,
         *,
         settings: Settings,
         database: Callable[[], Database],
+        authenticator: Authenticator,
         dev_token: Callable[[], str | None],
         events: Callable[[], EventSource],
     ) -> None:
@@ -44,6 +50,8 @@ class GraphQLView(GraphQL[Context, None]):
                          multipart_uploads_enabled=True)
         self.settings = settings
         self.database = database
+        self.authenticator = authenticator
+        self.documents = schema.documents
         self.dev_token = dev_token
         self.events = events
         self.store = BlobStore(settings.blobs)
@@ -66,9 +74,7 @@ class GraphQLView(GraphQL[Context, None]):
                            "X-Requested-With header", "extensions": {"code": "CSRF"}}]},
                 status_code=400)
         database = self.database()
-        auth = await authenticate(
-            database, request.headers.get("authorization"), jwt_secret=self.settings.jwt_secret
-        )
+        auth = await self.authenticator.authenticate(request.headers.get("authorization"))
         if auth.principal is None:
             return JSONResponse(
                 {"errors": [{"message": auth.problem, "extensions": {"code": "UNAUTHENTICATED"}}]},
@@ -87,9 +93,36 @@ class GraphQLView(GraphQL[Context, None]):
             store=self.store,
         )
         try:
+            data = await self._compiled_read(request, request.state.context)
+            if data is not None:
+                return Response(b'{"data":' + data.encode() + b"}",
+                                media_type="application/json")
             return await super().run(request, request.state.context, root_value)
         finally:
             await tx.close(commit=False)  # a no-op once process_result has committed
+
+    async def _compiled_read(self, request: Request, context: Context) -> str | None:
+        """The `data` of a JSON POST the compiled read path can answer, else None."""
+        json_post = request.method == "POST" and request.headers.get(
+            "content-type", "").startswith("application/json")
+        if not (self.settings.compiled_reads and json_post):
+            return None
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return None
+        variables, operation_name = body.get("variables"), body.get("operationName")
+        if not (variables is None or isinstance(variables, dict)) or not (
+                operation_name is None or isinstance(operation_name, str)):
+            return None
+        document = self.documents.valid(body["query"])
+        if document is None or context.principal is None:
+            return None
+        return await compiled.answer(
+            self.documents.schema, document, operation_name, variables, limits=self.limits,
+            principal=context.principal, tx=context.tx)
 
     async def get_context(self, request: Any, response: Any) -> Any:
         """WebSockets get a `SubscriptionContext`; its principal comes from the handshake's
@@ -99,8 +132,7 @@ class GraphQLView(GraphQL[Context, None]):
         context = SubscriptionContext(database=self.database(), events=self.events(),
                                       limits=self.limits, store=self.store)
         if request.headers.get("authorization"):
-            auth = await authenticate(context.database, request.headers["authorization"],
-                                      jwt_secret=self.settings.jwt_secret)
+            auth = await self.authenticator.authenticate(request.headers["authorization"])
             context.principal = auth.principal
         return context
 
@@ -109,8 +141,8 @@ class GraphQLView(GraphQL[Context, None]):
             params = context.connection_params or {}
             header = params.get("Authorization") or params.get("authorization") \
                 if isinstance(params, dict) else None
-            auth = await authenticate(context.database, header if isinstance(header, str)
-                                      else None, jwt_secret=self.settings.jwt_secret)
+            auth = await self.authenticator.authenticate(
+                header if isinstance(header, str) else None)
             if auth.principal is None:
                 raise ConnectionRejectionError({"message": auth.problem,
                                                 "code": "UNAUTHENTICATED"})

@@ -52,6 +52,8 @@ class Settings:
     environment: str = "development"
     jwt_secret: str | None = None
     statement_timeout_ms: int = 10_000
+    auth_cache_seconds: float = 5.0
+    compiled_reads: bool = True
     pool_size: int = 10
     introspection: bool = True
     graphiql: bool = True
@@ -85,6 +87,8 @@ class Settings:
             environment=environment,
             jwt_secret=os.environ.get("ASSETGRAPH_JWT_SECRET") or None,
             statement_timeout_ms=_int("ASSETGRAPH_STATEMENT_TIMEOUT_MS", 10_000),
+            auth_cache_seconds=_float("ASSETGRAPH_AUTH_CACHE_SECONDS", 5.0),
+            compiled_reads=_bool("ASSETGRAPH_COMPILED_READS", True),
             pool_size=_int("ASSETGRAPH_POOL_SIZE", 10),
             introspection=_bool("ASSETGRAPH_INTROSPECTION", development),
             graphiql=_bool("ASSETGRAPH_GRAPHIQL", development),

@@ -7,6 +7,7 @@ so a slow password hash would add latency to every request without adding safety
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -148,28 +149,33 @@ async def revoke_token(tx: Transaction, token_id: UUID) -> TokenRecord:
 
 
 async def authenticate_token(tx: Transaction, token: str) -> Principal | None:
-    """The principal of a live token; notes its use at most once a minute, in one statement."""
+    """The principal of a live token (a read: noting its use is `note_token_use`)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = (
         await tx.execute(
-            text(
-                """
-                WITH found AS (
-                    SELECT workspace_id, id, role, last_used_at FROM api_tokens
-                    WHERE token_hash = :hash AND revoked_at IS NULL
-                ), touched AS (
-                    UPDATE api_tokens t SET last_used_at = now() FROM found
-                    WHERE t.workspace_id = found.workspace_id AND t.id = found.id
-                      AND (found.last_used_at IS NULL
-                           OR found.last_used_at < now() - interval '1 minute')
-                )
-                SELECT workspace_id, id, role FROM found
-                """
-            ),
-            {"hash": hash_token(token)},
+            select(api_tokens.c.workspace_id, api_tokens.c.id, api_tokens.c.role).where(
+                api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None)
+            )
         )
     ).one_or_none()
     if row is None:
         return None
     return Principal(workspace_id=row.workspace_id, role=Role(row.role), actor=f"token:{row.id}")
+
+
+async def note_token_use(tx: Transaction, uses: Sequence[tuple[UUID, UUID]]) -> None:
+    """Set `last_used_at` of `(workspace id, token id)` pairs, unless noted within a minute."""
+    if not uses:
+        return
+    await tx.execute(
+        text(
+            """
+            UPDATE api_tokens t SET last_used_at = now()
+            FROM unnest(CAST(:workspaces AS uuid[]), CAST(:ids AS uuid[])) AS u(workspace_id, id)
+            WHERE t.workspace_id = u.workspace_id AND t.id = u.id
+              AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+            """
+        ),
+        {"workspaces": [w for w, _ in uses], "ids": [i for _, i in uses]},
+    )

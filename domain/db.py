@@ -9,7 +9,7 @@ an `asyncio.Lock`; loader batches queue on it.
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 from uuid import UUID
@@ -122,6 +122,13 @@ class Transaction:
         async with self._lock:
             connection = await self._connection()
             return await connection.execute(statement, params)
+
+    async def scalar_text(self, sql: str, values: Sequence[Any]) -> Any:
+        """The one value of a statement compiled ahead of time (`$n` placeholders)."""
+        async with self._lock:
+            connection = await self._connection()
+            result = await connection.exec_driver_sql(sql, tuple(values))
+            return result.scalar_one()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

@@ -5,18 +5,12 @@ from dataclasses import dataclass
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
+from schema.documents import Documents, document_cache
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.subscriptions import Subscription
@@ -52,18 +46,19 @@ class SchemaOptions:
     max_tokens: int = 15_000
 
 
-def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
-    extensions: list[object] = [
-        TransactionMode,
-        lambda: QueryDepthLimiter(max_depth=options.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=options.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=options.max_tokens),
-    ]
-    if not options.introspection:
-        extensions.append(DisableIntrospection)
+class Schema(strawberry.Schema):
+    """The strawberry schema and the `Documents` every operation is parsed and validated by."""
+
+    documents: Documents
+
+
+def build_schema(options: SchemaOptions = SchemaOptions()) -> Schema:
+    documents = Documents(max_tokens=options.max_tokens, max_depth=options.max_depth,
+                          max_aliases=options.max_aliases, introspection=options.introspection)
+    extensions: list[object] = [TransactionMode, document_cache(documents)]
     if not options.development:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
-    return strawberry.Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -71,3 +66,6 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=not options.development),
     )
+    documents.bind(schema._schema)
+    schema.documents = documents
+    return schema

@@ -156,8 +156,10 @@ BLOBS = Path(tempfile.mkdtemp(prefix="assetgraph-test-blobs-"))
 
 
 def dev_settings(**overrides: Any) -> Settings:
-    """Development settings whose files go to a temporary directory."""
-    return Settings(**{"environment": "development", "blob_dir": BLOBS, **overrides})
+    """Development settings whose files go to a temporary directory. Credentials stay cached
+    for a test's length, so statement counts never depend on how long a test took."""
+    return Settings(**{"environment": "development", "blob_dir": BLOBS,
+                       "auth_cache_seconds": 600.0, **overrides})
 
 
 class GraphQLClient:

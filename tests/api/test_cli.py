@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.db import EngineDatabase
-from tests.conftest import GraphQLClient, http_client
+from tests.conftest import GraphQLClient, dev_settings, http_client
 
 
 def assetgraph(engine: AsyncEngine, *args: str) -> Any:
@@ -35,7 +35,8 @@ async def test_workspace_and_token_commands(
     listed = assetgraph(engine, "token", "list", "--workspace", workspace)["tokens"]
     assert [(t["role"], t["revoked"]) for t in listed] == [("admin", False), ("editor", False)]
     # then the tokens work over GraphQL, until revoked
-    http: httpx.AsyncClient = await http_client(committed_database)
+    http: httpx.AsyncClient = await http_client(
+        committed_database, dev_settings(auth_cache_seconds=0))
     async with http:
         client = GraphQLClient(http, editor["token"])
         viewer = await client("{ viewer { role workspace { name } } }")

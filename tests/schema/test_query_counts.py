@@ -1,6 +1,13 @@
 """Query counts are exact: nested lists cost the same number of statements at any size."""
 
-from tests.conftest import GraphQLClient, StatementCounter
+from tests.conftest import (
+    GraphQLClient,
+    SavepointDatabase,
+    StatementCounter,
+    WorkspaceTokens,
+    dev_settings,
+    http_client,
+)
 from tests.helpers import add_to_collection, create_asset, create_collection, link
 
 NESTED = """query ($id: ID!) { collection(id: $id) { assets(types: ["film"]) { edges { node {
@@ -42,7 +49,24 @@ async def test_nested_films_scenes_parents_lineage_cost_a_fixed_count(
     # when the nested query runs over each
     small_count, small_scenes = await _count(gql, statement_counter, small)
     large_count, large_scenes = await _count(gql, statement_counter, large)
-    # then both ran the same, pinned number of statements: token, set_config, collection,
-    # members, children, their assets, parents, their assets, lineage
+    # then both ran the same, pinned number of statements: set_config and the one compiled
+    # statement that builds the whole response
     assert (small_scenes, large_scenes) == (25, 400)
-    assert small_count == large_count == 9
+    assert small_count == large_count == 2
+
+
+async def test_the_resolver_path_costs_a_fixed_count_too(
+    db: SavepointDatabase, workspace: WorkspaceTokens, statement_counter: StatementCounter
+) -> None:
+    # given a server whose compiled read path is switched off, and 5x5 and 20x20 films
+    async with await http_client(db, dev_settings(compiled_reads=False)) as http:
+        gql = GraphQLClient(http, workspace.editor)
+        small = await _films(gql, 5, 5)
+        large = await _films(gql, 20, 20)
+        # when the nested query runs over each
+        small_count, small_scenes = await _count(gql, statement_counter, small)
+        large_count, large_scenes = await _count(gql, statement_counter, large)
+    # then the resolvers ran a fixed count: set_config, collection, members, children, their
+    # assets, parents, their assets, lineage
+    assert (small_scenes, large_scenes) == (25, 400)
+    assert small_count == large_count == 8

@@ -1,0 +1,257 @@
+"""What a compiled read asks for: a tree of JSON shapes over the graph's rows.
+
+A plan is pure, hashable data: the same document asks for the same plan, whatever the values
+of its arguments, because every value supplied at run time is an `Arg` (the index of a bound
+parameter). So the SQL a plan compiles to is built once per shape (see `domain.reads.queries`)
+and reused with new values. Keys are the response's keys, in the response's order.
+
+Each shape is read against a row of one table (an asset, a relationship, a collection) or a
+computed row (a page, a lineage step); the names below say which.
+"""
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A value supplied at run time: the index of a bound parameter."""
+
+    index: int
+
+
+# -- values read from the current row --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """A column as JSON: timestamps as ISO 8601 (Python's `isoformat`), numerics as numbers."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    """A value fixed by the document, such as a `__typename`."""
+
+    value: str | bool | None
+
+
+@dataclass(frozen=True)
+class Value:
+    """A string supplied at run time (who is asking)."""
+
+    arg: Arg
+
+
+@dataclass(frozen=True)
+class OpaqueId:
+    """The row's id as `base64url("<type_name>:<id>")` without padding."""
+
+    type_name: str
+
+
+@dataclass(frozen=True)
+class EnumName:
+    """A text column mapped to names: `(stored value, name)` pairs."""
+
+    column: str
+    names: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean kept under `key` in a jsonb column, or null when it is not a boolean."""
+
+    column: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Prefixed:
+    """`prefix` followed by a text column, or null when the column is null."""
+
+    prefix: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Obj:
+    """An object built from the current row."""
+
+    fields: "Fields"
+
+
+@dataclass(frozen=True)
+class ObjUnlessNull:
+    """Null when `column` is null, else the object."""
+
+    column: str
+    obj: Obj
+
+
+# -- relations of an asset row ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Edges:
+    """Children (by sequence) or parents (by link order) of an asset; live ends only."""
+
+    children: bool
+    types: Arg | None
+    first: Arg
+    after: tuple[Arg, Arg] | None
+    connection: "Connection"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Ancestors (upstream) or descendants of an asset, nearest first: `Steps`, `IsPartial`."""
+
+    upstream: bool
+    types: Arg | None
+    max_depth: Arg
+    first: Arg
+    fields: "Fields"
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The steps; a step row has `StepDepth`, `StepAsset` and `StepRelationship`."""
+
+    step: "Fields"
+
+
+@dataclass(frozen=True)
+class IsPartial:
+    pass
+
+
+@dataclass(frozen=True)
+class StepDepth:
+    pass
+
+
+@dataclass(frozen=True)
+class StepAsset:
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class StepRelationship:
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class AssetCollections:
+    """The collections holding an asset, oldest first."""
+
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class SceneInstances:
+    """The live instances used in a scene, by project asset name."""
+
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class EdgeEnd:
+    """On a relationship row: the asset at one end (`parent` or `child`), deleted or not."""
+
+    parent: bool
+    obj: Obj
+
+
+# -- relations of a collection row -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Members:
+    """A collection's live member assets in collection order."""
+
+    types: Arg | None
+    first: Arg
+    after: tuple[Arg, Arg] | None
+    connection: "Connection"
+
+
+# -- connections (a page of rows) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cursor:
+    pass
+
+
+@dataclass(frozen=True)
+class MemberSequence:
+    pass
+
+
+@dataclass(frozen=True)
+class EdgeNode:
+    """The edge's node: the relationship row (`Edges`) or the member asset (`Members`)."""
+
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class EdgeList:
+    edge: "Fields"
+
+
+PageField = Literal["has_next", "start_cursor", "end_cursor"]
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Keys mapped to what the page knows, or to a `Const` (e.g. `hasPreviousPage`)."""
+
+    fields: tuple[tuple[str, "PageField | Const"], ...]
+
+
+@dataclass(frozen=True)
+class TotalCount:
+    pass
+
+
+@dataclass(frozen=True)
+class Connection:
+    fields: tuple[tuple[str, "EdgeList | PageInfo | TotalCount | Const"], ...]
+
+
+# -- the roots -------------------------------------------------------------------------------
+
+RowKind = Literal["asset", "collection", "relationship"]
+
+
+@dataclass(frozen=True)
+class ById:
+    """One row of `kind` by id (soft-deleted assets included), or null."""
+
+    kind: RowKind
+    id: Arg
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class ManyById:
+    """Rows of one `kind` for a list of ids, in the list's order, null where missing."""
+
+    kind: RowKind
+    ids: Arg
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class WorkspaceOf:
+    """The asking workspace's row (`Column`s and `OpaqueId` read it)."""
+
+    obj: Obj
+
+
+Field: TypeAlias = (
+    Column | Const | Value | OpaqueId | EnumName | Flag | Prefixed | Obj | ObjUnlessNull | Edges
+    | Lineage | Steps | IsPartial | StepDepth | StepAsset | StepRelationship | AssetCollections
+    | SceneInstances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
+    | PageInfo | TotalCount | ById | ManyById | WorkspaceOf
+)
+Fields: TypeAlias = tuple[tuple[str, Field], ...]

@@ -1,0 +1,444 @@
+"""One statement per read: a plan (`domain.reads.plan`) compiled to SQL that builds the whole
+response's JSON in PostgreSQL, as PostGraphile and Hasura do.
+
+Each shape mirrors the query function the general path reads through, rule for rule:
+`edge_pages` (live other ends, `(sequence, id)` or `(0, id)` keysets, totals), `member_pages`,
+`lineages` (shortest depth per node, one level past `maxDepth` to learn `isPartial`),
+`collections_of_assets`, `instances_of_scenes`, `get_assets` (soft-deleted included). The
+differential tests (tests/schema/test_compiled_reads.py) hold the two paths equal.
+
+A plan's SQL is compiled once per shape (`compile_read` is cached) and run through the
+request's transaction with the values of its `Arg`s. JSON is built as `json` (not `jsonb`) so
+keys keep the document's order, and returned as text, never decoded in Python.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, distinct_on
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.types import TypeEngine
+
+from domain.db import Transaction
+from domain.reads import plan as p
+from domain.sync.queries import IS_SYNC_SOURCE
+from domain.tables import asset_collection_members, asset_collections, asset_relationships, assets
+from domain.tables import workspaces as workspaces_table
+
+DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+TABLES = {"asset": assets, "collection": asset_collections, "relationship": asset_relationships}
+EMPTY_ARRAY: ColumnElement[Any] = literal_column("'[]'::json")
+# A function takes at most 100 arguments: json_build_object at most 50 keys.
+MAX_KEYS = 50
+
+
+class Unsupported(Exception):
+    """The plan cannot be compiled (the caller answers through the general path)."""
+
+
+@dataclass(frozen=True)
+class CompiledRead:
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]
+
+
+def _b64(text: ColumnElement[Any]) -> ColumnElement[Any]:
+    """base64url without padding or line breaks, as `schema.inputs` encodes ids and cursors."""
+    encoded = func.encode(func.convert_to(text, "UTF8"), "base64", type_=Text)
+    return func.translate(encoded, "+/=\n", "-_", type_=Text)
+
+
+def _iso(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A timestamptz as Python's `datetime.isoformat()` of the UTC value."""
+    utc = func.timezone("UTC", column)
+    seconds = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=Text)
+    fraction = case((func.date_trunc("second", utc) == utc, ""),
+                    else_=func.to_char(utc, ".US", type_=Text))
+    return seconds + fraction + "+00:00"
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.ws = bindparam("ws", type_=postgresql.UUID(as_uuid=True))
+        self._aliases = 0
+
+    def alias(self, table: FromClause) -> Any:
+        self._aliases += 1
+        return table.alias(f"t{self._aliases}")
+
+    def arg(self, arg: p.Arg, type_: TypeEngine[Any]) -> Any:
+        return bindparam(f"arg_{arg.index}", type_=type_)
+
+    def types_filter(self, column: Any, types: p.Arg | None) -> Any:
+        if types is None:
+            return true()
+        return column == func.any(self.arg(types, ARRAY(Text)))
+
+    # -- objects ----------------------------------------------------------------------------
+
+    def obj(self, fields: p.Fields, row: Any) -> ColumnElement[Any]:
+        if len(fields) > MAX_KEYS:
+            raise Unsupported("too many keys in one object")
+        args: list[Any] = []
+        for key, field in fields:
+            args.extend((literal(key, Text), self.field(field, row)))
+        return func.json_build_object(*args, type_=JSON)
+
+    def field(self, field: p.Field, row: Any) -> Any:
+        match field:
+            case p.Column(name):
+                return self.column(row.c[name])
+            case p.Const(value):
+                return cast(literal(value), Boolean) if isinstance(value, bool) else (
+                    null() if value is None else literal(value, Text))
+            case p.Value(arg):
+                return self.arg(arg, Text())
+            case p.OpaqueId(type_name):
+                return _b64(literal(type_name + ":", Text) + cast(row.c.id, Text))
+            case p.EnumName(column, names):
+                return case(*((row.c[column] == stored, name) for stored, name in names),
+                            else_=null())
+            case p.Flag(column, key):
+                value = row.c[column][key]
+                return case((func.jsonb_typeof(value) == "boolean", cast(value, JSON)),
+                            else_=null())
+            case p.Prefixed(prefix, column):
+                return literal(prefix, Text) + row.c[column]
+            case p.Obj(fields):
+                return self.obj(fields, row)
+            case p.ObjUnlessNull(column, obj):
+                return case((row.c[column].is_(None), null()), else_=self.obj(obj.fields, row))
+            case p.Edges():
+                return self.edges(field, row)
+            case p.Lineage():
+                return self.lineage(field, row)
+            case p.AssetCollections(obj):
+                return self.asset_collections(obj, row)
+            case p.SceneInstances(obj):
+                return self.scene_instances(obj, row)
+            case p.EdgeEnd(parent, obj):
+                end = row.c.parent_asset_id if parent else row.c.child_asset_id
+                return self.by_id("asset", end, obj, correlate=row)
+            case p.Members():
+                return self.members(field, row)
+            case p.ById(kind, id_, obj):
+                return self.by_id(kind, self.arg(id_, postgresql.UUID(as_uuid=True)), obj)
+            case p.ManyById():
+                return self.many_by_id(field)
+            case p.WorkspaceOf(obj):
+                workspace = self.alias(workspaces_table)
+                return (select(self.obj(obj.fields, workspace))
+                        .where(workspace.c.id == self.ws).scalar_subquery())
+        raise Unsupported(f"{type(field).__name__} is not read from this row")
+
+    def column(self, column: Any) -> Any:
+        kind = column.type
+        if isinstance(kind, postgresql.TIMESTAMP) or getattr(kind, "timezone", False):
+            return _iso(column)
+        if type(kind).__name__ == "Numeric":
+            return cast(column, postgresql.DOUBLE_PRECISION)
+        return column
+
+    def by_id(self, kind: p.RowKind, id_: Any, obj: p.Obj, *, correlate: Any = None) -> Any:
+        row = self.alias(TABLES[kind])
+        query = select(self.obj(obj.fields, row)).where(row.c.workspace_id == self.ws,
+                                                        row.c.id == id_)
+        return (query.correlate(correlate) if correlate is not None else query).scalar_subquery()
+
+    def many_by_id(self, field: p.ManyById) -> Any:
+        row = self.alias(TABLES[field.kind])
+        wanted = func.unnest(self.arg(field.ids, ARRAY(postgresql.UUID(as_uuid=True)))) \
+            .table_valued("id", with_ordinality="n").render_derived(name=f"ids{self._aliases}")
+        found = (
+            select(func.json_agg(aggregate_order_by(
+                case((row.c.id.is_(None), null()), else_=self.obj(field.obj.fields, row)),
+                wanted.c.n)))
+            .select_from(wanted.outerjoin(row, and_(row.c.workspace_id == self.ws,
+                                                    row.c.id == wanted.c.id)))
+        )
+        return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def page_json(self, connection: p.Connection, page: Any, *, first: Any, has_total: Any,
+                  edge_json: Any) -> Any:
+        """A connection over `page` (rows numbered `n` in order, at most first + 1 of them).
+
+        The caller selects it with HAVING, so an empty page is one group: one row."""
+        shown = page.c.n <= first
+        cursors = func.array_agg(aggregate_order_by(page.c.cursor, page.c.n), type_=ARRAY(Text))
+        args: list[Any] = []
+        for key, field in connection.fields:
+            if isinstance(field, p.EdgeList):
+                value: Any = func.coalesce(
+                    func.json_agg(aggregate_order_by(edge_json(field.edge), page.c.n))
+                    .filter(shown), EMPTY_ARRAY)
+            elif isinstance(field, p.PageInfo):
+                info: list[Any] = []
+                for info_key, what in field.fields:
+                    if isinstance(what, p.Const):
+                        item: Any = self.field(what, page)
+                    elif what == "has_next":
+                        item = func.count() > first
+                    elif what == "start_cursor":
+                        item = cursors.filter(shown)[1]
+                    else:
+                        item = func.array_agg(
+                            aggregate_order_by(page.c.cursor, page.c.n.desc()),
+                            type_=ARRAY(Text)).filter(shown)[1]
+                    info.extend((literal(info_key, Text), item))
+                value = func.json_build_object(*info, type_=JSON)
+            elif isinstance(field, p.TotalCount):
+                value = has_total
+            else:
+                value = self.field(field, page)
+            args.extend((literal(key, Text), value))
+        return func.json_build_object(*args, type_=JSON)
+
+    def edges(self, field: p.Edges, owner: Any) -> Any:
+        edge, other = self.alias(asset_relationships), self.alias(assets)
+        near, far = ((edge.c.parent_asset_id, edge.c.child_asset_id) if field.children
+                     else (edge.c.child_asset_id, edge.c.parent_asset_id))
+        # (0, id) for parents: the cast keeps ORDER BY from reading 0 as a column position
+        key = (edge.c.sequence if field.children else cast(literal_column("0"), Integer),
+               edge.c.id)
+        live = (select(edge)
+                .join(other, and_(other.c.workspace_id == edge.c.workspace_id,
+                                  other.c.id == far, other.c.deleted_at.is_(None)))
+                .where(edge.c.workspace_id == self.ws, near == owner.c.id,
+                       self.types_filter(edge.c.relationship_type, field.types)))
+        first = self.arg(field.first, Integer())
+        after = live
+        if field.after is not None:
+            after = live.where(tuple_(*key) > tuple_(self.arg(field.after[0], Integer()),
+                                                     self.arg(field.after[1],
+                                                              postgresql.UUID(as_uuid=True))))
+        cursor = _b64(literal("[", Text) + cast(key[0], Text) + literal(',"', Text)
+                      + cast(edge.c.id, Text) + literal('"]', Text))
+        page = (after.add_columns(cursor.label("cursor"),
+                                  func.row_number().over(order_by=key).label("n"))
+                .order_by(*key).limit(first + 1).correlate(owner).subquery())
+        total = (select(func.count()).select_from(live.correlate(owner).subquery())
+                 .scalar_subquery())
+        json = self.page_json(
+            field.connection, page, first=first, has_total=total,
+            edge_json=lambda fields: self.edge_json(fields, page, "relationship"))
+        return select(json).select_from(page).having(true()).correlate(owner).scalar_subquery()
+
+    def edge_json(self, fields: p.Fields, page: Any, node_kind: str) -> Any:
+        args: list[Any] = []
+        for key, field in fields:
+            if isinstance(field, p.Cursor):
+                value: Any = page.c.cursor
+            elif isinstance(field, p.MemberSequence):
+                value = page.c.member_sequence
+            elif isinstance(field, p.EdgeNode):
+                value = self.obj(field.obj.fields, page)
+            else:
+                value = self.field(field, page)
+            args.extend((literal(key, Text), value))
+        return func.json_build_object(*args, type_=JSON)
+
+    def members(self, field: p.Members, collection: Any) -> Any:
+        member, asset = self.alias(asset_collection_members), self.alias(assets)
+        key = (member.c.sequence, member.c.id)
+        live = (select(asset, member.c.sequence.label("member_sequence"),
+                       member.c.id.label("member_id"))
+                .select_from(member)
+                .join(asset, and_(asset.c.workspace_id == member.c.workspace_id,
+                                  asset.c.id == member.c.asset_id, asset.c.deleted_at.is_(None)))
+                .where(member.c.workspace_id == self.ws, member.c.collection_id == collection.c.id,
+                       self.types_filter(asset.c.type, field.types)))
+        first = self.arg(field.first, Integer())
+        after = live
+        if field.after is not None:
+            after = live.where(tuple_(*key) > tuple_(self.arg(field.after[0], Integer()),
+                                                     self.arg(field.after[1],
+                                                              postgresql.UUID(as_uuid=True))))
+        cursor = _b64(literal("[", Text) + cast(member.c.sequence, Text) + literal(',"', Text)
+                      + cast(member.c.id, Text) + literal('"]', Text))
+        page = (after.add_columns(cursor.label("cursor"),
+                                  func.row_number().over(order_by=key).label("n"))
+                .order_by(*key).limit(first + 1).correlate(collection).subquery())
+        total = (select(func.count()).select_from(live.correlate(collection).subquery())
+                 .scalar_subquery())
+        json = self.page_json(
+            field.connection, page, first=first, has_total=total,
+            edge_json=lambda fields: self.edge_json(fields, page, "asset"))
+        return (select(json).select_from(page).having(true()).correlate(collection)
+                .scalar_subquery())
+
+    # -- lists ------------------------------------------------------------------------------
+
+    def asset_collections(self, obj: p.Obj, asset: Any) -> Any:
+        member, collection = self.alias(asset_collection_members), self.alias(asset_collections)
+        found = (
+            select(func.json_agg(aggregate_order_by(self.obj(obj.fields, collection),
+                                                    collection.c.created_at, collection.c.id)))
+            .select_from(member)
+            .join(collection, and_(collection.c.workspace_id == member.c.workspace_id,
+                                   collection.c.id == member.c.collection_id))
+            .where(member.c.workspace_id == self.ws, member.c.asset_id == asset.c.id)
+            .correlate(asset)
+        )
+        return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
+
+    def scene_instances(self, obj: p.Obj, scene: Any) -> Any:
+        used_in, variant = self.alias(asset_relationships), asset_relationships
+        instance, project_asset = self.alias(assets), self.alias(assets)
+        found = (
+            select(func.json_agg(aggregate_order_by(self.obj(obj.fields, instance),
+                                                    project_asset.c.name, instance.c.id)))
+            .select_from(used_in)
+            .join(instance, and_(instance.c.workspace_id == used_in.c.workspace_id,
+                                 instance.c.id == used_in.c.child_asset_id,
+                                 instance.c.deleted_at.is_(None)))
+            .join(variant, and_(variant.c.workspace_id == instance.c.workspace_id,
+                                variant.c.child_asset_id == instance.c.id,
+                                variant.c.relationship_type == "variant_of", IS_SYNC_SOURCE))
+            .join(project_asset, and_(project_asset.c.workspace_id == variant.c.workspace_id,
+                                      project_asset.c.id == variant.c.parent_asset_id))
+            .where(used_in.c.workspace_id == self.ws, used_in.c.parent_asset_id == scene.c.id,
+                   used_in.c.relationship_type == "used_in")
+            .correlate(scene)
+        )
+        return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
+
+    def lineage(self, field: p.Lineage, root: Any) -> Any:
+        max_depth = self.arg(field.max_depth, Integer())
+        first = self.arg(field.first, Integer())
+
+        def ends(edge: Any) -> tuple[Any, Any]:
+            c = edge.c
+            return ((c.child_asset_id, c.parent_asset_id) if field.upstream
+                    else (c.parent_asset_id, c.child_asset_id))
+
+        def live(far: Any, asset: Any) -> Any:
+            return and_(asset.c.workspace_id == self.ws, asset.c.id == far,
+                        asset.c.deleted_at.is_(None))
+
+        edge, asset = self.alias(asset_relationships), self.alias(assets)
+        near, far = ends(edge)
+        walk = (
+            select(far.label("node"), literal(1, Integer).label("depth"),
+                   edge.c.id.label("edge"))
+            .join(asset, live(far, asset))
+            .where(edge.c.workspace_id == self.ws, near == root.c.id,
+                   self.types_filter(edge.c.relationship_type, field.types))
+            .correlate(root)
+            .cte(f"walk{self._aliases}", recursive=True, nesting=True)
+        )
+        edge, asset = self.alias(asset_relationships), self.alias(assets)
+        near, far = ends(edge)
+        walk = walk.union(
+            select(far, walk.c.depth + 1, edge.c.id)
+            .join(edge, and_(edge.c.workspace_id == self.ws, near == walk.c.node,
+                             self.types_filter(edge.c.relationship_type, field.types)))
+            .join(asset, live(far, asset))
+            .where(walk.c.depth <= max_depth)
+        )
+        nearest = (
+            select(walk).where(walk.c.node != root.c.id)
+            .ext(distinct_on(walk.c.node))
+            .order_by(walk.c.node, walk.c.depth, walk.c.edge)
+            .correlate(root)
+            .cte(f"nearest{self._aliases}", nesting=True)
+        )
+        ranked = select(
+            nearest,
+            func.row_number().over(order_by=(nearest.c.depth, nearest.c.node)).label("n"),
+            func.bool_or(nearest.c.depth > max_depth).over().label("cut"),
+        ).cte(f"ranked{self._aliases}", nesting=True)
+        node, relationship = self.alias(assets), self.alias(asset_relationships)
+        steps = (
+            select(ranked.c.depth, ranked.c.n, ranked.c.cut,
+                   node.c.id.label("node_id"), relationship.c.id.label("edge_id"))
+            .select_from(ranked)
+            .join(node, and_(node.c.workspace_id == self.ws, node.c.id == ranked.c.node))
+            .join(relationship, and_(relationship.c.workspace_id == self.ws,
+                                     relationship.c.id == ranked.c.edge))
+            .where(ranked.c.depth <= max_depth, ranked.c.n <= first + 1)
+            .correlate(root)
+            .subquery()
+        )
+        args: list[Any] = []
+        for key, item in field.fields:
+            if isinstance(item, p.Steps):
+                value: Any = func.coalesce(
+                    func.json_agg(aggregate_order_by(self.step_json(item.step, steps), steps.c.n))
+                    .filter(steps.c.n <= first), EMPTY_ARRAY)
+            elif isinstance(item, p.IsPartial):
+                value = func.coalesce(func.bool_or(steps.c.cut), false()) | (func.count() > first)
+            else:
+                value = self.field(item, steps)
+            args.extend((literal(key, Text), value))
+        # HAVING makes one group of the steps, so an empty walk still has a row.
+        return (select(func.json_build_object(*args, type_=JSON)).select_from(steps)
+                .having(true()).correlate(root).scalar_subquery())
+
+    def step_json(self, fields: p.Fields, steps: Any) -> Any:
+        args: list[Any] = []
+        for key, field in fields:
+            if isinstance(field, p.StepDepth):
+                value: Any = steps.c.depth
+            elif isinstance(field, p.StepAsset):
+                value = self.by_id("asset", steps.c.node_id, field.obj, correlate=steps)
+            elif isinstance(field, p.StepRelationship):
+                value = self.by_id("relationship", steps.c.edge_id, field.obj, correlate=steps)
+            else:
+                value = self.field(field, steps)
+            args.extend((literal(key, Text), value))
+        return func.json_build_object(*args, type_=JSON)
+
+
+@lru_cache(maxsize=1000)
+def compile_read(fields: p.Fields) -> CompiledRead:
+    """The statement answering a root selection: one text column holding the JSON object.
+
+    Raises `Unsupported` when a shape cannot be compiled."""
+    compiler = _Compiler()
+    statement = select(cast(compiler.obj(fields, None), Text))
+    compiled = statement.compile(dialect=DIALECT)
+    names = tuple(compiled.positiontup or ())
+    return CompiledRead(sql=str(compiled), names=names,
+                        fixed={k: v for k, v in compiled.params.items() if v is not None})
+
+
+async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any]) -> str:
+    """The JSON text of a compiled read, in the request's transaction."""
+    values: list[Any] = []
+    for name in read.names:
+        if name == "ws":
+            values.append(tx.ws)
+        elif name.startswith("arg_"):
+            values.append(args[int(name.removeprefix("arg_"))])
+        else:
+            values.append(read.fixed.get(name))
+    text = await tx.scalar_text(read.sql, values)
+    assert isinstance(text, str)
+    return text
+

@@ -1,0 +1,437 @@
+"""The compiled read path: a query whose every field the database can answer is planned ahead
+over its selection set and answered by ONE statement that builds the response's JSON.
+
+`answer` walks the validated document (fragments, aliases, `@skip`/`@include`, type
+conditions) into a `domain.reads.plan` tree, checking every argument exactly as the resolvers
+do. Anything it does not know, or any argument the resolvers would refuse, makes it return
+None and the general resolver path answers instead, with its own errors: a response never
+depends on which path ran. The planner costs what the document costs, never what the rows
+cost, and the SQL of a plan's shape is compiled once.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+from uuid import UUID
+
+from graphql import (
+    BooleanValueNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from domain.access import Principal, Role
+from domain.db import Transaction
+from domain.reads import plan as p
+from domain.reads.queries import Unsupported, compile_read, run_read
+from domain.sync.rules import INSTANCE_FLAG
+from schema.context import Limits
+from schema.inputs import decode_cursor, page_size, parse_global_id, query_id
+
+NODE_KINDS: dict[str, p.RowKind] = {
+    "Asset": "asset", "Collection": "collection", "Relationship": "relationship",
+}
+ASSET_COLUMNS = {
+    "type": "type", "name": "name", "description": "description",
+    "generationPrompt": "generation_prompt", "url": "url", "mimeType": "mime_type",
+    "size": "size", "duration": "duration", "metadata": "metadata", "tags": "tags",
+    "source": "source", "generationCost": "generation_cost",
+    "generationMetadata": "generation_metadata", "locked": "locked", "version": "version",
+    "createdAt": "created_at", "updatedAt": "updated_at", "deletedAt": "deleted_at",
+    "createdBy": "created_by",
+}
+COLLECTION_COLUMNS = {
+    "name": "name", "type": "type", "description": "description", "metadata": "metadata",
+    "createdAt": "created_at", "updatedAt": "updated_at",
+}
+RELATIONSHIP_COLUMNS = {"sequence": "sequence", "metadata": "metadata", "createdAt": "created_at"}
+FILE_COLUMNS = {"sha256": "blob_sha256", "size": "size", "mimeType": "mime_type"}
+WORKSPACE_COLUMNS = {"name": "name", "slug": "slug", "createdAt": "created_at"}
+
+
+class _Fallback(Exception):
+    """This operation is answered by the general resolver path."""
+
+
+class _Planner:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Any,
+                 limits: Limits, principal: Principal) -> None:
+        self.schema = schema
+        self.fragments = {d.name.value: d for d in document.definitions
+                          if isinstance(d, FragmentDefinitionNode)}
+        self.variables = variables
+        self.limits = limits
+        self.principal = principal
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> p.Arg:
+        self.args.append(value)
+        return p.Arg(len(self.args) - 1)
+
+    # -- selection sets ---------------------------------------------------------------------
+
+    def collect(self, type_: GraphQLObjectType, selection_set: SelectionSetNode | None,
+                into: dict[str, list[FieldNode]]) -> None:
+        """Fields by response key, in document order, as graphql's CollectFields does."""
+        for selection in selection_set.selections if selection_set else ():
+            if not self.included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                into.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if self.applies(condition.name.value if condition else None, type_):
+                    self.collect(type_, selection.selection_set, into)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None:
+                    raise _Fallback
+                if self.applies(fragment.type_condition.name.value, type_):
+                    self.collect(type_, fragment.selection_set, into)
+
+    def applies(self, condition: str | None, type_: GraphQLObjectType) -> bool:
+        if condition is None or condition == type_.name:
+            return True
+        named = self.schema.get_type(condition)
+        return named is not None and self.schema.is_sub_type(named, type_)  # type: ignore[arg-type]
+
+    def included(self, node: Any) -> bool:
+        for directive in node.directives or ():
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                raise _Fallback  # @defer, @stream, or one of our own
+            condition = directive.arguments[0].value if len(directive.arguments) == 1 else None
+            if isinstance(condition, BooleanValueNode):
+                value = condition.value
+            elif isinstance(condition, VariableNode):
+                value = self.variables.coerced.get(condition.name.value)
+            else:
+                raise _Fallback
+            if not isinstance(value, bool):
+                raise _Fallback
+            if value == (name == "skip"):
+                return False
+        return True
+
+    def fields(self, type_: GraphQLObjectType, nodes: Iterable[FieldNode],
+               handle: Callable[[str, GraphQLField, list[FieldNode]], p.Field]) -> p.Fields:
+        groups: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            self.collect(type_, node.selection_set, groups)
+        planned: list[tuple[str, p.Field]] = []
+        for key, group in groups.items():
+            name = group[0].name.value
+            if name == "__typename":
+                planned.append((key, p.Const(type_.name)))
+                continue
+            definition = type_.fields.get(name)
+            if definition is None:
+                raise _Fallback
+            planned.append((key, handle(name, definition, group)))
+        return tuple(planned)
+
+    def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        try:
+            values = get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            raise _Fallback from None
+        return {name: values.get(arg.out_name or name, values.get(name))
+                for name, arg in definition.args.items()}
+
+    def object_type(self, definition: GraphQLField) -> GraphQLObjectType:
+        named: GraphQLNamedType = get_named_type(definition.type)
+        if not isinstance(named, GraphQLObjectType):
+            raise _Fallback
+        return named
+
+    # -- types ------------------------------------------------------------------------------
+
+    def query(self, operation: OperationDefinitionNode) -> p.Fields:
+        root = self.schema.query_type
+        assert root is not None
+        fake_root = FieldNode(name=NameNode(value="query"), selection_set=operation.selection_set,
+                              directives=())
+
+        def handle(name: str, definition: GraphQLField, nodes: list[FieldNode]) -> p.Field:
+            args = self.arguments(definition, nodes[0])
+            if name in ("asset", "collection"):
+                type_name = name.capitalize()
+                raw_id = _checked(lambda: query_id(args["id"], type_name))
+                return p.ById(NODE_KINDS[type_name], self.arg(raw_id),
+                              self.obj(type_name, self.object_type(definition), nodes))
+            if name == "node":
+                type_name, raw_id = _node_key(args["id"])
+                if type_name not in NODE_KINDS:
+                    if type_name == "Job":
+                        raise _Fallback
+                    return p.Const(None)
+                return p.ById(NODE_KINDS[type_name], self.arg(raw_id),
+                              self.obj(type_name, self._named(type_name), nodes))
+            if name == "nodes":
+                ids = args["ids"]
+                if not ids or len(ids) > self.limits.max_page_size:
+                    raise _Fallback
+                keys = [_node_key(i) for i in ids]
+                kinds = {t for t, _ in keys}
+                if len(kinds) != 1 or next(iter(kinds)) not in NODE_KINDS:
+                    raise _Fallback
+                type_name = keys[0][0]
+                return p.ManyById(NODE_KINDS[type_name], self.arg([i for _, i in keys]),
+                                  self.obj(type_name, self._named(type_name), nodes))
+            if name == "viewer":
+                return p.Obj(self.viewer(self.object_type(definition), nodes))
+            raise _Fallback
+
+        return self.fields(root, [fake_root], handle)
+
+    def _named(self, type_name: str) -> GraphQLObjectType:
+        named = self.schema.get_type(type_name)
+        assert isinstance(named, GraphQLObjectType)
+        return named
+
+    def obj(self, type_name: str, type_: GraphQLObjectType, nodes: list[FieldNode]) -> p.Obj:
+        handlers = {"Asset": self.asset, "Collection": self.collection,
+                    "Relationship": self.relationship}
+        return p.Obj(self.fields(type_, nodes, handlers[type_name]))
+
+    def viewer(self, type_: GraphQLObjectType, nodes: list[FieldNode]) -> p.Fields:
+        def handle(name: str, definition: GraphQLField, group: list[FieldNode]) -> p.Field:
+            if name == "role":
+                return p.Value(self.arg(self.principal.role.value))
+            if name == "actor":
+                return p.Value(self.arg(self.principal.actor))
+            if name == "workspace":
+                return p.WorkspaceOf(p.Obj(self.fields(self.object_type(definition), group,
+                                                       self.workspace)))
+            raise _Fallback
+
+        return self.fields(type_, nodes, handle)
+
+    def workspace(self, name: str, definition: GraphQLField, nodes: list[FieldNode]) -> p.Field:
+        if name == "id":
+            return p.OpaqueId("Workspace")
+        if name in WORKSPACE_COLUMNS:
+            return p.Column(WORKSPACE_COLUMNS[name])
+        raise _Fallback
+
+    def asset(self, name: str, definition: GraphQLField, nodes: list[FieldNode]) -> p.Field:
+        if name == "id":
+            return p.OpaqueId("Asset")
+        if name in ASSET_COLUMNS:
+            return p.Column(ASSET_COLUMNS[name])
+        if name == "carryForward":
+            return p.Flag("metadata", INSTANCE_FLAG)
+        if name == "file":
+            return p.ObjUnlessNull("blob_sha256", p.Obj(self.fields(
+                self.object_type(definition), nodes, self.asset_file)))
+        if name in ("children", "parents"):
+            args = self.arguments(definition, nodes[0])
+            first, after = self.page(args, int)
+            return p.Edges(children=name == "children", types=self.enum_list(args["types"]),
+                           first=first, after=after,
+                           connection=self.connection(definition, nodes, args, "Relationship"))
+        if name == "lineage":
+            return self.lineage(definition, nodes)
+        if name == "collections":
+            return p.AssetCollections(self.obj("Collection", self.object_type(definition), nodes))
+        if name == "instances":
+            return p.SceneInstances(self.obj("Asset", self.object_type(definition), nodes))
+        raise _Fallback
+
+    def asset_file(self, name: str, definition: GraphQLField, nodes: list[FieldNode]
+                   ) -> p.Field:
+        if name in FILE_COLUMNS:
+            return p.Column(FILE_COLUMNS[name])
+        if name == "downloadUrl":
+            return p.Prefixed("/files/", "blob_sha256")
+        raise _Fallback
+
+    def collection(self, name: str, definition: GraphQLField, nodes: list[FieldNode]
+                   ) -> p.Field:
+        if name == "id":
+            return p.OpaqueId("Collection")
+        if name in COLLECTION_COLUMNS:
+            return p.Column(COLLECTION_COLUMNS[name])
+        if name == "assets":
+            args = self.arguments(definition, nodes[0])
+            first, after = self.page(args, int)
+            types = args["types"]
+            return p.Members(types=None if types is None else self.arg(list(types)),
+                             first=first, after=after,
+                             connection=self.connection(definition, nodes, args, "Asset"))
+        raise _Fallback
+
+    def relationship(self, name: str, definition: GraphQLField, nodes: list[FieldNode]
+                     ) -> p.Field:
+        if name == "id":
+            return p.OpaqueId("Relationship")
+        if name == "type":
+            enum = get_named_type(definition.type)
+            assert isinstance(enum, GraphQLEnumType)
+            return p.EnumName("relationship_type", tuple(
+                (_stored(value.value), enum_name) for enum_name, value in enum.values.items()))
+        if name in RELATIONSHIP_COLUMNS:
+            return p.Column(RELATIONSHIP_COLUMNS[name])
+        if name in ("parent", "child"):
+            return p.EdgeEnd(parent=name == "parent",
+                             obj=self.obj("Asset", self.object_type(definition), nodes))
+        raise _Fallback
+
+    def connection(self, definition: GraphQLField, nodes: list[FieldNode], args: dict[str, Any],
+                   node_type: str) -> p.Connection:
+        has_previous = args["after"] is not None
+
+        def handle(name: str, field: GraphQLField, group: list[FieldNode]) -> Any:
+            if name == "totalCount":
+                return p.TotalCount()
+            if name == "pageInfo":
+                return p.PageInfo(self.fields(self.object_type(field), group,
+                                              page_info))  # type: ignore[arg-type]
+            if name == "edges":
+                return p.EdgeList(self.fields(self.object_type(field), group, edge))
+            raise _Fallback
+
+        def page_info(name: str, field: GraphQLField, group: list[FieldNode]) -> Any:
+            known = {"hasNextPage": "has_next", "startCursor": "start_cursor",
+                     "endCursor": "end_cursor"}
+            if name == "hasPreviousPage":
+                return p.Const(has_previous)
+            if name in known:
+                return known[name]
+            raise _Fallback
+
+        def edge(name: str, field: GraphQLField, group: list[FieldNode]) -> p.Field:
+            if name == "cursor":
+                return p.Cursor()
+            if name == "sequence" and node_type == "Asset":
+                return p.MemberSequence()
+            if name == "node":
+                return p.EdgeNode(self.obj(node_type, self.object_type(field), group))
+            raise _Fallback
+
+        fields = self.fields(self.object_type(definition), nodes, handle)
+        return p.Connection(fields)  # type: ignore[arg-type]
+
+    def lineage(self, definition: GraphQLField, nodes: list[FieldNode]) -> p.Lineage:
+        args = self.arguments(definition, nodes[0])
+        max_depth = args["maxDepth"]
+        if not isinstance(max_depth, int) or not 1 <= max_depth <= self.limits.max_lineage_depth:
+            raise _Fallback
+        first = _checked(lambda: page_size(args["first"], self.limits.max_page_size))
+        direction = getattr(args["direction"], "name", None)
+
+        def handle(name: str, field: GraphQLField, group: list[FieldNode]) -> p.Field:
+            if name == "isPartial":
+                return p.IsPartial()
+            if name == "steps":
+                return p.Steps(self.fields(self.object_type(field), group, step))
+            raise _Fallback
+
+        def step(name: str, field: GraphQLField, group: list[FieldNode]) -> p.Field:
+            if name == "depth":
+                return p.StepDepth()
+            if name == "asset":
+                return p.StepAsset(self.obj("Asset", self.object_type(field), group))
+            if name == "relationship":
+                return p.StepRelationship(self.obj("Relationship", self.object_type(field),
+                                                   group))
+            raise _Fallback
+
+        return p.Lineage(upstream=direction == "UPSTREAM", types=self.enum_list(args["types"]),
+                         max_depth=self.arg(max_depth), first=self.arg(first),
+                         fields=self.fields(self.object_type(definition), nodes, handle))
+
+    # -- arguments --------------------------------------------------------------------------
+
+    def page(self, args: dict[str, Any], kind: type) -> tuple[p.Arg, tuple[p.Arg, p.Arg] | None]:
+        first = _checked(lambda: page_size(args["first"], self.limits.max_page_size))
+        cursor = _checked(lambda: decode_cursor(args["after"], kind, UUID))
+        after = (self.arg(cursor[0]), self.arg(cursor[1])) if cursor else None
+        return self.arg(first), after
+
+    def enum_list(self, values: list[Any] | None) -> p.Arg | None:
+        if values is None:
+            return None
+        return self.arg(list(dict.fromkeys(_stored(v) for v in values)))
+
+
+def _stored(value: Any) -> str:
+    """What the database stores for an enum value of the schema."""
+    stored = getattr(value, "value", value)
+    if not isinstance(stored, str):
+        raise _Fallback
+    return stored
+
+
+def _checked(check: Callable[[], Any]) -> Any:
+    """A resolver's own argument check: where it would refuse, the resolver answers."""
+    try:
+        return check()
+    except GraphQLError:
+        raise _Fallback from None
+
+
+def _node_key(value: Any) -> tuple[str, UUID]:
+    parsed = parse_global_id(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise _Fallback
+    try:
+        return parsed[0], UUID(parsed[1])
+    except ValueError:
+        raise _Fallback from None
+
+
+def plan_query(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+               variables: dict[str, Any] | None, limits: Limits, principal: Principal
+               ) -> tuple[p.Fields, list[Any]] | None:
+    """The plan of a query operation and its argument values, or None to fall back."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        operation = operations[0] if len(operations) == 1 else None
+    else:
+        operation = next((o for o in operations
+                          if o.name is not None and o.name.value == operation_name), None)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return None
+    if not principal.role.allows(Role.VIEWER):
+        return None
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):
+        return None
+    planner = _Planner(schema, document, coerced, limits, principal)
+    try:
+        fields = planner.query(operation)
+    except _Fallback:
+        return None
+    return fields, planner.args
+
+
+async def answer(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+                 variables: dict[str, Any] | None, *, limits: Limits, principal: Principal,
+                 tx: Transaction) -> str | None:
+    """The response's `data` as JSON text, or None when the general path must answer."""
+    planned = plan_query(schema, document, operation_name, variables, limits, principal)
+    if planned is None:
+        return None
+    fields, args = planned
+    try:
+        read = compile_read(fields)
+    except Unsupported:
+        return None
+    return await run_read(tx, read, args)
