@@ -1,5 +1,10 @@
-"""Plain records the query functions return; the GraphQL layer builds its types from them."""
+"""Plain records the query functions return; the GraphQL layer builds its types from them.
 
+One record per table, built one way: `from_row` (or `from_mapping`, for a row held as a dict,
+such as a job's event snapshot).
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +28,10 @@ class FromRow:
     @classmethod
     def from_row(cls, row: Row[Any], prefix: str = "") -> Self:
         """`prefix`: when a statement selects several records' columns labelled `<prefix><name>`."""
-        mapping = row._mapping
+        return cls.from_mapping(row._mapping, prefix)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[Any, Any], prefix: str = "") -> Self:
         return cls(**{f.name: mapping[prefix + f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
 
@@ -85,6 +93,64 @@ class EventRecord(FromRow):
     subject_id: UUID | None
     actor: str | None
     payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class JobRecord(FromRow):
+    workspace_id: UUID
+    id: UUID
+    kind: str
+    status: str
+    params: dict[str, Any]
+    asset_id: UUID | None
+    result_asset_id: UUID | None
+    idempotency_key: str | None
+    priority: int
+    attempts: int
+    max_attempts: int
+    run_after: datetime
+    locked_by: str | None
+    lease_expires_at: datetime | None
+    cancel_requested: bool
+    progress: Decimal
+    cost: Decimal
+    error_code: str | None
+    error_message: str | None
+    error_class: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord(FromRow):
+    id: UUID
+    name: str
+    slug: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenRecord(FromRow):
+    """An API token as listed: never its hash."""
+
+    workspace_id: UUID
+    id: UUID
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BlobRecord(FromRow):
+    sha256: str
+    size: int
+    mime_type: str
     created_at: datetime
 
 

@@ -29,8 +29,15 @@ from domain.graph.queries import (
     get_relationships,
     lineages,
 )
-from domain.jobs.queries import JobRecord, get_jobs, jobs_of_assets
-from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
+from domain.jobs.queries import get_jobs, jobs_of_assets
+from domain.records import (
+    AssetRecord,
+    CollectionRecord,
+    EventRecord,
+    JobRecord,
+    Page,
+    RelationshipRecord,
+)
 from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
 from domain.sync.queries import SyncSource, sync_sources
 

@@ -9,8 +9,8 @@ from strawberry.scalars import JSON
 from domain.errors import DomainError, ErrorCode
 from domain.jobs import queries, use_cases
 from domain.jobs.queries import JobFilter as DomainJobFilter
-from domain.jobs.queries import JobRecord
 from domain.jobs.use_cases import NewJob
+from domain.records import JobRecord
 from schema.context import Info
 from schema.errors import Error, run_mutation
 from schema.inputs import (

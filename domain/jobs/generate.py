@@ -21,8 +21,8 @@ from domain.jobs.providers import (
     PermanentProviderError,
     Provider,
 )
-from domain.jobs.queries import JobRecord
 from domain.jobs.rules import image_size
+from domain.records import JobRecord
 from domain.storage import BlobStore
 from domain.uploads import image_facts_of
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.jobs.queries import JobRecord
+from domain.records import JobRecord
 from schema.context import Info
 from schema.inputs import to_global_id
 from schema.types.common import Node, PageInfo
