@@ -15,6 +15,7 @@ from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
 from schema.types.common import LineageDirection, Node, RelationshipType, type_values
 from schema.types.event import EventConnection
 from schema.types.job import Job, JobStatus
+from schema.types.record_fields import build
 from schema.types.relationship import Relationship, RelationshipConnection
 from schema.types.sync import SyncStatus
 
@@ -83,28 +84,11 @@ class Asset(Node):
 
     @classmethod
     def from_record(cls, r: AssetRecord) -> "Asset":
-        return cls(
-            record=r,
+        return build(
+            cls, r,
             id=strawberry.ID(to_global_id("Asset", r.id)),
-            type=r.type,
-            name=r.name,
-            description=r.description,
-            generation_prompt=r.generation_prompt,
-            url=r.url,
-            mime_type=r.mime_type,
-            size=r.size,
             duration=float(r.duration) if r.duration is not None else None,
-            metadata=JSON(r.metadata),
-            tags=r.tags,
-            source=r.source,
             generation_cost=float(r.generation_cost),
-            generation_metadata=JSON(r.generation_metadata),
-            locked=r.locked,
-            version=r.version,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            deleted_at=r.deleted_at,
-            created_by=r.created_by,
         )
 
     @strawberry.field

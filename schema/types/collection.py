@@ -12,6 +12,7 @@ from schema.dataloaders import MemberArgs
 from schema.inputs import decode_cursor, encode_cursor, page_size, to_global_id
 from schema.types.asset import Asset
 from schema.types.common import Node, PageInfo
+from schema.types.record_fields import build
 
 
 @strawberry.type
@@ -41,16 +42,7 @@ class Collection(Node):
 
     @classmethod
     def from_record(cls, r: CollectionRecord) -> "Collection":
-        return cls(
-            record=r,
-            id=strawberry.ID(to_global_id("Collection", r.id)),
-            name=r.name,
-            type=r.type,
-            description=r.description,
-            metadata=JSON(r.metadata),
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-        )
+        return build(cls, r, id=strawberry.ID(to_global_id("Collection", r.id)))
 
     @strawberry.field(description="The live member assets, in collection order.")
     async def assets(

@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 from domain.records import EventRecord
 from schema.inputs import encode_cursor, to_global_id
 from schema.types.common import Node, PageInfo
+from schema.types.record_fields import build
 
 # The subject's GraphQL type, by the topic's first segment.
 SUBJECT_TYPES = {"asset": "Asset", "collection": "Collection", "job": "Job"}
@@ -27,19 +28,15 @@ class Event(Node):
     @classmethod
     def from_record(cls, record: EventRecord) -> "Event":
         subject_type = SUBJECT_TYPES.get(record.topic.split(".", 1)[0])
-        return cls(
-            record=record,
+        return build(
+            cls, record,
             id=strawberry.ID(to_global_id("Event", record.id)),
             cursor=encode_cursor(record.id),
-            topic=record.topic,
             subject_id=(
                 strawberry.ID(to_global_id(subject_type, record.subject_id))
                 if subject_type and record.subject_id
                 else None
             ),
-            actor=record.actor,
-            payload=JSON(record.payload),
-            created_at=record.created_at,
         )
 
 

@@ -11,6 +11,7 @@ from domain.records import RelationshipRecord
 from schema.context import Info
 from schema.inputs import encode_cursor, to_global_id
 from schema.types.common import Node, PageInfo, RelationshipType
+from schema.types.record_fields import build
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
@@ -29,13 +30,10 @@ class Relationship(Node):
 
     @classmethod
     def from_record(cls, record: RelationshipRecord) -> "Relationship":
-        return cls(
-            record=record,
+        return build(
+            cls, record,
             id=strawberry.ID(to_global_id("Relationship", record.id)),
             type=RelationshipType(record.relationship_type),
-            sequence=record.sequence,
-            metadata=JSON(record.metadata),
-            created_at=record.created_at,
         )
 
     @strawberry.field
