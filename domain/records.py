@@ -1,10 +1,12 @@
 """Plain records the query functions return; the GraphQL layer builds its types from them.
 
 One record per table, built one way: `from_row` (or `from_mapping`, for a row held as a dict,
-such as a job's event snapshot).
+such as a job's event snapshot). Pages of a keyset-paginated list carry, per item, the key
+that resumes after it: the query that orders the list decides the key's shape, and the GraphQL
+layer only encodes it into cursors and decodes it back.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -154,9 +156,32 @@ class BlobRecord(FromRow):
     created_at: datetime
 
 
+Key = tuple[Any, ...]
+"""The keyset values that order a list; a page resumes strictly after one."""
+
+KeyShape = tuple[type, ...]
+"""The kinds of a list's key values, in order: what a cursor must decode to."""
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a keyset-paginated list."""
+    """One page of a keyset-paginated list.
+
+    `keys[i]` is the key of `items[i]`: what the caller passes back as `after` to resume
+    there. `total` is the whole list's length when the query counted it alongside.
+    """
 
     items: list[T]
+    keys: list[Key]
     has_next: bool
+    total: int | None = None
+
+    @classmethod
+    def cut(
+        cls, found: list[T], first: int, key: Callable[[T], Key], *, total: int | None = None
+    ) -> "Page[T]":
+        """From the up to `first + 1` items a query fetched: the extra one only tells
+        whether there is a next page."""
+        items = found[:first]
+        return cls(items=items, keys=[key(item) for item in items], has_next=len(found) > first,
+                   total=total)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Transaction
 from domain.events import jsonable
-from domain.records import JobRecord, Page
+from domain.records import JobRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import jobs
 
@@ -102,15 +102,18 @@ def _where(ws: UUID, f: JobFilter) -> list[Any]:
     return clauses
 
 
+JOB_KEY: KeyShape = (datetime, UUID)
+
+
 async def list_jobs(tx: Transaction, f: JobFilter, *, first: int,
-                    after: tuple[datetime, UUID] | None) -> Page[JobRecord]:
+                    after: Key | None) -> Page[JobRecord]:
     """Newest first."""
     query = select(jobs).where(*_where(tx.ws, f))
     if after is not None:
         query = query.where(tuple_(jobs.c.created_at, jobs.c.id) < tuple_(*after))
     rows = (await tx.execute(
         query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(first + 1))).all()
-    return Page(items=[JobRecord.from_row(r) for r in rows[:first]], has_next=len(rows) > first)
+    return Page.cut([JobRecord.from_row(r) for r in rows], first, lambda j: (j.created_at, j.id))
 
 
 async def count_jobs(tx: Transaction, f: JobFilter) -> int:

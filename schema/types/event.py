@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.events import event_key
 from domain.records import EventRecord
 from schema.inputs import encode_cursor, to_global_id
 from schema.types.common import Node, PageInfo
@@ -31,7 +32,7 @@ class Event(Node):
         return build(
             cls, record,
             id=strawberry.ID(to_global_id("Event", record.id)),
-            cursor=encode_cursor(record.id),
+            cursor=encode_cursor(*event_key(record)),
             subject_id=(
                 strawberry.ID(to_global_id(subject_type, record.subject_id))
                 if subject_type and record.subject_id
@@ -50,13 +51,3 @@ class EventEdge:
 class EventConnection:
     edges: list[EventEdge]
     page_info: PageInfo
-
-    @classmethod
-    def of(cls, records: list[EventRecord], *, has_next: bool, has_previous: bool
-           ) -> "EventConnection":
-        nodes = [Event.from_record(r) for r in records]
-        return cls(
-            edges=[EventEdge(cursor=n.cursor, node=n) for n in nodes],
-            page_info=PageInfo.of([n.cursor for n in nodes], has_next=has_next,
-                                  has_previous=has_previous),
-        )
