@@ -31,9 +31,8 @@ from domain.jobs.providers import (
     ThumbnailProvider,
     TransientProviderError,
 )
-from domain.jobs.queries import JobRecord
 from domain.jobs.use_cases import JOBS_CHANNEL
-from domain.records import EventRecord
+from domain.records import EventRecord, JobRecord
 from domain.storage import BlobStore
 
 log = logging.getLogger("assetgraph.worker")

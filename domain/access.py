@@ -9,7 +9,6 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from sqlalchemy import func, select, text
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.ids import uuid7
+from domain.records import TokenRecord, WorkspaceRecord
 from domain.rules import name_errors, raise_if
 from domain.tables import api_tokens, workspaces
 
@@ -43,26 +43,6 @@ class Principal:
     actor: str
 
 
-@dataclass(frozen=True)
-class WorkspaceRecord:
-    id: UUID
-    name: str
-    slug: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    workspace_id: UUID
-    id: UUID
-    name: str
-    role: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -82,19 +62,19 @@ async def create_workspace(tx: Transaction, name: str, slug: str | None = None) 
             workspaces.insert().values(id=uuid7(), name=name, slug=slug).returning(*workspaces.c)
         )
     ).one()
-    return WorkspaceRecord(row.id, row.name, row.slug, row.created_at)
+    return WorkspaceRecord.from_row(row)
 
 
 async def get_workspace(tx: Transaction, workspace_id: UUID) -> WorkspaceRecord | None:
     row = (
         await tx.execute(select(workspaces).where(workspaces.c.id == workspace_id))
     ).one_or_none()
-    return WorkspaceRecord(row.id, row.name, row.slug, row.created_at) if row else None
+    return WorkspaceRecord.from_row(row) if row else None
 
 
 async def get_workspace_by_slug(tx: Transaction, slug: str) -> WorkspaceRecord | None:
     row = (await tx.execute(select(workspaces).where(workspaces.c.slug == slug))).one_or_none()
-    return WorkspaceRecord(row.id, row.name, row.slug, row.created_at) if row else None
+    return WorkspaceRecord.from_row(row) if row else None
 
 
 async def create_token(
@@ -118,11 +98,7 @@ async def create_token(
             .returning(*api_tokens.c)
         )
     ).one()
-    return _token(row), secret
-
-
-def _token(row: object) -> TokenRecord:
-    return TokenRecord(**{f: getattr(row, f) for f in TokenRecord.__dataclass_fields__})
+    return TokenRecord.from_row(row), secret
 
 
 async def list_tokens(tx: Transaction) -> list[TokenRecord]:
@@ -131,7 +107,7 @@ async def list_tokens(tx: Transaction) -> list[TokenRecord]:
         .where(api_tokens.c.workspace_id == tx.ws)
         .order_by(api_tokens.c.created_at, api_tokens.c.id)
     )
-    return [_token(row) for row in rows]
+    return [TokenRecord.from_row(row) for row in rows]
 
 
 async def revoke_token(tx: Transaction, token_id: UUID) -> TokenRecord:
@@ -145,7 +121,7 @@ async def revoke_token(tx: Transaction, token_id: UUID) -> TokenRecord:
     ).one_or_none()
     if row is None:
         raise not_found("token")
-    return _token(row)
+    return TokenRecord.from_row(row)
 
 
 async def authenticate_token(tx: Transaction, token: str) -> Principal | None:

@@ -14,7 +14,7 @@ from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.records import EventRecord, Page
+from domain.records import EventRecord, Key, KeyShape, Page
 from domain.tables import events
 
 
@@ -57,10 +57,18 @@ async def record_event(
     return int(result.one().id)
 
 
+EVENT_KEY: KeyShape = (int,)
+"""Events resume after their id: in an asset's history and in a resumed subscription alike."""
+
+
+def event_key(event: EventRecord) -> Key:
+    return (event.id,)
+
+
 async def history_pages(
-    tx: Transaction, subject_ids: Sequence[UUID], *, first: int, after: int | None
+    tx: Transaction, subject_ids: Sequence[UUID], *, first: int, after: Key | None
 ) -> dict[UUID, Page[EventRecord]]:
-    """The events of many subjects, oldest first, `first` per subject after event id `after`."""
+    """The events of many subjects, oldest first, `first` per subject after the event id."""
     rows = await tx.execute(
         text(
             """
@@ -73,13 +81,14 @@ async def history_pages(
             ORDER BY subject_id, id
             """
         ),
-        {"ws": tx.ws, "ids": list(subject_ids), "after": after or 0, "limit": first + 1},
+        {"ws": tx.ws, "ids": list(subject_ids), "after": after[0] if after else 0,
+         "limit": first + 1},
     )
     grouped: dict[UUID, list[EventRecord]] = {subject: [] for subject in subject_ids}
     for row in rows:
         grouped[row.subject_id].append(EventRecord.from_row(row))
     return {
-        subject: Page(items=items[:first], has_next=len(items) > first)
+        subject: Page.cut(items, first, event_key)
         for subject, items in grouped.items()
     }
 

@@ -9,23 +9,14 @@ the commit that dropped their last row).
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Database, Transaction, transaction
+from domain.records import BlobRecord
 from domain.storage import BlobStore, PendingBlob
 from domain.tables import assets, blobs
-
-
-@dataclass(frozen=True)
-class BlobRecord:
-    sha256: str
-    size: int
-    mime_type: str
-    created_at: datetime
 
 
 def _hash_key(sha256: str) -> int:
@@ -70,7 +61,7 @@ async def get_blob(tx: Transaction, sha256: str) -> BlobRecord | None:
         await tx.execute(select(blobs).where(blobs.c.workspace_id == tx.ws,
                                              blobs.c.sha256 == sha256))
     ).one_or_none()
-    return BlobRecord(row.sha256, row.size, row.mime_type, row.created_at) if row else None
+    return BlobRecord.from_row(row) if row else None
 
 
 def _unused() -> ColumnElement[bool]:

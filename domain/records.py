@@ -1,5 +1,12 @@
-"""Plain records the query functions return; the GraphQL layer builds its types from them."""
+"""Plain records the query functions return; the GraphQL layer builds its types from them.
 
+One record per table, built one way: `from_row` (or `from_mapping`, for a row held as a dict,
+such as a job's event snapshot). Pages of a keyset-paginated list carry, per item, the key
+that resumes after it: the query that orders the list decides the key's shape, and the GraphQL
+layer only encodes it into cursors and decodes it back.
+"""
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +30,10 @@ class FromRow:
     @classmethod
     def from_row(cls, row: Row[Any], prefix: str = "") -> Self:
         """`prefix`: when a statement selects several records' columns labelled `<prefix><name>`."""
-        mapping = row._mapping
+        return cls.from_mapping(row._mapping, prefix)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[Any, Any], prefix: str = "") -> Self:
         return cls(**{f.name: mapping[prefix + f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
 
@@ -89,8 +99,89 @@ class EventRecord(FromRow):
 
 
 @dataclass(frozen=True)
+class JobRecord(FromRow):
+    workspace_id: UUID
+    id: UUID
+    kind: str
+    status: str
+    params: dict[str, Any]
+    asset_id: UUID | None
+    result_asset_id: UUID | None
+    idempotency_key: str | None
+    priority: int
+    attempts: int
+    max_attempts: int
+    run_after: datetime
+    locked_by: str | None
+    lease_expires_at: datetime | None
+    cancel_requested: bool
+    progress: Decimal
+    cost: Decimal
+    error_code: str | None
+    error_message: str | None
+    error_class: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord(FromRow):
+    id: UUID
+    name: str
+    slug: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenRecord(FromRow):
+    """An API token as listed: never its hash."""
+
+    workspace_id: UUID
+    id: UUID
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BlobRecord(FromRow):
+    sha256: str
+    size: int
+    mime_type: str
+    created_at: datetime
+
+
+Key = tuple[Any, ...]
+"""The keyset values that order a list; a page resumes strictly after one."""
+
+KeyShape = tuple[type, ...]
+"""The kinds of a list's key values, in order: what a cursor must decode to."""
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a keyset-paginated list."""
+    """One page of a keyset-paginated list.
+
+    `keys[i]` is the key of `items[i]`: what the caller passes back as `after` to resume
+    there. `total` is the whole list's length when the query counted it alongside.
+    """
 
     items: list[T]
+    keys: list[Key]
     has_next: bool
+    total: int | None = None
+
+    @classmethod
+    def cut(
+        cls, found: list[T], first: int, key: Callable[[T], Key], *, total: int | None = None
+    ) -> "Page[T]":
+        """From the up to `first + 1` items a query fetched: the extra one only tells
+        whether there is a next page."""
+        items = found[:first]
+        return cls(items=items, keys=[key(item) for item in items], has_next=len(found) > first,
+                   total=total)

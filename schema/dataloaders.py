@@ -15,7 +15,7 @@ from aiodataloader import DataLoader
 from domain import events
 from domain.assets.queries import get_assets, live_dependents
 from domain.collections.queries import (
-    MemberPage,
+    Member,
     collections_of_assets,
     get_collections,
     member_pages,
@@ -23,14 +23,21 @@ from domain.collections.queries import (
 from domain.db import Transaction
 from domain.graph.queries import (
     Direction,
-    EdgePage,
     Lineage,
     edge_pages,
     get_relationships,
     lineages,
 )
-from domain.jobs.queries import JobRecord, get_jobs, jobs_of_assets
-from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
+from domain.jobs.queries import get_jobs, jobs_of_assets
+from domain.records import (
+    AssetRecord,
+    CollectionRecord,
+    EventRecord,
+    JobRecord,
+    Key,
+    Page,
+    RelationshipRecord,
+)
 from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
 from domain.sync.queries import SyncSource, sync_sources
 
@@ -142,11 +149,13 @@ class EdgeArgs:
     direction: Direction
     types: tuple[str, ...] | None
     first: int
-    after: tuple[int, UUID] | None
+    after: Key | None
 
 
-class EdgesByAssetLoader(ByOwnerWithArgsLoader[EdgeArgs, EdgePage]):
-    async def fetch(self, owners: Sequence[UUID], args: EdgeArgs) -> dict[UUID, EdgePage]:
+class EdgesByAssetLoader(ByOwnerWithArgsLoader[EdgeArgs, Page[RelationshipRecord]]):
+    async def fetch(
+        self, owners: Sequence[UUID], args: EdgeArgs
+    ) -> dict[UUID, Page[RelationshipRecord]]:
         return await edge_pages(
             self.tx, owners, direction=args.direction, types=args.types, first=args.first,
             after=args.after,
@@ -172,7 +181,7 @@ class LineageByAssetLoader(ByOwnerWithArgsLoader[LineageArgs, Lineage]):
 @dataclass(frozen=True)
 class HistoryArgs:
     first: int
-    after: int | None
+    after: Key | None
 
 
 class HistoryByAssetLoader(ByOwnerWithArgsLoader[HistoryArgs, Page[EventRecord]]):
@@ -186,11 +195,11 @@ class HistoryByAssetLoader(ByOwnerWithArgsLoader[HistoryArgs, Page[EventRecord]]
 class MemberArgs:
     types: tuple[str, ...] | None
     first: int
-    after: tuple[int, UUID] | None
+    after: Key | None
 
 
-class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, MemberPage]):
-    async def fetch(self, owners: Sequence[UUID], args: MemberArgs) -> dict[UUID, MemberPage]:
+class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, Page[Member]]):
+    async def fetch(self, owners: Sequence[UUID], args: MemberArgs) -> dict[UUID, Page[Member]]:
         return await member_pages(
             self.tx, owners, types=args.types, first=args.first, after=args.after
         )

@@ -1,7 +1,5 @@
 """Job queries and mutations: enqueue (one or a batch), cancel, retry, list, cost summary."""
 
-from datetime import datetime
-from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -9,20 +7,20 @@ from strawberry.scalars import JSON
 from domain.errors import DomainError, ErrorCode
 from domain.jobs import queries, use_cases
 from domain.jobs.queries import JobFilter as DomainJobFilter
-from domain.jobs.queries import JobRecord
 from domain.jobs.use_cases import NewJob
+from domain.records import JobRecord
 from schema.context import Info
 from schema.errors import Error, run_mutation
 from schema.inputs import (
     decode_cursor,
     decode_uuid,
-    encode_cursor,
     mutation_id,
     page_size,
     query_id,
 )
 from schema.permissions import CanEdit, CanRead
 from schema.types.common import PageInfo
+from schema.types.connection import connection
 from schema.types.job import CostByDay, CostByKind, CostSummary, Job, JobEdge, JobStatus
 
 
@@ -105,17 +103,13 @@ class JobQueries:
             collection_id=query_id(f.collection_id, "Collection", "filter.collectionId")
             if f.collection_id else None,
         )
-        cursor = decode_cursor(after, datetime, UUID)
+        cursor = decode_cursor(after, *queries.JOB_KEY)
         page = await queries.list_jobs(
             info.context.tx, domain_filter,
-            first=page_size(first, info.context.limits.max_page_size),
-            after=(cursor[0], cursor[1]) if cursor else None)
-        edges = [JobEdge(cursor=encode_cursor(r.created_at, r.id), node=Job.from_record(r))
-                 for r in page.items]
-        return JobConnection(
-            edges=edges, filter=domain_filter,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next,
-                                  has_previous=cursor is not None))
+            first=page_size(first, info.context.limits.max_page_size), after=cursor)
+        return connection(
+            JobConnection, page, lambda c, r: JobEdge(cursor=c, node=Job.from_record(r)),
+            has_previous=cursor is not None, filter=domain_filter)
 
     @strawberry.field(permission_classes=[CanRead],
                       description="Generation cost of a collection's assets, or the workspace.")

@@ -3,7 +3,6 @@
 import asyncio
 from datetime import datetime
 from enum import Enum
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -12,13 +11,12 @@ from domain import access
 from domain.assets.queries import AssetFilter as DomainAssetFilter
 from domain.assets.queries import AssetOrder as DomainAssetOrder
 from domain.assets.queries import count_assets, list_assets
-from domain.collections.queries import count_collections, list_collections
+from domain.collections.queries import COLLECTION_KEY, count_collections, list_collections
 from schema.context import Info
 from schema.inputs import (
     bad_input,
     decode_cursor,
     decode_uuid,
-    encode_cursor,
     page_size,
     parse_global_id,
     query_id,
@@ -29,6 +27,7 @@ from schema.permissions import CanRead
 from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
 from schema.types.common import Node, OrderDirection, PageInfo
+from schema.types.connection import connection
 from schema.types.job import Job
 from schema.types.relationship import Relationship
 from schema.types.sync import SceneContextEntry
@@ -184,26 +183,19 @@ class Query(JobQueries):
         first: int | None = None, after: str | None = None,
     ) -> AssetConnection:
         order = order_by or AssetOrder()
-        kind: Any = str if order.field == AssetOrderField.NAME else datetime
-        cursor = decode_cursor(after, kind, UUID)
+        domain_order = DomainAssetOrder(order.field.value, order.direction == OrderDirection.DESC)
+        cursor = decode_cursor(after, *domain_order.key_shape)
         domain_filter = _domain_filter(filter)
         page = await list_assets(
             info.context.tx,
             domain_filter,
-            DomainAssetOrder(order.field.value, order.direction == OrderDirection.DESC),
+            domain_order,
             first=page_size(first, info.context.limits.max_page_size),
-            after=(cursor[0], cursor[1]) if cursor else None,
+            after=cursor,
         )
-        edges = [
-            AssetEdge(cursor=encode_cursor(getattr(r, order.field.value), r.id),
-                      node=Asset.from_record(r))
-            for r in page.items
-        ]
-        return AssetConnection(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next,
-                                  has_previous=cursor is not None),
-            filter=domain_filter,
+        return connection(
+            AssetConnection, page, lambda c, r: AssetEdge(cursor=c, node=Asset.from_record(r)),
+            has_previous=cursor is not None, filter=domain_filter,
         )
 
     @strawberry.field(permission_classes=[CanRead],
@@ -232,21 +224,15 @@ class Query(JobQueries):
         self, info: Info, types: list[str] | None = None, first: int | None = None,
         after: str | None = None,
     ) -> CollectionConnection:
-        cursor = decode_cursor(after, datetime, UUID)
+        cursor = decode_cursor(after, *COLLECTION_KEY)
         page = await list_collections(
             info.context.tx,
             types=types,
             first=page_size(first, info.context.limits.max_page_size),
-            after=(cursor[0], cursor[1]) if cursor else None,
+            after=cursor,
         )
-        edges = [
-            CollectionEdge(cursor=encode_cursor(r.created_at, r.id),
-                           node=Collection.from_record(r))
-            for r in page.items
-        ]
-        return CollectionConnection(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next,
-                                  has_previous=cursor is not None),
-            types=types,
+        return connection(
+            CollectionConnection, page,
+            lambda c, r: CollectionEdge(cursor=c, node=Collection.from_record(r)),
+            has_previous=cursor is not None, types=types,
         )

@@ -11,7 +11,7 @@ import strawberry
 from graphql import GraphQLError
 
 from domain.collections.queries import member_pages
-from domain.events import workspace_events_after
+from domain.events import EVENT_KEY, workspace_events_after
 from domain.jobs.queries import get_jobs, job_from_snapshot
 from domain.jobs.rules import TERMINAL
 from domain.records import EventRecord
@@ -111,7 +111,7 @@ class Subscription:
         asset_id = query_id(f.asset_id, "Asset", "filter.assetId") if f.asset_id else None
         collection_id = query_id(f.collection_id, "Collection", "filter.collectionId") \
             if f.collection_id else None
-        cursor = decode_cursor(after, int)
+        cursor = decode_cursor(after, *EVENT_KEY)
         live = context.events.subscribe(context.principal.workspace_id)
         scope = EventScope.begin(context.database, context.principal)
         try:
@@ -119,7 +119,7 @@ class Subscription:
             if collection_id is not None:
                 page = (await member_pages(scope.tx, [collection_id], types=None, first=10_000,
                                            after=None))[collection_id]
-                members = {m.asset.id for m in page.members}
+                members = {m.asset.id for m in page.items}
             matches = _Matcher(f.topics, asset_id, collection_id, members)
             delivered: set[int] = set()
             if cursor is not None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -9,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.records import AssetRecord, Page
+from domain.records import AssetRecord, Key, KeyShape, Page
 from domain.rules import DERIVING_TYPES
 from domain.tables import asset_collection_members, asset_relationships, assets
 
@@ -32,6 +33,13 @@ class AssetFilter:
 class AssetOrder:
     field: str = "created_at"
     descending: bool = False
+
+    @property
+    def key_shape(self) -> KeyShape:
+        return (str if self.field == "name" else datetime, UUID)
+
+    def key(self, asset: AssetRecord) -> Key:
+        return (getattr(asset, self.field), asset.id)
 
 
 def _where(ws: UUID, f: AssetFilter) -> list[ColumnElement[bool]]:
@@ -77,7 +85,7 @@ async def list_assets(
     order: AssetOrder,
     *,
     first: int,
-    after: tuple[Any, UUID] | None,
+    after: Key | None,
 ) -> Page[AssetRecord]:
     column = ORDER_COLUMNS[order.field]
     query: Select[Any] = select(assets).where(*_where(tx.ws, f))
@@ -89,7 +97,7 @@ async def list_assets(
     else:
         query = query.order_by(column, assets.c.id)
     rows = (await tx.execute(query.limit(first + 1))).all()
-    return Page(items=[AssetRecord.from_row(r) for r in rows[:first]], has_next=len(rows) > first)
+    return Page.cut([AssetRecord.from_row(r) for r in rows], first, order.key)
 
 
 async def count_assets(tx: Transaction, f: AssetFilter) -> int:

@@ -2,13 +2,14 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, false, func, select, text, tuple_
 
 from domain.db import Transaction
-from domain.records import AssetRecord, CollectionRecord, Page
+from domain.records import AssetRecord, CollectionRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import asset_collections as collections
 from domain.tables import assets
@@ -27,8 +28,12 @@ def _type_filter(types: Sequence[str] | None) -> Any:
     return collections.c.type.in_(types) if types else false()
 
 
+COLLECTION_KEY: KeyShape = (datetime, UUID)
+MEMBER_KEY: KeyShape = (int, UUID)
+
+
 async def list_collections(
-    tx: Transaction, *, types: Sequence[str] | None, first: int, after: tuple[Any, UUID] | None
+    tx: Transaction, *, types: Sequence[str] | None, first: int, after: Key | None
 ) -> Page[CollectionRecord]:
     query = select(collections).where(collections.c.workspace_id == tx.ws, _type_filter(types))
     if after is not None:
@@ -38,9 +43,8 @@ async def list_collections(
             query.order_by(collections.c.created_at, collections.c.id).limit(first + 1)
         )
     ).all()
-    return Page(
-        items=[CollectionRecord.from_row(r) for r in rows[:first]], has_next=len(rows) > first
-    )
+    return Page.cut([CollectionRecord.from_row(r) for r in rows], first,
+                    lambda c: (c.created_at, c.id))
 
 
 async def count_collections(tx: Transaction, *, types: Sequence[str] | None) -> int:
@@ -59,21 +63,14 @@ class Member:
     asset: AssetRecord
 
 
-@dataclass(frozen=True)
-class MemberPage:
-    members: list[Member]
-    has_next: bool
-    total: int
-
-
 async def member_pages(
     tx: Transaction,
     collection_ids: Sequence[UUID],
     *,
     types: Sequence[str] | None,
     first: int,
-    after: tuple[int, UUID] | None,
-) -> dict[UUID, MemberPage]:
+    after: Key | None,
+) -> dict[UUID, Page[Member]]:
     """The live member assets of many collections in order, with totals, in one statement."""
     live = (
         select(
@@ -128,7 +125,8 @@ async def member_pages(
     result = {}
     for collection_id in collection_ids:
         total, found = collected.get(collection_id, (0, []))
-        result[collection_id] = MemberPage(found[:first], len(found) > first, total)
+        result[collection_id] = Page.cut(found, first, lambda m: (m.sequence, m.member_id),
+                                         total=total)
     return result
 
 

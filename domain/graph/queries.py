@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.records import AssetRecord, RelationshipRecord, labelled
+from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
 from domain.rules import RELATIONSHIP_TYPES
 from domain.tables import asset_relationships as rel
 from domain.tables import assets
@@ -21,11 +21,8 @@ from domain.tables import assets
 Direction = Literal["children", "parents"]
 
 
-@dataclass(frozen=True)
-class EdgePage:
-    edges: list[RelationshipRecord]
-    has_next: bool
-    total: int
+EDGE_KEY: KeyShape = (int, UUID)
+"""Children resume after (sequence, id); parents, in link order, after (0, id)."""
 
 
 async def get_relationships(
@@ -42,8 +39,8 @@ async def edge_pages(
     direction: Direction,
     types: Sequence[str] | None,
     first: int,
-    after: tuple[int, UUID] | None,
-) -> dict[UUID, EdgePage]:
+    after: Key | None,
+) -> dict[UUID, Page[RelationshipRecord]]:
     """Children (by `sequence`) or parents (by link order) of many assets in one statement.
 
     Each owner gets its page of `first` edges after the keyset `after`, and its total.
@@ -97,10 +94,14 @@ async def edge_pages(
         total, found = collected.setdefault(row.page_owner, (row.total, []))
         if row.id is not None:
             found.append(RelationshipRecord.from_row(row))
+
+    def key(edge: RelationshipRecord) -> Key:
+        return (edge.sequence if direction == "children" else 0, edge.id)
+
     result = {}
     for owner_id in owner_ids:
         total, found = collected.get(owner_id, (0, []))
-        result[owner_id] = EdgePage(edges=found[:first], has_next=len(found) > first, total=total)
+        result[owner_id] = Page.cut(found, first, key, total=total)
     return result
 
 

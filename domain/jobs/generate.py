@@ -21,8 +21,8 @@ from domain.jobs.providers import (
     PermanentProviderError,
     Provider,
 )
-from domain.jobs.queries import JobRecord
 from domain.jobs.rules import image_size
+from domain.records import JobRecord
 from domain.storage import BlobStore
 from domain.uploads import image_facts_of
 
@@ -52,7 +52,7 @@ async def prepare(database: Database, job: JobRecord, *, providers: dict[str, Pr
         if target is None or target.deleted_at is not None:
             raise PermanentProviderError("the job's asset is gone")
         edges = (await edge_pages(tx, [target.id], direction="children", types=["used_in"],
-                                  first=100, after=None))[target.id].edges
+                                  first=100, after=None))[target.id].items
         used = await get_assets(tx, [e.child_asset_id for e in edges])
     style = next((used[e.child_asset_id] for e in edges
                   if used.get(e.child_asset_id) and used[e.child_asset_id].type == "style"), None)

@@ -13,38 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Transaction
 from domain.events import jsonable
-from domain.records import FromRow, Page
+from domain.records import JobRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import jobs
-
-
-@dataclass(frozen=True)
-class JobRecord(FromRow):
-    workspace_id: UUID
-    id: UUID
-    kind: str
-    status: str
-    params: dict[str, Any]
-    asset_id: UUID | None
-    result_asset_id: UUID | None
-    idempotency_key: str | None
-    priority: int
-    attempts: int
-    max_attempts: int
-    run_after: datetime
-    locked_by: str | None
-    lease_expires_at: datetime | None
-    cancel_requested: bool
-    progress: Decimal
-    cost: Decimal
-    error_code: str | None
-    error_message: str | None
-    error_class: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    updated_at: datetime
-
 
 _UUIDS = ("workspace_id", "id", "asset_id", "result_asset_id")
 _TIMES = ("run_after", "lease_expires_at", "created_at", "started_at", "finished_at",
@@ -64,7 +35,7 @@ def job_from_snapshot(payload: dict[str, Any]) -> JobRecord:
         values[name] = datetime.fromisoformat(values[name]) if values[name] else None
     values["progress"] = Decimal(str(values["progress"] or 0))
     values["cost"] = Decimal(str(values["cost"] or 0))
-    return JobRecord(**values)
+    return JobRecord.from_mapping(values)
 
 
 async def insert_job(tx: Transaction, values: dict[str, Any]) -> tuple[JobRecord, bool]:
@@ -131,15 +102,18 @@ def _where(ws: UUID, f: JobFilter) -> list[Any]:
     return clauses
 
 
+JOB_KEY: KeyShape = (datetime, UUID)
+
+
 async def list_jobs(tx: Transaction, f: JobFilter, *, first: int,
-                    after: tuple[datetime, UUID] | None) -> Page[JobRecord]:
+                    after: Key | None) -> Page[JobRecord]:
     """Newest first."""
     query = select(jobs).where(*_where(tx.ws, f))
     if after is not None:
         query = query.where(tuple_(jobs.c.created_at, jobs.c.id) < tuple_(*after))
     rows = (await tx.execute(
         query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(first + 1))).all()
-    return Page(items=[JobRecord.from_row(r) for r in rows[:first]], has_next=len(rows) > first)
+    return Page.cut([JobRecord.from_row(r) for r in rows], first, lambda j: (j.created_at, j.id))
 
 
 async def count_jobs(tx: Transaction, f: JobFilter) -> int:

@@ -18,8 +18,8 @@ from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import jsonable, record_event
 from domain.ids import uuid7
 from domain.jobs import queries
-from domain.jobs.queries import JobRecord
 from domain.jobs.rules import BATCH_MAX, TERMINAL, backoff_seconds, enqueue_errors
+from domain.records import JobRecord
 from domain.rules import raise_if
 
 JOBS_CHANNEL = "assetgraph_jobs"

@@ -7,15 +7,19 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.events import EVENT_KEY
+from domain.graph.queries import EDGE_KEY
 from domain.records import AssetRecord
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
 from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
 from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
 from schema.types.common import LineageDirection, Node, RelationshipType, type_values
-from schema.types.event import EventConnection
+from schema.types.connection import connection
+from schema.types.event import Event, EventConnection, EventEdge
 from schema.types.job import Job, JobStatus
-from schema.types.relationship import Relationship, RelationshipConnection
+from schema.types.record_fields import build
+from schema.types.relationship import Relationship, RelationshipConnection, RelationshipEdge
 from schema.types.sync import SyncStatus
 
 if TYPE_CHECKING:
@@ -83,28 +87,11 @@ class Asset(Node):
 
     @classmethod
     def from_record(cls, r: AssetRecord) -> "Asset":
-        return cls(
-            record=r,
+        return build(
+            cls, r,
             id=strawberry.ID(to_global_id("Asset", r.id)),
-            type=r.type,
-            name=r.name,
-            description=r.description,
-            generation_prompt=r.generation_prompt,
-            url=r.url,
-            mime_type=r.mime_type,
-            size=r.size,
             duration=float(r.duration) if r.duration is not None else None,
-            metadata=JSON(r.metadata),
-            tags=r.tags,
-            source=r.source,
             generation_cost=float(r.generation_cost),
-            generation_metadata=JSON(r.generation_metadata),
-            locked=r.locked,
-            version=r.version,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            deleted_at=r.deleted_at,
-            created_by=r.created_by,
         )
 
     @strawberry.field
@@ -181,13 +168,15 @@ class Asset(Node):
     async def history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> EventConnection:
-        cursor = decode_cursor(after, int)
+        cursor = decode_cursor(after, *EVENT_KEY)
         args = HistoryArgs(
-            first=page_size(first, info.context.limits.max_page_size),
-            after=cursor[0] if cursor else None,
+            first=page_size(first, info.context.limits.max_page_size), after=cursor
         )
         page = await info.context.loaders.history_by_asset.load((self.record.id, args))
-        return EventConnection.of(page.items, has_next=page.has_next, has_previous=bool(cursor))
+        return connection(
+            EventConnection, page, lambda c, e: EventEdge(cursor=c, node=Event.from_record(e)),
+            has_previous=cursor is not None,
+        )
 
     @strawberry.field(description="Null unless the asset has a sync source (clone, instance).")
     async def sync(self, info: Info) -> SyncStatus | None:
@@ -242,15 +231,19 @@ async def _edges(
     info: Info, asset_id: UUID, *, children: bool, types: list[RelationshipType] | None,
     first: int | None, after: str | None,
 ) -> RelationshipConnection:
-    cursor = decode_cursor(after, int, UUID)
+    cursor = decode_cursor(after, *EDGE_KEY)
     args = EdgeArgs(
         direction="children" if children else "parents",
         types=type_values(types),
         first=page_size(first, info.context.limits.max_page_size),
-        after=(cursor[0], cursor[1]) if cursor else None,
+        after=cursor,
     )
     page = await info.context.loaders.edges_by_asset.load((asset_id, args))
-    return RelationshipConnection.of(page, children=children, has_previous=cursor is not None)
+    return connection(
+        RelationshipConnection, page,
+        lambda c, e: RelationshipEdge(cursor=c, node=Relationship.from_record(e)),
+        has_previous=cursor is not None,
+    )
 
 
 @strawberry.type

@@ -1,17 +1,19 @@
 """Collections (libraries, projects, ...) and their ordered member assets."""
 
 from datetime import datetime
-from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.collections.queries import MEMBER_KEY
 from domain.records import CollectionRecord
 from schema.context import Info
 from schema.dataloaders import MemberArgs
-from schema.inputs import decode_cursor, encode_cursor, page_size, to_global_id
+from schema.inputs import decode_cursor, page_size, to_global_id
 from schema.types.asset import Asset
 from schema.types.common import Node, PageInfo
+from schema.types.connection import connection
+from schema.types.record_fields import build
 
 
 @strawberry.type
@@ -41,42 +43,25 @@ class Collection(Node):
 
     @classmethod
     def from_record(cls, r: CollectionRecord) -> "Collection":
-        return cls(
-            record=r,
-            id=strawberry.ID(to_global_id("Collection", r.id)),
-            name=r.name,
-            type=r.type,
-            description=r.description,
-            metadata=JSON(r.metadata),
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-        )
+        return build(cls, r, id=strawberry.ID(to_global_id("Collection", r.id)))
 
     @strawberry.field(description="The live member assets, in collection order.")
     async def assets(
         self, info: Info, types: list[str] | None = None, first: int | None = None,
         after: str | None = None,
     ) -> CollectionAssetConnection:
-        cursor = decode_cursor(after, int, UUID)
+        cursor = decode_cursor(after, *MEMBER_KEY)
         args = MemberArgs(
             types=tuple(types) if types is not None else None,
             first=page_size(first, info.context.limits.max_page_size),
-            after=(cursor[0], cursor[1]) if cursor else None,
+            after=cursor,
         )
         page = await info.context.loaders.members_by_collection.load((self.record.id, args))
-        edges = [
-            CollectionAssetEdge(
-                cursor=encode_cursor(m.sequence, m.member_id),
-                sequence=m.sequence,
-                node=Asset.from_record(m.asset),
-            )
-            for m in page.members
-        ]
-        return CollectionAssetConnection(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next,
-                                  has_previous=cursor is not None),
-            total_count=page.total,
+        return connection(
+            CollectionAssetConnection, page,
+            lambda c, m: CollectionAssetEdge(cursor=c, sequence=m.sequence,
+                                             node=Asset.from_record(m.asset)),
+            has_previous=cursor is not None,
         )
 
 

@@ -1,4 +1,5 @@
-"""Relay basics: the `Node` interface, `PageInfo`, and the enums several types share."""
+"""Relay basics: the `Node` interface, `PageInfo` (built by `connection`), and the enums several
+types share."""
 
 from enum import Enum
 
@@ -16,15 +17,6 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
-
-    @classmethod
-    def of(cls, cursors: list[str], *, has_next: bool, has_previous: bool) -> "PageInfo":
-        return cls(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
-        )
 
 
 @strawberry.enum(description="How the child stands to the parent, e.g. shot PART_OF film.")

@@ -5,9 +5,11 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.events import event_key
 from domain.records import EventRecord
 from schema.inputs import encode_cursor, to_global_id
 from schema.types.common import Node, PageInfo
+from schema.types.record_fields import build
 
 # The subject's GraphQL type, by the topic's first segment.
 SUBJECT_TYPES = {"asset": "Asset", "collection": "Collection", "job": "Job"}
@@ -27,19 +29,15 @@ class Event(Node):
     @classmethod
     def from_record(cls, record: EventRecord) -> "Event":
         subject_type = SUBJECT_TYPES.get(record.topic.split(".", 1)[0])
-        return cls(
-            record=record,
+        return build(
+            cls, record,
             id=strawberry.ID(to_global_id("Event", record.id)),
-            cursor=encode_cursor(record.id),
-            topic=record.topic,
+            cursor=encode_cursor(*event_key(record)),
             subject_id=(
                 strawberry.ID(to_global_id(subject_type, record.subject_id))
                 if subject_type and record.subject_id
                 else None
             ),
-            actor=record.actor,
-            payload=JSON(record.payload),
-            created_at=record.created_at,
         )
 
 
@@ -53,13 +51,3 @@ class EventEdge:
 class EventConnection:
     edges: list[EventEdge]
     page_info: PageInfo
-
-    @classmethod
-    def of(cls, records: list[EventRecord], *, has_next: bool, has_previous: bool
-           ) -> "EventConnection":
-        nodes = [Event.from_record(r) for r in records]
-        return cls(
-            edges=[EventEdge(cursor=n.cursor, node=n) for n in nodes],
-            page_info=PageInfo.of([n.cursor for n in nodes], has_next=has_next,
-                                  has_previous=has_previous),
-        )

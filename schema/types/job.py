@@ -8,10 +8,11 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.jobs.queries import JobRecord
+from domain.records import JobRecord
 from schema.context import Info
 from schema.inputs import to_global_id
 from schema.types.common import Node, PageInfo
+from schema.types.record_fields import build
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
@@ -58,16 +59,11 @@ class Job(Node):
 
     @classmethod
     def from_record(cls, r: JobRecord) -> "Job":
-        return cls(
-            record=r, id=strawberry.ID(to_global_id("Job", r.id)), kind=r.kind,
-            status=JobStatus(r.status), params=JSON(r.params), priority=r.priority,
-            progress=float(r.progress), attempts=r.attempts, max_attempts=r.max_attempts,
-            cost=float(r.cost),
+        return build(
+            cls, r, id=strawberry.ID(to_global_id("Job", r.id)), status=JobStatus(r.status),
+            progress=float(r.progress), cost=float(r.cost),
             error=JobError(code=r.error_code, message=r.error_message or "",
                            error_class=r.error_class or "") if r.error_code else None,
-            idempotency_key=r.idempotency_key, cancel_requested=r.cancel_requested,
-            run_after=r.run_after, created_at=r.created_at, started_at=r.started_at,
-            finished_at=r.finished_at, updated_at=r.updated_at,
         )
 
     @strawberry.field

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.graph.queries import EdgePage
 from domain.records import RelationshipRecord
 from schema.context import Info
-from schema.inputs import encode_cursor, to_global_id
+from schema.inputs import to_global_id
 from schema.types.common import Node, PageInfo, RelationshipType
+from schema.types.record_fields import build
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
@@ -29,13 +29,10 @@ class Relationship(Node):
 
     @classmethod
     def from_record(cls, record: RelationshipRecord) -> "Relationship":
-        return cls(
-            record=record,
+        return build(
+            cls, record,
             id=strawberry.ID(to_global_id("Relationship", record.id)),
             type=RelationshipType(record.relationship_type),
-            sequence=record.sequence,
-            metadata=JSON(record.metadata),
-            created_at=record.created_at,
         )
 
     @strawberry.field
@@ -64,20 +61,3 @@ class RelationshipConnection:
     edges: list[RelationshipEdge]
     page_info: PageInfo
     total_count: int
-
-    @classmethod
-    def of(cls, page: EdgePage, *, children: bool, has_previous: bool
-           ) -> "RelationshipConnection":
-        edges = [
-            RelationshipEdge(
-                cursor=encode_cursor(e.sequence if children else 0, e.id),
-                node=Relationship.from_record(e),
-            )
-            for e in page.edges
-        ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next,
-                                  has_previous=has_previous),
-            total_count=page.total,
-        )
