@@ -9,6 +9,8 @@ from uuid import UUID
 from sqlalchemy import FromClause, Label
 from sqlalchemy.engine import Row
 
+from domain.graph.vocabulary import RelationshipType
+
 T = TypeVar("T")
 
 
@@ -59,10 +61,14 @@ class RelationshipRecord(FromRow):
     id: UUID
     parent_asset_id: UUID
     child_asset_id: UUID
-    relationship_type: str
+    relationship_type: RelationshipType
     sequence: int
     metadata: dict[str, Any]
     created_at: datetime
+
+    def __post_init__(self) -> None:
+        # Rows carry the stored string; the record carries the enum.
+        object.__setattr__(self, "relationship_type", RelationshipType(self.relationship_type))
 
 
 @dataclass(frozen=True)

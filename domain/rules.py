@@ -17,17 +17,6 @@ TEXT_MAX = 100_000
 COLLECTION_TYPE_MAX = 64
 
 SOURCES = ("upload", "generation", "import", "derivative")
-RELATIONSHIP_TYPES = (
-    "used_in",
-    "derived_from",
-    "variant_of",
-    "part_of",
-    "reference_for",
-    "generated_from",
-)
-# Edges through which an asset derives its content from another: they protect the parent
-# from deletion while the child lives.
-DERIVING_TYPES = ("derived_from", "variant_of")
 COLLECTION_TYPES = ("library", "project", "character", "storyboard")
 
 

@@ -22,13 +22,13 @@ from domain.collections.queries import (
 )
 from domain.db import Transaction
 from domain.graph.queries import (
-    Direction,
     EdgePage,
     Lineage,
     edge_pages,
     get_relationships,
     lineages,
 )
+from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.jobs.queries import JobRecord, get_jobs, jobs_of_assets
 from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
 from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
@@ -139,8 +139,8 @@ class ByOwnerWithArgsLoader(DataLoader[tuple[UUID, A], V], Generic[A, V]):
 
 @dataclass(frozen=True)
 class EdgeArgs:
-    direction: Direction
-    types: tuple[str, ...] | None
+    direction: EdgeDirection
+    types: tuple[RelationshipType, ...] | None
     first: int
     after: tuple[int, UUID] | None
 
@@ -155,8 +155,8 @@ class EdgesByAssetLoader(ByOwnerWithArgsLoader[EdgeArgs, EdgePage]):
 
 @dataclass(frozen=True)
 class LineageArgs:
-    upstream: bool
-    types: tuple[str, ...] | None
+    direction: LineageDirection
+    types: tuple[RelationshipType, ...] | None
     max_depth: int
     first: int
 
@@ -164,7 +164,7 @@ class LineageArgs:
 class LineageByAssetLoader(ByOwnerWithArgsLoader[LineageArgs, Lineage]):
     async def fetch(self, owners: Sequence[UUID], args: LineageArgs) -> dict[UUID, Lineage]:
         return await lineages(
-            self.tx, owners, upstream=args.upstream, types=args.types,
+            self.tx, owners, direction=args.direction, types=args.types,
             max_depth=args.max_depth, first=args.first,
         )
 

@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
+from domain.graph.vocabulary import DERIVING_TYPES
 from domain.records import AssetRecord, Page
-from domain.rules import DERIVING_TYPES
 from domain.tables import asset_collection_members, asset_relationships, assets
 
 ORDER_COLUMNS = {"created_at": assets.c.created_at, "updated_at": assets.c.updated_at,

@@ -18,6 +18,7 @@ from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import add_edge
+from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
 from domain.records import AssetRecord, RelationshipRecord
 from domain.rules import name_errors, raise_if
@@ -40,8 +41,9 @@ def now_iso() -> str:
 
 
 async def link_sync_source(
-    tx: Transaction, *, child: AssetRecord, source: AssetRecord, relationship_type: str,
-    overridden: list[str], base: dict[str, Any] | None = None, source_version: int | None = None,
+    tx: Transaction, *, child: AssetRecord, source: AssetRecord,
+    relationship_type: RelationshipType, overridden: list[str],
+    base: dict[str, Any] | None = None, source_version: int | None = None,
 ) -> RelationshipRecord:
     """Make `source` the sync source of `child` (an edge of `relationship_type`)."""
     metadata = sync_metadata(
@@ -83,8 +85,8 @@ async def clone_asset(
     clone = await copy_asset(tx, source, source="derivative",
                              provenance={"cloned_from": source.id}, name=name,
                              description=description)
-    await link_sync_source(tx, child=clone, source=source, relationship_type="derived_from",
-                           overridden=overridden)
+    await link_sync_source(tx, child=clone, source=source,
+                           relationship_type=RelationshipType.DERIVED_FROM, overridden=overridden)
     await add_to_collection(tx, collection_id=collection_id, asset_id=clone.id)
     return clone
 
@@ -199,19 +201,20 @@ async def promote_asset(
     existing = next((m for m in members if m.name == asset.name), None)
     if existing is not None and on_conflict == "skip":
         return existing, "skipped"
-    values = snapshot(asset, "derived_from")
+    values = snapshot(asset, RelationshipType.DERIVED_FROM)
     if existing is not None and on_conflict == "overwrite":
         target = await get_live_asset_for_update(tx, existing.id, "libraryId")
         refuse_if_locked(target)
         if target.id == asset.id or await graph_queries.reaches(
-                tx, start=target.id, target=asset.id, relationship_type="derived_from"):
+                tx, start=target.id, target=asset.id,
+                relationship_type=RelationshipType.DERIVED_FROM):
             raise DomainError.of(ErrorCode.CYCLE, "the library asset derives from this asset",
                                  "id")
         changes = column_values(target, values, [f for f in values if f != "name"])
-        before = snapshot(target, "derived_from")
+        before = snapshot(target, RelationshipType.DERIVED_FROM)
         library_asset = await asset_queries.update_asset(tx, target.id, changes,
                                                          bump_version=True)
-        after = snapshot(library_asset, "derived_from")
+        after = snapshot(library_asset, RelationshipType.DERIVED_FROM)
         await record_event(tx, "asset.updated", target.id, {
             "changes": {f: {"before": before.get(f), "after": after.get(f)}
                         for f in sorted(set(before) | set(after))
@@ -238,11 +241,13 @@ async def _make_sync_source(
         plain = {k: v for k, v in current.edge.metadata.items() if k not in SYNC_KEYS}
         await queries.set_edge_metadata(tx, current.edge.id, plain)
     existing = await graph_queries.find_edge(
-        tx, parent_id=library_asset.id, child_id=asset.id, relationship_type="derived_from")
+        tx, parent_id=library_asset.id, child_id=asset.id,
+        relationship_type=RelationshipType.DERIVED_FROM)
     metadata = sync_metadata(source_version=library_asset.version, synced_at=now_iso(),
-                             overridden=[], base=snapshot(library_asset, "derived_from"))
+                             overridden=[],
+                             base=snapshot(library_asset, RelationshipType.DERIVED_FROM))
     if existing is not None:
         await queries.set_edge_metadata(tx, existing.id, {**existing.metadata, **metadata})
     else:
         await link_sync_source(tx, child=asset, source=library_asset,
-                               relationship_type="derived_from", overridden=[])
+                               relationship_type=RelationshipType.DERIVED_FROM, overridden=[])

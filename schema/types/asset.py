@@ -7,12 +7,13 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.graph.vocabulary import EdgeDirection
 from domain.records import AssetRecord
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
 from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
 from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
-from schema.types.common import LineageDirection, Node, RelationshipType, type_values
+from schema.types.common import LineageDirection, Node, RelationshipType, distinct_types
 from schema.types.event import EventConnection
 from schema.types.job import Job, JobStatus
 from schema.types.relationship import Relationship, RelationshipConnection
@@ -143,8 +144,8 @@ class Asset(Node):
                 "maxDepth",
             )
         args = LineageArgs(
-            upstream=direction == LineageDirection.UPSTREAM,
-            types=type_values(types),
+            direction=direction,
+            types=distinct_types(types),
             max_depth=max_depth,
             first=page_size(first, limits.max_page_size),
         )
@@ -244,8 +245,8 @@ async def _edges(
 ) -> RelationshipConnection:
     cursor = decode_cursor(after, int, UUID)
     args = EdgeArgs(
-        direction="children" if children else "parents",
-        types=type_values(types),
+        direction=EdgeDirection.CHILDREN if children else EdgeDirection.PARENTS,
+        types=distinct_types(types),
         first=page_size(first, info.context.limits.max_page_size),
         after=(cursor[0], cursor[1]) if cursor else None,
     )

@@ -32,7 +32,7 @@ class Relationship(Node):
         return cls(
             record=record,
             id=strawberry.ID(to_global_id("Relationship", record.id)),
-            type=RelationshipType(record.relationship_type),
+            type=record.relationship_type,
             sequence=record.sequence,
             metadata=JSON(record.metadata),
             created_at=record.created_at,
