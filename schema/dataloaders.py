@@ -30,6 +30,7 @@ from domain.graph.queries import (
 )
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.jobs.queries import JobRecord, get_jobs, jobs_of_assets
+from domain.jobs.rules import JobStatus
 from domain.records import AssetRecord, CollectionRecord, EventRecord, Page, RelationshipRecord
 from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
 from domain.sync.queries import SyncSource, sync_sources
@@ -196,8 +197,8 @@ class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, MemberPage]):
         )
 
 
-class JobsByAssetLoader(ByOwnerWithArgsLoader[tuple[str, ...] | None, list[JobRecord]]):
-    async def fetch(self, owners: Sequence[UUID], statuses: tuple[str, ...] | None
+class JobsByAssetLoader(ByOwnerWithArgsLoader[tuple[JobStatus, ...] | None, list[JobRecord]]):
+    async def fetch(self, owners: Sequence[UUID], statuses: tuple[JobStatus, ...] | None
                     ) -> dict[UUID, list[JobRecord]]:
         return await jobs_of_assets(self.tx, owners, statuses)
 

@@ -218,7 +218,7 @@ class Asset(Node):
 
     @strawberry.field(description="Jobs about this asset, newest first.")
     async def jobs(self, info: Info, statuses: list[JobStatus] | None = None) -> list[Job]:
-        key = tuple(s.value for s in statuses) if statuses is not None else None
+        key = tuple(statuses) if statuses is not None else None
         found = await info.context.loaders.jobs_by_asset.load((self.record.id, key))
         return [Job.from_record(j) for j in found]
 

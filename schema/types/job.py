@@ -1,7 +1,6 @@
 """Generation jobs as GraphQL objects."""
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
@@ -9,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.jobs.queries import JobRecord
+from domain.jobs.rules import JobStatus as JobStatus
 from schema.context import Info
 from schema.inputs import to_global_id
 from schema.types.common import Node, PageInfo
@@ -19,13 +19,7 @@ if TYPE_CHECKING:
 AssetRef = Annotated["Asset", strawberry.lazy("schema.types.asset")]
 
 
-@strawberry.enum
-class JobStatus(Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+strawberry.enum(JobStatus, name="JobStatus")
 
 
 @strawberry.type
@@ -60,7 +54,7 @@ class Job(Node):
     def from_record(cls, r: JobRecord) -> "Job":
         return cls(
             record=r, id=strawberry.ID(to_global_id("Job", r.id)), kind=r.kind,
-            status=JobStatus(r.status), params=JSON(r.params), priority=r.priority,
+            status=r.status, params=JSON(r.params), priority=r.priority,
             progress=float(r.progress), attempts=r.attempts, max_attempts=r.max_attempts,
             cost=float(r.cost),
             error=JobError(code=r.error_code, message=r.error_message or "",
