@@ -19,6 +19,7 @@ from domain.graph.vocabulary import RelationshipType
 from domain.records import AssetRecord
 from domain.scenes.use_cases import inherit_scene_assets, set_carry_forward
 from domain.sync.use_cases import clone_asset
+from domain.sync.vocabulary import NameStrategy
 
 LIBRARY: list[tuple[str, str, str, dict[str, Any]]] = [
     ("character_ref", "John Doe", "a tall man in a clean suit", {"attributes": {"build": "tall"}}),
@@ -88,7 +89,7 @@ async def _project(tx: Transaction, library: dict[str, AssetRecord]) -> tuple[An
     project = await create_collection(tx, name="Night Ledger", type="project",
                                       description="A short noir film")
     clones = {name: await clone_asset(tx, source_id=library[name].id, collection_id=project.id,
-                                      name_strategy="source") for name in IN_PROJECT}
+                                      name_strategy=NameStrategy.SOURCE) for name in IN_PROJECT}
     # One local override: Mara is younger in this film.
     await update_asset(tx, clones["Mara"].id, {"description": "a young detective in a grey coat"},
                        reason="younger in this film")

@@ -4,9 +4,10 @@ Every writer takes the derived asset's row lock first, so a sync, an edit and a 
 asset serialise: each sees the others' results and every change lands in the history.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
@@ -32,8 +33,7 @@ from domain.sync.rules import (
     snapshot,
     sync_metadata,
 )
-
-NameStrategy = Literal["source", "source_with_collection", "custom"]
+from domain.sync.vocabulary import NameStrategy, PromoteConflict, PromoteOutcome, SyncTake
 
 
 def now_iso() -> str:
@@ -67,13 +67,13 @@ async def clone_asset(
         collection_id)
     if collection is None:
         raise not_found("collection", "collectionId")
-    if name_strategy == "custom":
+    if name_strategy == NameStrategy.CUSTOM:
         if custom_name is None:
             raise DomainError.of(ErrorCode.INVALID, "customName is required with CUSTOM",
                                  "customName")
         name = custom_name
         raise_if(name_errors(name, "customName"))
-    elif name_strategy == "source_with_collection":
+    elif name_strategy == NameStrategy.SOURCE_WITH_COLLECTION:
         name = f"{source.name} ({collection.name})"[:255]
     else:
         name = source.name
@@ -134,9 +134,14 @@ class SyncResult:
 
 
 async def sync_asset(
-    tx: Transaction, asset_id: UUID, *, take_source: set[str], keep_local: set[str]
+    tx: Transaction, asset_id: UUID, *, resolutions: Sequence[tuple[str, SyncTake]]
 ) -> SyncResult:
-    """Pull from the sync source (DESIGN §4); never automatic."""
+    """Pull from the sync source (DESIGN §4); never automatic.
+
+    `resolutions`: how to resolve conflicting fields, as (field, take) pairs.
+    """
+    take_source = {f for f, take in resolutions if take == SyncTake.TAKE_SOURCE}
+    keep_local = {f for f, take in resolutions if take == SyncTake.KEEP_LOCAL}
     asset, sync = await _derived_for_update(tx, asset_id)
     kind = sync.edge.relationship_type
     unknown = sorted(f for f in take_source | keep_local if not is_syncable(f, kind))
@@ -169,9 +174,6 @@ async def sync_asset(
     return SyncResult(updated, plan.applied, plan.kept_conflicts)
 
 
-PromoteOutcome = Literal["created", "overwritten", "skipped"]
-
-
 def _distinct_name(name: str, taken: set[str]) -> str:
     number = 2
     while f"{name} ({number})" in taken:
@@ -181,7 +183,7 @@ def _distinct_name(name: str, taken: set[str]) -> str:
 
 async def promote_asset(
     tx: Transaction, asset_id: UUID, *, library_id: UUID,
-    on_conflict: Literal["create_new", "overwrite", "skip"],
+    on_conflict: PromoteConflict,
 ) -> tuple[AssetRecord, PromoteOutcome]:
     """Put a project asset into a library; it then syncs from the library asset."""
     asset = await get_live_asset_for_update(tx, asset_id)
@@ -199,10 +201,10 @@ async def promote_asset(
         raise DomainError.of(ErrorCode.INVALID, f"{asset.name!r} is already in this library",
                              "id")
     existing = next((m for m in members if m.name == asset.name), None)
-    if existing is not None and on_conflict == "skip":
-        return existing, "skipped"
+    if existing is not None and on_conflict == PromoteConflict.SKIP:
+        return existing, PromoteOutcome.SKIPPED
     values = snapshot(asset, RelationshipType.DERIVED_FROM)
-    if existing is not None and on_conflict == "overwrite":
+    if existing is not None and on_conflict == PromoteConflict.OVERWRITE:
         target = await get_live_asset_for_update(tx, existing.id, "libraryId")
         refuse_if_locked(target)
         if target.id == asset.id or await graph_queries.reaches(
@@ -220,14 +222,14 @@ async def promote_asset(
                         for f in sorted(set(before) | set(after))
                         if before.get(f) != after.get(f)},
             "reason": f"promoted from {asset.name!r}", "version": library_asset.version})
-        outcome: PromoteOutcome = "overwritten"
+        outcome = PromoteOutcome.OVERWRITTEN
     else:
         name = asset.name if existing is None else _distinct_name(
             asset.name, {m.name for m in members})
         library_asset = await copy_asset(tx, asset, source="import",
                                          provenance={"promoted_from": asset.id}, name=name)
         await add_to_collection(tx, collection_id=library_id, asset_id=library_asset.id)
-        outcome = "created"
+        outcome = PromoteOutcome.CREATED
     await _make_sync_source(tx, asset, library_asset)
     return library_asset, outcome
 
