@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import FromClause, Label
 from sqlalchemy.engine import Row
 
+from domain.assets.vocabulary import AssetSource
 from domain.graph.vocabulary import RelationshipType
 
 T = TypeVar("T")
@@ -44,7 +45,7 @@ class AssetRecord(FromRow):
     duration: Decimal | None
     metadata: dict[str, Any]
     tags: list[str]
-    source: str
+    source: AssetSource
     generation_cost: Decimal
     generation_metadata: dict[str, Any]
     locked: bool
@@ -53,6 +54,10 @@ class AssetRecord(FromRow):
     updated_at: datetime
     deleted_at: datetime | None
     created_by: str | None
+
+    def __post_init__(self) -> None:
+        # Rows carry the stored string; the record carries the enum.
+        object.__setattr__(self, "source", AssetSource(self.source))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import datetime
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from domain import access
 from domain.assets.queries import AssetFilter as DomainAssetFilter
 from domain.assets.queries import AssetOrder as DomainAssetOrder
 from domain.assets.queries import count_assets, list_assets
+from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.collections.queries import count_collections, list_collections
 from schema.context import Info
 from schema.inputs import (
@@ -28,17 +28,12 @@ from schema.jobs import JobQueries
 from schema.permissions import CanRead
 from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
-from schema.types.common import Node, OrderDirection, PageInfo
+from schema.types.common import Node, PageInfo
 from schema.types.job import Job
 from schema.types.relationship import Relationship
 from schema.types.sync import SceneContextEntry
 
-
-@strawberry.enum
-class AssetOrderField(Enum):
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    NAME = "name"
+strawberry.enum(AssetOrderField, name="AssetOrderField")
 
 
 @strawberry.input
@@ -190,7 +185,7 @@ class Query(JobQueries):
         page = await list_assets(
             info.context.tx,
             domain_filter,
-            DomainAssetOrder(order.field.value, order.direction == OrderDirection.DESC),
+            DomainAssetOrder(order.field, order.direction),
             first=page_size(first, info.context.limits.max_page_size),
             after=(cursor[0], cursor[1]) if cursor else None,
         )

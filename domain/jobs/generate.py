@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.assets.queries import get_assets
 from domain.assets.use_cases import NewAsset, create_asset, update_asset
+from domain.assets.vocabulary import AssetSource
 from domain.db import Database, transaction
 from domain.files import keep_blob
 from domain.graph.queries import edge_pages
@@ -93,8 +94,8 @@ async def complete(database: Database, job: JobRecord, generation: Generation,
         result = await create_asset(tx, NewAsset(
             type="image", name=f"{target.name} (generated)"[:255],
             generation_prompt=generation.request.prompt, mime_type=image.mime_type,
-            size=blob.size, metadata=metadata, source="generation", blob_sha256=blob.sha256,
-            generation_cost=image.cost,
+            size=blob.size, metadata=metadata, source=AssetSource.GENERATION,
+            blob_sha256=blob.sha256, generation_cost=image.cost,
             generation_metadata={"provider": generation.provider.name, "job_id": str(job.id),
                                  **image.metadata}))
         await add_edge(tx, parent_id=target_id, child_id=result.id,

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import copy_asset, get_live_asset_for_update, update_asset
+from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode
 from domain.events import record_event
@@ -83,7 +84,7 @@ async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: Asse
                         values: AssetRecord, *, tags: list[str], carry_forward: bool
                         ) -> AssetRecord:
     instance = await copy_asset(
-        tx, values, source="derivative",
+        tx, values, source=AssetSource.DERIVATIVE,
         provenance={"instance_of": project_asset.id, "scene_id": scene.id},
         metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags)
     await add_edge(tx, parent_id=scene.id, child_id=instance.id,

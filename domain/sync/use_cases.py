@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import copy_asset, get_live_asset_for_update, refuse_if_locked
+from domain.assets.vocabulary import AssetSource
 from domain.collections import queries as collection_queries
 from domain.collections.use_cases import add_to_collection
 from domain.db import Transaction
@@ -82,7 +83,7 @@ async def clone_asset(
     if description_override is not None and description_override != source.description:
         description = description_override
         overridden.append("description")
-    clone = await copy_asset(tx, source, source="derivative",
+    clone = await copy_asset(tx, source, source=AssetSource.DERIVATIVE,
                              provenance={"cloned_from": source.id}, name=name,
                              description=description)
     await link_sync_source(tx, child=clone, source=source,
@@ -226,7 +227,7 @@ async def promote_asset(
     else:
         name = asset.name if existing is None else _distinct_name(
             asset.name, {m.name for m in members})
-        library_asset = await copy_asset(tx, asset, source="import",
+        library_asset = await copy_asset(tx, asset, source=AssetSource.IMPORT,
                                          provenance={"promoted_from": asset.id}, name=name)
         await add_to_collection(tx, collection_id=library_id, asset_id=library_asset.id)
         outcome = PromoteOutcome.CREATED

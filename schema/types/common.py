@@ -1,9 +1,8 @@
 """Relay basics: the `Node` interface, `PageInfo`, and the enums several types share."""
 
-from enum import Enum
-
 import strawberry
 
+from domain.assets.vocabulary import OrderDirection as OrderDirection
 from domain.graph.vocabulary import LineageDirection as LineageDirection
 from domain.graph.vocabulary import RelationshipType as RelationshipType
 
@@ -35,12 +34,7 @@ class PageInfo:
 strawberry.enum(RelationshipType, name="RelationshipType",
                 description="How the child stands to the parent, e.g. shot PART_OF film.")
 strawberry.enum(LineageDirection, name="LineageDirection")
-
-
-@strawberry.enum
-class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+strawberry.enum(OrderDirection, name="OrderDirection")
 
 
 def distinct_types(types: list[RelationshipType] | None) -> tuple[RelationshipType, ...] | None:
