@@ -9,7 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import func, select, text
@@ -23,7 +23,9 @@ from domain.tables import api_tokens, workspaces
 TOKEN_PREFIX = "agt_"
 
 
-class Role(Enum):
+class Role(StrEnum):
+    """What a token may do; the value is what `api_tokens.role` stores."""
+
     VIEWER = "viewer"
     EDITOR = "editor"
     ADMIN = "admin"
@@ -55,11 +57,15 @@ class TokenRecord:
     workspace_id: UUID
     id: UUID
     name: str
-    role: str
+    role: Role
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+    def __post_init__(self) -> None:
+        # Rows carry the stored string; the record carries the enum.
+        object.__setattr__(self, "role", Role(self.role))
 
 
 def hash_token(token: str) -> str:
