@@ -15,9 +15,11 @@ from domain.collections.use_cases import add_to_collection, create_collection
 from domain.db import Database, Transaction, transaction
 from domain.errors import not_found
 from domain.graph.use_cases import link_assets
+from domain.graph.vocabulary import RelationshipType
 from domain.records import AssetRecord
 from domain.scenes.use_cases import inherit_scene_assets, set_carry_forward
 from domain.sync.use_cases import clone_asset
+from domain.sync.vocabulary import NameStrategy
 
 LIBRARY: list[tuple[str, str, str, dict[str, Any]]] = [
     ("character_ref", "John Doe", "a tall man in a clean suit", {"attributes": {"build": "tall"}}),
@@ -74,7 +76,7 @@ async def _library(tx: Transaction) -> dict[str, AssetRecord]:
                 url=f"https://example.invalid/{name.lower().replace(' ', '-')}.png",
                 mime_type="image/png", metadata={"width": 512, "height": 768, "format": "png"}))
             await link_assets(tx, parent_id=asset.id, child_id=reference.id,
-                              relationship_type="reference_for")
+                              relationship_type=RelationshipType.REFERENCE_FOR)
     style = await create_asset(tx, NewAsset(
         type="style", name="Wet noir", description="High contrast, sodium light, rain",
         metadata={"palette": ["#0b0c10", "#c5a880"], "prompt_suffix": "film noir, 35mm"}))
@@ -87,7 +89,7 @@ async def _project(tx: Transaction, library: dict[str, AssetRecord]) -> tuple[An
     project = await create_collection(tx, name="Night Ledger", type="project",
                                       description="A short noir film")
     clones = {name: await clone_asset(tx, source_id=library[name].id, collection_id=project.id,
-                                      name_strategy="source") for name in IN_PROJECT}
+                                      name_strategy=NameStrategy.SOURCE) for name in IN_PROJECT}
     # One local override: Mara is younger in this film.
     await update_asset(tx, clones["Mara"].id, {"description": "a young detective in a grey coat"},
                        reason="younger in this film")
@@ -117,14 +119,14 @@ async def _scenes(tx: Transaction, film: AssetRecord, project_id: UUID
             type="scene", name=f"Scene {number}: {title}", description=setting,
             metadata={"setting": setting}))
         await link_assets(tx, parent_id=film.id, child_id=scene.id,
-                          relationship_type="part_of", sequence=number)
+                          relationship_type=RelationshipType.PART_OF, sequence=number)
         await add_to_collection(tx, collection_id=project_id, asset_id=scene.id)
         for position, shot_name in enumerate(shots, start=1):
             shot = await create_asset(tx, NewAsset(
                 type="shot", name=shot_name,
                 metadata={"sequence": position, "camera_angle": "wide"}))
             await link_assets(tx, parent_id=scene.id, child_id=shot.id,
-                              relationship_type="part_of", sequence=position)
+                              relationship_type=RelationshipType.PART_OF, sequence=position)
         instances = (await inherit_scene_assets(tx, scene.id, replace=False)).instances
         by_name = {i.name: i for i in instances}
         if number == 1:

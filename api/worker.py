@@ -31,6 +31,7 @@ from domain.jobs.providers import (
     ThumbnailProvider,
     TransientProviderError,
 )
+from domain.jobs.rules import JobKind, JobStatus
 from domain.jobs.use_cases import JOBS_CHANNEL
 from domain.records import EventRecord, JobRecord
 from domain.storage import BlobStore
@@ -62,7 +63,7 @@ class Worker:
         self.wake = asyncio.Event()
 
     def wake_on(self, event: EventRecord) -> None:
-        if event.topic == "job.updated" and event.payload.get("status") == "queued":
+        if event.topic == "job.updated" and event.payload.get("status") == JobStatus.QUEUED:
             self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -169,7 +170,7 @@ class Worker:
 
     async def _execute(self, job: JobRecord) -> JobRecord | None:
         try:
-            if job.kind == "noop":
+            if job.kind == JobKind.NOOP:
                 async with transaction(self.database, workspace_id=job.workspace_id,
                                        actor=f"worker:{self.name}") as tx:
                     return await use_cases.succeed(tx, job, worker=self.name, cost=Decimal(0),

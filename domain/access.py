@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import func, select, text
@@ -24,7 +24,9 @@ from domain.tables import api_tokens, workspaces
 TOKEN_PREFIX = "agt_"
 
 
-class Role(Enum):
+class Role(StrEnum):
+    """What a token may do; the value is what `api_tokens.role` stores."""
+
     VIEWER = "viewer"
     EDITOR = "editor"
     ADMIN = "admin"

@@ -16,6 +16,10 @@ from uuid import UUID
 from sqlalchemy import FromClause, Label
 from sqlalchemy.engine import Row
 
+from domain.assets.vocabulary import AssetSource
+from domain.graph.vocabulary import RelationshipType
+from domain.jobs.rules import JobKind, JobStatus
+
 T = TypeVar("T")
 
 
@@ -52,7 +56,7 @@ class AssetRecord(FromRow):
     duration: Decimal | None
     metadata: dict[str, Any]
     tags: list[str]
-    source: str
+    source: AssetSource
     generation_cost: Decimal
     generation_metadata: dict[str, Any]
     locked: bool
@@ -62,6 +66,10 @@ class AssetRecord(FromRow):
     deleted_at: datetime | None
     created_by: str | None
 
+    def __post_init__(self) -> None:
+        # Rows carry the stored string; the record carries the enum.
+        object.__setattr__(self, "source", AssetSource(self.source))
+
 
 @dataclass(frozen=True)
 class RelationshipRecord(FromRow):
@@ -69,10 +77,14 @@ class RelationshipRecord(FromRow):
     id: UUID
     parent_asset_id: UUID
     child_asset_id: UUID
-    relationship_type: str
+    relationship_type: RelationshipType
     sequence: int
     metadata: dict[str, Any]
     created_at: datetime
+
+    def __post_init__(self) -> None:
+        # Rows carry the stored string; the record carries the enum.
+        object.__setattr__(self, "relationship_type", RelationshipType(self.relationship_type))
 
 
 @dataclass(frozen=True)
@@ -102,8 +114,8 @@ class EventRecord(FromRow):
 class JobRecord(FromRow):
     workspace_id: UUID
     id: UUID
-    kind: str
-    status: str
+    kind: JobKind
+    status: JobStatus
     params: dict[str, Any]
     asset_id: UUID | None
     result_asset_id: UUID | None
@@ -124,6 +136,11 @@ class JobRecord(FromRow):
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+
+    def __post_init__(self) -> None:
+        # Rows and event snapshots carry the stored strings; the record carries the enums.
+        object.__setattr__(self, "kind", JobKind(self.kind))
+        object.__setattr__(self, "status", JobStatus(self.status))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ for type on write (other keys are free-form). A violation names the offending fi
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain.assets.vocabulary import AssetSource
 from domain.errors import DomainError, ErrorCode, ErrorDetail
 
 NAME_MAX = 255
@@ -16,18 +17,6 @@ TAGS_MAX = 100
 TEXT_MAX = 100_000
 COLLECTION_TYPE_MAX = 64
 
-SOURCES = ("upload", "generation", "import", "derivative")
-RELATIONSHIP_TYPES = (
-    "used_in",
-    "derived_from",
-    "variant_of",
-    "part_of",
-    "reference_for",
-    "generated_from",
-)
-# Edges through which an asset derives its content from another: they protect the parent
-# from deletion while the child lives.
-DERIVING_TYPES = ("derived_from", "variant_of")
 COLLECTION_TYPES = ("library", "project", "character", "storyboard")
 
 
@@ -167,9 +156,9 @@ def normalize_tags(tags: list[str]) -> list[str]:
 
 
 def source_errors(source: str) -> list[ErrorDetail]:
-    if source in SOURCES:
+    if source in tuple(AssetSource):
         return []
-    return [ErrorDetail(ErrorCode.INVALID, f"source must be one of {', '.join(SOURCES)}",
+    return [ErrorDetail(ErrorCode.INVALID, f"source must be one of {', '.join(AssetSource)}",
                         "source")]
 
 

@@ -22,13 +22,14 @@ from domain.collections.queries import (
 )
 from domain.db import Transaction
 from domain.graph.queries import (
-    Direction,
     Lineage,
     edge_pages,
     get_relationships,
     lineages,
 )
+from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.jobs.queries import get_jobs, jobs_of_assets
+from domain.jobs.rules import JobStatus
 from domain.records import (
     AssetRecord,
     CollectionRecord,
@@ -146,8 +147,8 @@ class ByOwnerWithArgsLoader(DataLoader[tuple[UUID, A], V], Generic[A, V]):
 
 @dataclass(frozen=True)
 class EdgeArgs:
-    direction: Direction
-    types: tuple[str, ...] | None
+    direction: EdgeDirection
+    types: tuple[RelationshipType, ...] | None
     first: int
     after: Key | None
 
@@ -164,8 +165,8 @@ class EdgesByAssetLoader(ByOwnerWithArgsLoader[EdgeArgs, Page[RelationshipRecord
 
 @dataclass(frozen=True)
 class LineageArgs:
-    upstream: bool
-    types: tuple[str, ...] | None
+    direction: LineageDirection
+    types: tuple[RelationshipType, ...] | None
     max_depth: int
     first: int
 
@@ -173,7 +174,7 @@ class LineageArgs:
 class LineageByAssetLoader(ByOwnerWithArgsLoader[LineageArgs, Lineage]):
     async def fetch(self, owners: Sequence[UUID], args: LineageArgs) -> dict[UUID, Lineage]:
         return await lineages(
-            self.tx, owners, upstream=args.upstream, types=args.types,
+            self.tx, owners, direction=args.direction, types=args.types,
             max_depth=args.max_depth, first=args.first,
         )
 
@@ -205,8 +206,8 @@ class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, Page[Member]])
         )
 
 
-class JobsByAssetLoader(ByOwnerWithArgsLoader[tuple[str, ...] | None, list[JobRecord]]):
-    async def fetch(self, owners: Sequence[UUID], statuses: tuple[str, ...] | None
+class JobsByAssetLoader(ByOwnerWithArgsLoader[tuple[JobStatus, ...] | None, list[JobRecord]]):
+    async def fetch(self, owners: Sequence[UUID], statuses: tuple[JobStatus, ...] | None
                     ) -> dict[UUID, list[JobRecord]]:
         return await jobs_of_assets(self.tx, owners, statuses)
 

@@ -97,7 +97,7 @@ class JobQueries:
                    after: str | None = None) -> JobConnection:
         f = filter or JobFilter()
         domain_filter = DomainJobFilter(
-            statuses=[s.value for s in f.statuses] if f.statuses is not None else None,
+            statuses=f.statuses,
             kinds=f.kinds,
             asset_id=query_id(f.asset_id, "Asset", "filter.assetId") if f.asset_id else None,
             collection_id=query_id(f.collection_id, "Collection", "filter.collectionId")

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import datetime
-from enum import Enum
 from uuid import UUID
 
 import strawberry
@@ -11,6 +10,7 @@ from domain import access
 from domain.assets.queries import AssetFilter as DomainAssetFilter
 from domain.assets.queries import AssetOrder as DomainAssetOrder
 from domain.assets.queries import count_assets, list_assets
+from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.collections.queries import COLLECTION_KEY, count_collections, list_collections
 from schema.context import Info
 from schema.inputs import (
@@ -26,18 +26,13 @@ from schema.jobs import JobQueries
 from schema.permissions import CanRead
 from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
-from schema.types.common import Node, OrderDirection, PageInfo
+from schema.types.common import Node, PageInfo
 from schema.types.connection import connection
 from schema.types.job import Job
 from schema.types.relationship import Relationship
 from schema.types.sync import SceneContextEntry
 
-
-@strawberry.enum
-class AssetOrderField(Enum):
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    NAME = "name"
+strawberry.enum(AssetOrderField, name="AssetOrderField")
 
 
 @strawberry.input
@@ -183,7 +178,7 @@ class Query(JobQueries):
         first: int | None = None, after: str | None = None,
     ) -> AssetConnection:
         order = order_by or AssetOrder()
-        domain_order = DomainAssetOrder(order.field.value, order.direction == OrderDirection.DESC)
+        domain_order = DomainAssetOrder(order.field, order.direction)
         cursor = decode_cursor(after, *domain_order.key_shape)
         domain_filter = _domain_filter(filter)
         page = await list_assets(

@@ -9,13 +9,17 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 
+from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.db import Transaction
+from domain.graph.vocabulary import DERIVING_TYPES
 from domain.records import AssetRecord, Key, KeyShape, Page
-from domain.rules import DERIVING_TYPES
 from domain.tables import asset_collection_members, asset_relationships, assets
 
-ORDER_COLUMNS = {"created_at": assets.c.created_at, "updated_at": assets.c.updated_at,
-                 "name": assets.c.name}
+ORDER_COLUMNS = {
+    AssetOrderField.CREATED_AT: assets.c.created_at,
+    AssetOrderField.UPDATED_AT: assets.c.updated_at,
+    AssetOrderField.NAME: assets.c.name,
+}
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,16 @@ class AssetFilter:
 
 @dataclass(frozen=True)
 class AssetOrder:
-    field: str = "created_at"
-    descending: bool = False
+    field: AssetOrderField = AssetOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.ASC
+
+    @property
+    def descending(self) -> bool:
+        return self.direction == OrderDirection.DESC
 
     @property
     def key_shape(self) -> KeyShape:
-        return (str if self.field == "name" else datetime, UUID)
+        return (str if self.field == AssetOrderField.NAME else datetime, UUID)
 
     def key(self, asset: AssetRecord) -> Key:
         return (getattr(asset, self.field), asset.id)

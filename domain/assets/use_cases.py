@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.assets import queries
+from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import record_event
@@ -59,7 +60,7 @@ class NewAsset:
     duration: Decimal | float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
-    source: str = "upload"
+    source: str = AssetSource.UPLOAD.value
     # Set by uploads and generation, not by clients directly.
     blob_sha256: str | None = None
     generation_cost: Decimal = Decimal(0)
@@ -116,7 +117,7 @@ COPIED_FIELDS = ("type", "name", "description", "generation_prompt", "url", "blo
 
 
 async def copy_asset(
-    tx: Transaction, original: AssetRecord, *, source: str, provenance: dict[str, Any],
+    tx: Transaction, original: AssetRecord, *, source: AssetSource, provenance: dict[str, Any],
     **changes: Any,
 ) -> AssetRecord:
     """A new asset with the original's content (file shared, never copied), `changes` applied.

@@ -6,20 +6,17 @@ whose other end is soft-deleted.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, literal, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
+from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
-from domain.rules import RELATIONSHIP_TYPES
 from domain.tables import asset_relationships as rel
 from domain.tables import assets
-
-Direction = Literal["children", "parents"]
-
 
 EDGE_KEY: KeyShape = (int, UUID)
 """Children resume after (sequence, id); parents, in link order, after (0, id)."""
@@ -36,8 +33,8 @@ async def edge_pages(
     tx: Transaction,
     owner_ids: Sequence[UUID],
     *,
-    direction: Direction,
-    types: Sequence[str] | None,
+    direction: EdgeDirection,
+    types: Sequence[RelationshipType] | None,
     first: int,
     after: Key | None,
 ) -> dict[UUID, Page[RelationshipRecord]]:
@@ -47,7 +44,7 @@ async def edge_pages(
     """
     owner, other = (
         (rel.c.parent_asset_id, rel.c.child_asset_id)
-        if direction == "children"
+        if direction == EdgeDirection.CHILDREN
         else (rel.c.child_asset_id, rel.c.parent_asset_id)
     )
     edges = (
@@ -63,11 +60,11 @@ async def edge_pages(
         .where(
             rel.c.workspace_id == tx.ws,
             owner.in_(owner_ids),
-            rel.c.relationship_type.in_(types if types is not None else RELATIONSHIP_TYPES),
+            rel.c.relationship_type.in_(types if types is not None else list(RelationshipType)),
         )
         .cte("edges")
     )
-    if direction == "children":
+    if direction == EdgeDirection.CHILDREN:
         order_key = (edges.c.sequence, edges.c.id)
     else:
         order_key = (literal_column("0"), edges.c.id)
@@ -122,8 +119,8 @@ async def lineages(
     tx: Transaction,
     root_ids: Sequence[UUID],
     *,
-    upstream: bool,
-    types: Sequence[str] | None,
+    direction: LineageDirection,
+    types: Sequence[RelationshipType] | None,
     max_depth: int,
     first: int,
 ) -> dict[UUID, Lineage]:
@@ -134,7 +131,8 @@ async def lineages(
     shortest depth. It walks one level past `max_depth` only to learn whether the depth cut
     something off. Soft-deleted assets stop the walk.
     """
-    edge_types = list(types if types is not None else RELATIONSHIP_TYPES)
+    edge_types = list(types if types is not None else RelationshipType)
+    upstream = direction == LineageDirection.UPSTREAM
 
     def ends(edge: Any) -> tuple[Any, Any]:
         c = edge.c
@@ -209,7 +207,7 @@ async def lock_graph(tx: Transaction, key: int) -> None:
 
 
 async def reaches(
-    tx: Transaction, *, start: UUID, target: UUID, relationship_type: str
+    tx: Transaction, *, start: UUID, target: UUID, relationship_type: RelationshipType
 ) -> bool:
     """Whether `target` is an ancestor of (or is) `start` along edges of one type.
 
@@ -234,7 +232,7 @@ async def reaches(
 
 
 async def find_edge(
-    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: str
+    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: RelationshipType
 ) -> RelationshipRecord | None:
     row = (
         await tx.execute(
@@ -249,7 +247,9 @@ async def find_edge(
     return RelationshipRecord.from_row(row) if row else None
 
 
-async def next_sequence(tx: Transaction, parent_id: UUID, relationship_type: str) -> int:
+async def next_sequence(
+    tx: Transaction, parent_id: UUID, relationship_type: RelationshipType
+) -> int:
     row = await tx.execute(
         select(func.coalesce(func.max(rel.c.sequence), 0) + 1).where(
             rel.c.workspace_id == tx.ws,
@@ -279,7 +279,7 @@ async def delete_edge(tx: Transaction, relationship_id: UUID) -> RelationshipRec
 
 
 async def children_edges(
-    tx: Transaction, parent_id: UUID, relationship_type: str
+    tx: Transaction, parent_id: UUID, relationship_type: RelationshipType
 ) -> list[RelationshipRecord]:
     """All child edges of one type, in order, locked for a reorder."""
     rows = await tx.execute(

@@ -13,9 +13,10 @@ from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import record_event
 from domain.graph import queries
+from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key, uuid7
 from domain.records import RelationshipRecord
-from domain.rules import RELATIONSHIP_TYPES, json_object_errors, raise_if
+from domain.rules import json_object_errors, raise_if
 
 SEQUENCE_MAX = 1_000_000_000
 
@@ -25,13 +26,10 @@ async def link_assets(
     *,
     parent_id: UUID,
     child_id: UUID,
-    relationship_type: str,
+    relationship_type: RelationshipType,
     sequence: int | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> RelationshipRecord:
-    if relationship_type not in RELATIONSHIP_TYPES:
-        raise DomainError.of(ErrorCode.INVALID, f"unknown relationship type {relationship_type!r}",
-                             "type")
     errors = []
     if sequence is not None and not 0 <= sequence <= SEQUENCE_MAX:
         errors.append(ErrorDetail(ErrorCode.INVALID,
@@ -69,7 +67,7 @@ async def link_assets(
 
 
 async def add_edge(
-    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: str,
+    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: RelationshipType,
     sequence: int | None = None, metadata: dict[str, Any] | None = None,
 ) -> RelationshipRecord:
     """Insert an edge and its event. Checks nothing: callers either validated it
@@ -112,12 +110,10 @@ async def unlink_assets(tx: Transaction, relationship_id: UUID) -> RelationshipR
 
 
 async def reorder_children(
-    tx: Transaction, *, parent_id: UUID, relationship_type: str, child_ids: list[UUID]
+    tx: Transaction, *, parent_id: UUID, relationship_type: RelationshipType,
+    child_ids: list[UUID],
 ) -> None:
     """The listed children take sequences 1..n in the given order; the rest follow in theirs."""
-    if relationship_type not in RELATIONSHIP_TYPES:
-        raise DomainError.of(ErrorCode.INVALID, f"unknown relationship type {relationship_type!r}",
-                             "type")
     parent = (await get_assets(tx, [parent_id])).get(parent_id)
     if parent is None or parent.deleted_at is not None:
         raise not_found("asset", "parentId")

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Transaction
 from domain.events import jsonable
+from domain.jobs.rules import JobStatus
 from domain.records import JobRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import jobs
@@ -81,7 +82,7 @@ async def update_job(tx: Transaction, job_id: UUID, values: dict[str, Any]) -> J
 
 @dataclass(frozen=True)
 class JobFilter:
-    statuses: Sequence[str] | None = None
+    statuses: Sequence[JobStatus] | None = None
     kinds: Sequence[str] | None = None
     asset_id: UUID | None = None
     collection_id: UUID | None = None
@@ -122,7 +123,7 @@ async def count_jobs(tx: Transaction, f: JobFilter) -> int:
 
 
 async def jobs_of_assets(
-    tx: Transaction, asset_ids: Sequence[UUID], statuses: Sequence[str] | None
+    tx: Transaction, asset_ids: Sequence[UUID], statuses: Sequence[JobStatus] | None
 ) -> dict[UUID, list[JobRecord]]:
     query = select(jobs).where(jobs.c.workspace_id == tx.ws, jobs.c.asset_id.in_(asset_ids))
     if statuses is not None:
@@ -168,7 +169,7 @@ async def renew_lease(tx: Transaction, job_id: UUID, *, worker: str, lease_secon
         await tx.execute(
             jobs.update()
             .where(jobs.c.workspace_id == tx.ws, jobs.c.id == job_id,
-                   jobs.c.status == "running", jobs.c.locked_by == worker)
+                   jobs.c.status == JobStatus.RUNNING, jobs.c.locked_by == worker)
             .values(lease_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0,
                                                                      lease_seconds),
                     updated_at=func.now())
@@ -182,7 +183,7 @@ async def expired_leases(tx: Transaction, *, limit: int = 100) -> list[JobRecord
     """Running jobs whose worker stopped renewing, locked for the reaper."""
     rows = await tx.execute(
         select(jobs)
-        .where(jobs.c.status == "running", jobs.c.lease_expires_at < func.now())
+        .where(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires_at < func.now())
         .order_by(jobs.c.lease_expires_at)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -1,14 +1,33 @@
-"""Pure job rules: kinds, limits, backoff, sizes."""
+"""Pure job rules: kinds and statuses, limits, backoff, sizes."""
 
 import random
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from domain.errors import ErrorCode, ErrorDetail
 
-KINDS = ("generate_image", "noop")
+
+class JobKind(StrEnum):
+    """What a job does; the value is what `jobs.kind` stores."""
+
+    GENERATE_IMAGE = "generate_image"
+    NOOP = "noop"
+
+
+class JobStatus(StrEnum):
+    """QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED; the value is what `jobs.status`
+    stores."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 PROVIDERS = ("placeholder", "thumbnail", "http")
-TERMINAL = ("succeeded", "failed", "cancelled")
+TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 MAX_ATTEMPTS = 20
 PRIORITY_RANGE = (-100, 100)
 KEY_MAX = 200
@@ -37,9 +56,9 @@ def enqueue_errors(
     prefix: str = "",
 ) -> list[ErrorDetail]:
     errors = []
-    if kind not in KINDS:
+    if kind not in tuple(JobKind):
         errors.append(ErrorDetail(ErrorCode.INVALID,
-                                  f"unknown job kind {kind!r}; one of {', '.join(KINDS)}",
+                                  f"unknown job kind {kind!r}; one of {', '.join(JobKind)}",
                                   f"{prefix}kind"))
     if not isinstance(params, dict):
         errors.append(ErrorDetail(ErrorCode.INVALID, "params must be an object",

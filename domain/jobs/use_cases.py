@@ -18,7 +18,14 @@ from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import jsonable, record_event
 from domain.ids import uuid7
 from domain.jobs import queries
-from domain.jobs.rules import BATCH_MAX, TERMINAL, backoff_seconds, enqueue_errors
+from domain.jobs.rules import (
+    BATCH_MAX,
+    TERMINAL,
+    JobKind,
+    JobStatus,
+    backoff_seconds,
+    enqueue_errors,
+)
 from domain.records import JobRecord
 from domain.rules import raise_if
 
@@ -49,14 +56,14 @@ async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[
     errors = enqueue_errors(kind=new.kind, params=params, priority=new.priority,
                             max_attempts=new.max_attempts, idempotency_key=new.idempotency_key,
                             prefix=prefix)
-    if new.kind == "generate_image" and new.asset_id is None:
+    if new.kind == JobKind.GENERATE_IMAGE and new.asset_id is None:
         errors.append(ErrorDetail(ErrorCode.INVALID, "generate_image needs an assetId",
                                   f"{prefix}assetId"))
     if new.asset_id is not None:
         asset = (await get_assets(tx, [new.asset_id])).get(new.asset_id)
         if asset is None or asset.deleted_at is not None:
             errors.append(ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", f"{prefix}assetId"))
-        elif asset.locked and new.kind == "generate_image":
+        elif asset.locked and new.kind == JobKind.GENERATE_IMAGE:
             errors.append(ErrorDetail(ErrorCode.LOCKED,
                                       f"asset {asset.name!r} is locked; unlock it first",
                                       f"{prefix}assetId"))
@@ -103,9 +110,9 @@ async def cancel_job(tx: Transaction, job_id: UUID) -> JobRecord:
         raise not_found("job")
     if job.status in TERMINAL:
         raise DomainError.of(ErrorCode.CONFLICT, f"the job already {job.status}", "id")
-    if job.status == "queued":
+    if job.status == JobStatus.QUEUED:
         job = await queries.update_job(tx, job_id, {
-            "status": "cancelled", "finished_at": func.now(), "error_code": "CANCELLED",
+            "status": JobStatus.CANCELLED, "finished_at": func.now(), "error_code": "CANCELLED",
             "error_message": "cancelled before it ran", "error_class": "cancelled"})
         await job_event(tx, job)
     elif not job.cancel_requested:
@@ -118,14 +125,14 @@ async def retry_job(tx: Transaction, job_id: UUID) -> JobRecord:
     job = await queries.get_job_for_update(tx, job_id)
     if job is None:
         raise not_found("job")
-    if job.status not in ("failed", "cancelled"):
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise DomainError.of(ErrorCode.CONFLICT,
                              f"only failed or cancelled jobs can be retried; this one is "
                              f"{job.status}", "id")
     job = await queries.update_job(tx, job_id, {
-        "status": "queued", "attempts": 0, "run_after": func.now(), "cancel_requested": False,
-        "error_code": None, "error_message": None, "error_class": None, "finished_at": None,
-        "locked_by": None, "lease_expires_at": None, "progress": 0})
+        "status": JobStatus.QUEUED, "attempts": 0, "run_after": func.now(),
+        "cancel_requested": False, "error_code": None, "error_message": None, "error_class": None,
+        "finished_at": None, "locked_by": None, "lease_expires_at": None, "progress": 0})
     await job_event(tx, job)
     await _wake_workers(tx)
     return job
@@ -147,7 +154,7 @@ async def heartbeat(tx: Transaction, job: JobRecord, *, worker: str, lease_secon
 
 async def _still_ours(tx: Transaction, job: JobRecord, worker: str) -> JobRecord | None:
     current = await queries.get_job_for_update(tx, job.id)
-    if current is None or current.status != "running" or current.locked_by != worker:
+    if current is None or current.status != JobStatus.RUNNING or current.locked_by != worker:
         return None
     return current
 
@@ -157,7 +164,7 @@ async def succeed(tx: Transaction, job: JobRecord, *, worker: str, cost: Decimal
     if await _still_ours(tx, job, worker) is None:
         return None
     done = await queries.update_job(tx, job.id, {
-        "status": "succeeded", "finished_at": func.now(), "progress": 1, "cost": cost,
+        "status": JobStatus.SUCCEEDED, "finished_at": func.now(), "progress": 1, "cost": cost,
         "result_asset_id": result_asset_id, "locked_by": None, "lease_expires_at": None,
         "error_code": None, "error_message": None, "error_class": None})
     await job_event(tx, done)
@@ -176,9 +183,9 @@ async def fail(tx: Transaction, job: JobRecord, *, worker: str, transient: bool,
                               "lease_expires_at": None}
     if transient and current.attempts < current.max_attempts:
         delay = timedelta(seconds=backoff_seconds(current.attempts, base=backoff_base))
-        values.update(status="queued", run_after=func.now() + delay)
+        values.update(status=JobStatus.QUEUED, run_after=func.now() + delay)
     else:
-        values.update(status="failed", finished_at=func.now())
+        values.update(status=JobStatus.FAILED, finished_at=func.now())
     failed = await queries.update_job(tx, job.id, values)
     await job_event(tx, failed)
     return failed
@@ -188,7 +195,7 @@ async def mark_cancelled(tx: Transaction, job: JobRecord, *, worker: str) -> Job
     if await _still_ours(tx, job, worker) is None:
         return None
     cancelled = await queries.update_job(tx, job.id, {
-        "status": "cancelled", "finished_at": func.now(), "error_code": "CANCELLED",
+        "status": JobStatus.CANCELLED, "finished_at": func.now(), "error_code": "CANCELLED",
         "error_message": "cancelled while running", "error_class": "cancelled",
         "locked_by": None, "lease_expires_at": None})
     await job_event(tx, cancelled)
@@ -207,11 +214,11 @@ async def reap_one(tx: Transaction) -> JobRecord | None:
                               "error_message": f"worker {job.locked_by} stopped renewing its lease",
                               "error_class": "transient"}
     if job.attempts < job.max_attempts:
-        values.update(status="queued", run_after=func.now())
+        values.update(status=JobStatus.QUEUED, run_after=func.now())
     else:
-        values.update(status="failed", finished_at=func.now())
+        values.update(status=JobStatus.FAILED, finished_at=func.now())
     reaped = await queries.update_job(tx, job.id, values)
     await job_event(tx, reaped)
-    if reaped.status == "queued":
+    if reaped.status == JobStatus.QUEUED:
         await _wake_workers(tx)
     return reaped

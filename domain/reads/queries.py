@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.types import TypeEngine
 
 from domain.db import Transaction
+from domain.graph.vocabulary import RelationshipType
 from domain.reads import plan as p
 from domain.sync.queries import IS_SYNC_SOURCE
 from domain.tables import asset_collection_members, asset_collections, asset_relationships, assets
@@ -319,11 +320,12 @@ class _Compiler:
                                  instance.c.deleted_at.is_(None)))
             .join(variant, and_(variant.c.workspace_id == instance.c.workspace_id,
                                 variant.c.child_asset_id == instance.c.id,
-                                variant.c.relationship_type == "variant_of", IS_SYNC_SOURCE))
+                                variant.c.relationship_type == RelationshipType.VARIANT_OF,
+                                IS_SYNC_SOURCE))
             .join(project_asset, and_(project_asset.c.workspace_id == variant.c.workspace_id,
                                       project_asset.c.id == variant.c.parent_asset_id))
             .where(used_in.c.workspace_id == self.ws, used_in.c.parent_asset_id == scene.c.id,
-                   used_in.c.relationship_type == "used_in")
+                   used_in.c.relationship_type == RelationshipType.USED_IN)
             .correlate(scene)
         )
         return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)

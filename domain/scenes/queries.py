@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import and_, func, select
 
 from domain.db import Transaction
+from domain.graph.vocabulary import RelationshipType
 from domain.records import AssetRecord, CollectionRecord, RelationshipRecord, labelled
 from domain.sync.queries import IS_SYNC_SOURCE
 from domain.tables import asset_collection_members as members
@@ -30,7 +31,7 @@ async def film_of_scene(tx: Transaction, scene_id: UUID) -> AssetRecord | None:
             select(assets)
             .join(rel, _live(assets, rel.c.parent_asset_id))
             .where(rel.c.workspace_id == tx.ws, rel.c.child_asset_id == scene_id,
-                   rel.c.relationship_type == "part_of", assets.c.type == "film")
+                   rel.c.relationship_type == RelationshipType.PART_OF, assets.c.type == "film")
             .order_by(rel.c.id)
             .limit(1)
         )
@@ -44,7 +45,7 @@ async def scenes_of_film(tx: Transaction, film_id: UUID) -> list[AssetRecord]:
         select(assets)
         .join(rel, _live(assets, rel.c.child_asset_id))
         .where(rel.c.workspace_id == tx.ws, rel.c.parent_asset_id == film_id,
-               rel.c.relationship_type == "part_of", assets.c.type == "scene")
+               rel.c.relationship_type == RelationshipType.PART_OF, assets.c.type == "scene")
         .order_by(rel.c.sequence, rel.c.id)
     )
     return [AssetRecord.from_row(row) for row in rows]
@@ -101,11 +102,11 @@ async def instances_of_scenes(
                              instance.c.deleted_at.is_(None)))
         .join(rel, and_(rel.c.workspace_id == instance.c.workspace_id,
                         rel.c.child_asset_id == instance.c.id,
-                        rel.c.relationship_type == "variant_of", IS_SYNC_SOURCE))
+                        rel.c.relationship_type == RelationshipType.VARIANT_OF, IS_SYNC_SOURCE))
         .join(project_asset, and_(project_asset.c.workspace_id == rel.c.workspace_id,
                                   project_asset.c.id == rel.c.parent_asset_id))
         .where(used_in.c.workspace_id == tx.ws, used_in.c.parent_asset_id.in_(scene_ids),
-               used_in.c.relationship_type == "used_in")
+               used_in.c.relationship_type == RelationshipType.USED_IN)
         .order_by(used_in.c.parent_asset_id, project_asset.c.name, instance.c.id)
     )
     grouped: dict[UUID, list[Instance]] = {scene_id: [] for scene_id in scene_ids}
@@ -144,12 +145,12 @@ async def scene_neighbours(
         .select_from(film_link)
         .join(sibling_link, and_(sibling_link.c.workspace_id == film_link.c.workspace_id,
                                  sibling_link.c.parent_asset_id == film_link.c.parent_asset_id,
-                                 sibling_link.c.relationship_type == "part_of"))
+                                 sibling_link.c.relationship_type == RelationshipType.PART_OF))
         .join(sibling, and_(sibling.c.workspace_id == sibling_link.c.workspace_id,
                             sibling.c.id == sibling_link.c.child_asset_id,
                             sibling.c.type == "scene", sibling.c.deleted_at.is_(None)))
         .where(film_link.c.workspace_id == tx.ws, film_link.c.child_asset_id.in_(scene_ids),
-               film_link.c.relationship_type == "part_of")
+               film_link.c.relationship_type == RelationshipType.PART_OF)
         .subquery()
     )
     rows = await tx.execute(

@@ -10,11 +10,13 @@ from uuid import UUID
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import copy_asset, get_live_asset_for_update, update_asset
+from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode
 from domain.events import record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import add_edge
+from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
 from domain.records import AssetRecord
 from domain.scenes import queries
@@ -82,10 +84,11 @@ async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: Asse
                         values: AssetRecord, *, tags: list[str], carry_forward: bool
                         ) -> AssetRecord:
     instance = await copy_asset(
-        tx, values, source="derivative",
+        tx, values, source=AssetSource.DERIVATIVE,
         provenance={"instance_of": project_asset.id, "scene_id": scene.id},
         metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags)
-    await add_edge(tx, parent_id=scene.id, child_id=instance.id, relationship_type="used_in")
+    await add_edge(tx, parent_id=scene.id, child_id=instance.id,
+                   relationship_type=RelationshipType.USED_IN)
     return instance
 
 
@@ -94,7 +97,7 @@ async def _bootstrap(tx: Transaction, scene: AssetRecord, project_asset: AssetRe
     instance = await _new_instance(tx, scene, project_asset, project_asset, tags=[],
                                    carry_forward=True)
     await link_sync_source(tx, child=instance, source=project_asset,
-                           relationship_type="variant_of", overridden=[])
+                           relationship_type=RelationshipType.VARIANT_OF, overridden=[])
     return instance
 
 
@@ -106,17 +109,18 @@ async def _inherit(tx: Transaction, scene: AssetRecord, prior: Instance) -> Asse
         instance = await _new_instance(tx, scene, prior.project_asset, prior.asset,
                                        tags=list(prior.asset.tags), carry_forward=True)
         await link_sync_source(
-            tx, child=instance, source=prior.project_asset, relationship_type="variant_of",
+            tx, child=instance, source=prior.project_asset,
+            relationship_type=RelationshipType.VARIANT_OF,
             overridden=list(sync.get("overridden_fields", [])), base=sync.get("base"),
             source_version=sync.get("source_version"))
     else:
         instance = await _new_instance(tx, scene, prior.project_asset, prior.project_asset,
                                        tags=[], carry_forward=False)
         await link_sync_source(tx, child=instance, source=prior.project_asset,
-                               relationship_type="variant_of", overridden=[],
-                               base=snapshot(prior.project_asset, "variant_of"))
+                               relationship_type=RelationshipType.VARIANT_OF, overridden=[],
+                               base=snapshot(prior.project_asset, RelationshipType.VARIANT_OF))
     await add_edge(tx, parent_id=prior.asset.id, child_id=instance.id,
-                   relationship_type="derived_from")
+                   relationship_type=RelationshipType.DERIVED_FROM)
     return instance
 
 

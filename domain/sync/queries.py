@@ -11,8 +11,8 @@ from uuid import UUID
 from sqlalchemy import and_, select
 
 from domain.db import Transaction
+from domain.graph.vocabulary import DERIVING_TYPES
 from domain.records import AssetRecord, RelationshipRecord, labelled
-from domain.rules import DERIVING_TYPES
 from domain.tables import asset_relationships as rel
 from domain.tables import assets
 

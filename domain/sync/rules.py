@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.events import jsonable
+from domain.graph.vocabulary import RelationshipType
 from domain.records import AssetRecord
 
 INSTANCE_FLAG = "carry_forward"
@@ -19,13 +20,13 @@ PLAIN_FIELDS = ("name", "description", "generation_prompt", "url")
 SYNC_KEYS = ("source_version", "synced_at", "overridden_fields", "base")
 
 
-def synced_plain_fields(relationship_type: str) -> tuple[str, ...]:
+def synced_plain_fields(relationship_type: RelationshipType) -> tuple[str, ...]:
     """Whole fields a sync source controls; a scene instance keeps its own status tags."""
-    extra = ("file",) if relationship_type == "variant_of" else ("file", "tags")
+    extra = ("file",) if relationship_type == RelationshipType.VARIANT_OF else ("file", "tags")
     return PLAIN_FIELDS + extra
 
 
-def snapshot(asset: AssetRecord, relationship_type: str) -> dict[str, Any]:
+def snapshot(asset: AssetRecord, relationship_type: RelationshipType) -> dict[str, Any]:
     """The flat, JSON-ready view of an asset's syncable values."""
     values: dict[str, Any] = {
         "name": asset.name,
@@ -37,7 +38,7 @@ def snapshot(asset: AssetRecord, relationship_type: str) -> dict[str, Any]:
             if asset.blob_sha256 else None
         ),
     }
-    if relationship_type != "variant_of":
+    if relationship_type != RelationshipType.VARIANT_OF:
         values["tags"] = list(asset.tags)
     for key, value in asset.metadata.items():
         if key not in LOCAL_METADATA_KEYS:
@@ -45,13 +46,13 @@ def snapshot(asset: AssetRecord, relationship_type: str) -> dict[str, Any]:
     return jsonable(values)  # type: ignore[no-any-return]
 
 
-def is_syncable(field: str, relationship_type: str) -> bool:
+def is_syncable(field: str, relationship_type: RelationshipType) -> bool:
     if field.startswith("metadata."):
         return field.removeprefix("metadata.") not in LOCAL_METADATA_KEYS and len(field) > 9
     return field in synced_plain_fields(relationship_type)
 
 
-def touched_fields(changed: Iterable[str], relationship_type: str) -> list[str]:
+def touched_fields(changed: Iterable[str], relationship_type: RelationshipType) -> list[str]:
     """The sync fields an edit touched (blob, MIME type and size edits touch `file`)."""
     touched = []
     for field in changed:

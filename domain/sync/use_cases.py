@@ -4,13 +4,15 @@ Every writer takes the derived asset's row lock first, so a sync, an edit and a 
 asset serialise: each sees the others' results and every change lands in the history.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import copy_asset, get_live_asset_for_update, refuse_if_locked
+from domain.assets.vocabulary import AssetSource
 from domain.collections import queries as collection_queries
 from domain.collections.use_cases import add_to_collection
 from domain.db import Transaction
@@ -18,6 +20,7 @@ from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import add_edge
+from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
 from domain.records import AssetRecord, RelationshipRecord
 from domain.rules import name_errors, raise_if
@@ -31,8 +34,7 @@ from domain.sync.rules import (
     snapshot,
     sync_metadata,
 )
-
-NameStrategy = Literal["source", "source_with_collection", "custom"]
+from domain.sync.vocabulary import NameStrategy, PromoteConflict, PromoteOutcome, SyncTake
 
 
 def now_iso() -> str:
@@ -40,8 +42,9 @@ def now_iso() -> str:
 
 
 async def link_sync_source(
-    tx: Transaction, *, child: AssetRecord, source: AssetRecord, relationship_type: str,
-    overridden: list[str], base: dict[str, Any] | None = None, source_version: int | None = None,
+    tx: Transaction, *, child: AssetRecord, source: AssetRecord,
+    relationship_type: RelationshipType, overridden: list[str],
+    base: dict[str, Any] | None = None, source_version: int | None = None,
 ) -> RelationshipRecord:
     """Make `source` the sync source of `child` (an edge of `relationship_type`)."""
     metadata = sync_metadata(
@@ -65,13 +68,13 @@ async def clone_asset(
         collection_id)
     if collection is None:
         raise not_found("collection", "collectionId")
-    if name_strategy == "custom":
+    if name_strategy == NameStrategy.CUSTOM:
         if custom_name is None:
             raise DomainError.of(ErrorCode.INVALID, "customName is required with CUSTOM",
                                  "customName")
         name = custom_name
         raise_if(name_errors(name, "customName"))
-    elif name_strategy == "source_with_collection":
+    elif name_strategy == NameStrategy.SOURCE_WITH_COLLECTION:
         name = f"{source.name} ({collection.name})"[:255]
     else:
         name = source.name
@@ -80,11 +83,11 @@ async def clone_asset(
     if description_override is not None and description_override != source.description:
         description = description_override
         overridden.append("description")
-    clone = await copy_asset(tx, source, source="derivative",
+    clone = await copy_asset(tx, source, source=AssetSource.DERIVATIVE,
                              provenance={"cloned_from": source.id}, name=name,
                              description=description)
-    await link_sync_source(tx, child=clone, source=source, relationship_type="derived_from",
-                           overridden=overridden)
+    await link_sync_source(tx, child=clone, source=source,
+                           relationship_type=RelationshipType.DERIVED_FROM, overridden=overridden)
     await add_to_collection(tx, collection_id=collection_id, asset_id=clone.id)
     return clone
 
@@ -132,9 +135,14 @@ class SyncResult:
 
 
 async def sync_asset(
-    tx: Transaction, asset_id: UUID, *, take_source: set[str], keep_local: set[str]
+    tx: Transaction, asset_id: UUID, *, resolutions: Sequence[tuple[str, SyncTake]]
 ) -> SyncResult:
-    """Pull from the sync source (DESIGN §4); never automatic."""
+    """Pull from the sync source (DESIGN §4); never automatic.
+
+    `resolutions`: how to resolve conflicting fields, as (field, take) pairs.
+    """
+    take_source = {f for f, take in resolutions if take == SyncTake.TAKE_SOURCE}
+    keep_local = {f for f, take in resolutions if take == SyncTake.KEEP_LOCAL}
     asset, sync = await _derived_for_update(tx, asset_id)
     kind = sync.edge.relationship_type
     unknown = sorted(f for f in take_source | keep_local if not is_syncable(f, kind))
@@ -167,9 +175,6 @@ async def sync_asset(
     return SyncResult(updated, plan.applied, plan.kept_conflicts)
 
 
-PromoteOutcome = Literal["created", "overwritten", "skipped"]
-
-
 def _distinct_name(name: str, taken: set[str]) -> str:
     number = 2
     while f"{name} ({number})" in taken:
@@ -179,7 +184,7 @@ def _distinct_name(name: str, taken: set[str]) -> str:
 
 async def promote_asset(
     tx: Transaction, asset_id: UUID, *, library_id: UUID,
-    on_conflict: Literal["create_new", "overwrite", "skip"],
+    on_conflict: PromoteConflict,
 ) -> tuple[AssetRecord, PromoteOutcome]:
     """Put a project asset into a library; it then syncs from the library asset."""
     asset = await get_live_asset_for_update(tx, asset_id)
@@ -197,34 +202,35 @@ async def promote_asset(
         raise DomainError.of(ErrorCode.INVALID, f"{asset.name!r} is already in this library",
                              "id")
     existing = next((m for m in members if m.name == asset.name), None)
-    if existing is not None and on_conflict == "skip":
-        return existing, "skipped"
-    values = snapshot(asset, "derived_from")
-    if existing is not None and on_conflict == "overwrite":
+    if existing is not None and on_conflict == PromoteConflict.SKIP:
+        return existing, PromoteOutcome.SKIPPED
+    values = snapshot(asset, RelationshipType.DERIVED_FROM)
+    if existing is not None and on_conflict == PromoteConflict.OVERWRITE:
         target = await get_live_asset_for_update(tx, existing.id, "libraryId")
         refuse_if_locked(target)
         if target.id == asset.id or await graph_queries.reaches(
-                tx, start=target.id, target=asset.id, relationship_type="derived_from"):
+                tx, start=target.id, target=asset.id,
+                relationship_type=RelationshipType.DERIVED_FROM):
             raise DomainError.of(ErrorCode.CYCLE, "the library asset derives from this asset",
                                  "id")
         changes = column_values(target, values, [f for f in values if f != "name"])
-        before = snapshot(target, "derived_from")
+        before = snapshot(target, RelationshipType.DERIVED_FROM)
         library_asset = await asset_queries.update_asset(tx, target.id, changes,
                                                          bump_version=True)
-        after = snapshot(library_asset, "derived_from")
+        after = snapshot(library_asset, RelationshipType.DERIVED_FROM)
         await record_event(tx, "asset.updated", target.id, {
             "changes": {f: {"before": before.get(f), "after": after.get(f)}
                         for f in sorted(set(before) | set(after))
                         if before.get(f) != after.get(f)},
             "reason": f"promoted from {asset.name!r}", "version": library_asset.version})
-        outcome: PromoteOutcome = "overwritten"
+        outcome = PromoteOutcome.OVERWRITTEN
     else:
         name = asset.name if existing is None else _distinct_name(
             asset.name, {m.name for m in members})
-        library_asset = await copy_asset(tx, asset, source="import",
+        library_asset = await copy_asset(tx, asset, source=AssetSource.IMPORT,
                                          provenance={"promoted_from": asset.id}, name=name)
         await add_to_collection(tx, collection_id=library_id, asset_id=library_asset.id)
-        outcome = "created"
+        outcome = PromoteOutcome.CREATED
     await _make_sync_source(tx, asset, library_asset)
     return library_asset, outcome
 
@@ -238,11 +244,13 @@ async def _make_sync_source(
         plain = {k: v for k, v in current.edge.metadata.items() if k not in SYNC_KEYS}
         await queries.set_edge_metadata(tx, current.edge.id, plain)
     existing = await graph_queries.find_edge(
-        tx, parent_id=library_asset.id, child_id=asset.id, relationship_type="derived_from")
+        tx, parent_id=library_asset.id, child_id=asset.id,
+        relationship_type=RelationshipType.DERIVED_FROM)
     metadata = sync_metadata(source_version=library_asset.version, synced_at=now_iso(),
-                             overridden=[], base=snapshot(library_asset, "derived_from"))
+                             overridden=[],
+                             base=snapshot(library_asset, RelationshipType.DERIVED_FROM))
     if existing is not None:
         await queries.set_edge_metadata(tx, existing.id, {**existing.metadata, **metadata})
     else:
         await link_sync_source(tx, child=asset, source=library_asset,
-                               relationship_type="derived_from", overridden=[])
+                               relationship_type=RelationshipType.DERIVED_FROM, overridden=[])

@@ -8,6 +8,7 @@ from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from domain.assets import use_cases
+from domain.assets.vocabulary import AssetSource
 from domain.errors import DomainError, ErrorCode
 from domain.files import release_files
 from domain.records import AssetRecord
@@ -48,7 +49,7 @@ class CreateAssetInput:
     duration: float | None = None
     metadata: JSON = strawberry.field(default_factory=dict)
     tags: list[str] = strawberry.field(default_factory=list)
-    source: str = "upload"
+    source: str = AssetSource.UPLOAD.value
     file: Upload | None = strawberry.field(
         default=None, description="Content, sent as a GraphQL multipart request.")
 

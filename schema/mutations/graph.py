@@ -59,7 +59,7 @@ class GraphMutations:
                 info.context.tx,
                 parent_id=mutation_id(input.parent_id, "Asset", "parentId"),
                 child_id=mutation_id(input.child_id, "Asset", "childId"),
-                relationship_type=input.type.value,
+                relationship_type=input.type,
                 sequence=input.sequence,
                 metadata=cast(dict[str, Any] | None, input.metadata),
             )
@@ -79,7 +79,7 @@ class GraphMutations:
             await use_cases.reorder_children(
                 tx,
                 parent_id=parent_id,
-                relationship_type=input.type.value,
+                relationship_type=input.type,
                 child_ids=[mutation_id(c, "Asset", "childIds") for c in input.child_ids],
             )
             return (await get_assets(tx, [parent_id]))[parent_id]

@@ -1,11 +1,10 @@
 """Library/project mutations: clone, sync, revert a field, promote."""
 
-from enum import Enum
-
 import strawberry
 
 from domain.records import AssetRecord
 from domain.sync import use_cases
+from domain.sync.vocabulary import NameStrategy, PromoteConflict, PromoteOutcome, SyncTake
 from schema.context import Info
 from schema.errors import Error, run_mutation
 from schema.inputs import mutation_id
@@ -14,12 +13,11 @@ from schema.permissions import CanEdit
 from schema.types.asset import Asset
 from schema.types.sync import SyncConflict
 
-
-@strawberry.enum
-class NameStrategy(Enum):
-    SOURCE = "source"
-    SOURCE_WITH_COLLECTION = "source_with_collection"
-    CUSTOM = "custom"
+# The domain's own enums, registered in place (see schema/types/common.py).
+strawberry.enum(NameStrategy, name="NameStrategy")
+strawberry.enum(SyncTake, name="SyncTake")
+strawberry.enum(PromoteConflict, name="PromoteConflict")
+strawberry.enum(PromoteOutcome, name="PromoteOutcome")
 
 
 @strawberry.input
@@ -30,12 +28,6 @@ class CloneAssetInput:
     custom_name: str | None = strawberry.field(default=None, description="Required with CUSTOM.")
     description_override: str | None = strawberry.field(
         default=None, description="Recorded as an override of the description.")
-
-
-@strawberry.enum
-class SyncTake(Enum):
-    KEEP_LOCAL = "keep_local"
-    TAKE_SOURCE = "take_source"
 
 
 @strawberry.input
@@ -64,20 +56,6 @@ class RevertFieldInput:
     field: str
 
 
-@strawberry.enum
-class PromoteConflict(Enum):
-    CREATE_NEW = "create_new"
-    OVERWRITE = "overwrite"
-    SKIP = "skip"
-
-
-@strawberry.enum
-class PromoteOutcome(Enum):
-    CREATED = "created"
-    OVERWRITTEN = "overwritten"
-    SKIPPED = "skipped"
-
-
 @strawberry.input
 class PromoteAssetInput:
     id: strawberry.ID
@@ -100,17 +78,15 @@ class SyncMutations:
             info.context.tx,
             source_id=mutation_id(input.source_id, "Asset", "sourceId"),
             collection_id=mutation_id(input.collection_id, "Collection", "collectionId"),
-            name_strategy=input.name_strategy.value,
+            name_strategy=input.name_strategy,
             custom_name=input.custom_name,
             description_override=input.description_override)))
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def sync_asset(self, info: Info, input: SyncAssetInput) -> SyncAssetPayload:
-        take = {r.field for r in input.resolutions if r.take == SyncTake.TAKE_SOURCE}
-        keep = {r.field for r in input.resolutions if r.take == SyncTake.KEEP_LOCAL}
         result, errors = await run_mutation(info, lambda: use_cases.sync_asset(
-            info.context.tx, mutation_id(input.id, "Asset", "id"), take_source=take,
-            keep_local=keep))
+            info.context.tx, mutation_id(input.id, "Asset", "id"),
+            resolutions=[(r.field, r.take) for r in input.resolutions]))
         if result is None:
             return SyncAssetPayload(asset=None, applied=[], conflicts=[], errors=errors)
         return SyncAssetPayload(
@@ -125,14 +101,14 @@ class SyncMutations:
 
     @strawberry.mutation(permission_classes=[CanEdit])
     async def promote_asset(self, info: Info, input: PromoteAssetInput) -> PromoteAssetPayload:
-        async def promote() -> tuple[AssetRecord, str]:
+        async def promote() -> tuple[AssetRecord, PromoteOutcome]:
             return await use_cases.promote_asset(
                 info.context.tx, mutation_id(input.id, "Asset", "id"),
                 library_id=mutation_id(input.library_id, "Collection", "libraryId"),
-                on_conflict=input.on_conflict.value)
+                on_conflict=input.on_conflict)
 
         result, errors = await run_mutation(info, promote)
         if result is None:
             return PromoteAssetPayload(asset=None, outcome=None, errors=errors)
         return PromoteAssetPayload(asset=Asset.from_record(result[0]),
-                                   outcome=PromoteOutcome(result[1]), errors=[])
+                                   outcome=result[1], errors=[])

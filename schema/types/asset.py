@@ -9,12 +9,13 @@ from strawberry.scalars import JSON
 
 from domain.events import EVENT_KEY
 from domain.graph.queries import EDGE_KEY
+from domain.graph.vocabulary import EdgeDirection
 from domain.records import AssetRecord
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
 from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
 from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
-from schema.types.common import LineageDirection, Node, RelationshipType, type_values
+from schema.types.common import LineageDirection, Node, RelationshipType, distinct_types
 from schema.types.connection import connection
 from schema.types.event import Event, EventConnection, EventEdge
 from schema.types.job import Job, JobStatus
@@ -130,8 +131,8 @@ class Asset(Node):
                 "maxDepth",
             )
         args = LineageArgs(
-            upstream=direction == LineageDirection.UPSTREAM,
-            types=type_values(types),
+            direction=direction,
+            types=distinct_types(types),
             max_depth=max_depth,
             first=page_size(first, limits.max_page_size),
         )
@@ -206,7 +207,7 @@ class Asset(Node):
 
     @strawberry.field(description="Jobs about this asset, newest first.")
     async def jobs(self, info: Info, statuses: list[JobStatus] | None = None) -> list[Job]:
-        key = tuple(s.value for s in statuses) if statuses is not None else None
+        key = tuple(statuses) if statuses is not None else None
         found = await info.context.loaders.jobs_by_asset.load((self.record.id, key))
         return [Job.from_record(j) for j in found]
 
@@ -233,8 +234,8 @@ async def _edges(
 ) -> RelationshipConnection:
     cursor = decode_cursor(after, *EDGE_KEY)
     args = EdgeArgs(
-        direction="children" if children else "parents",
-        types=type_values(types),
+        direction=EdgeDirection.CHILDREN if children else EdgeDirection.PARENTS,
+        types=distinct_types(types),
         first=page_size(first, info.context.limits.max_page_size),
         after=cursor,
     )

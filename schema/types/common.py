@@ -1,9 +1,11 @@
 """Relay basics: the `Node` interface, `PageInfo` (built by `connection`), and the enums several
 types share."""
 
-from enum import Enum
-
 import strawberry
+
+from domain.assets.vocabulary import OrderDirection as OrderDirection
+from domain.graph.vocabulary import LineageDirection as LineageDirection
+from domain.graph.vocabulary import RelationshipType as RelationshipType
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
@@ -19,27 +21,14 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.enum(description="How the child stands to the parent, e.g. shot PART_OF film.")
-class RelationshipType(Enum):
-    USED_IN = "used_in"
-    DERIVED_FROM = "derived_from"
-    VARIANT_OF = "variant_of"
-    PART_OF = "part_of"
-    REFERENCE_FOR = "reference_for"
-    GENERATED_FROM = "generated_from"
+# `strawberry.enum` registers the domain's class in place and returns it: the GraphQL enum *is*
+# the domain enum, so resolvers pass members through unconverted and mypy sees a real type.
+strawberry.enum(RelationshipType, name="RelationshipType",
+                description="How the child stands to the parent, e.g. shot PART_OF film.")
+strawberry.enum(LineageDirection, name="LineageDirection")
+strawberry.enum(OrderDirection, name="OrderDirection")
 
 
-@strawberry.enum
-class LineageDirection(Enum):
-    UPSTREAM = "upstream"
-    DOWNSTREAM = "downstream"
-
-
-@strawberry.enum
-class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
-
-
-def type_values(types: list[RelationshipType] | None) -> tuple[str, ...] | None:
-    return None if types is None else tuple(dict.fromkeys(t.value for t in types))
+def distinct_types(types: list[RelationshipType] | None) -> tuple[RelationshipType, ...] | None:
+    """A loader key (hashable); a type asked twice counts once."""
+    return None if types is None else tuple(dict.fromkeys(types))

@@ -1,13 +1,13 @@
 """Generation jobs as GraphQL objects."""
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.jobs.rules import JobStatus as JobStatus
 from domain.records import JobRecord
 from schema.context import Info
 from schema.inputs import to_global_id
@@ -20,13 +20,7 @@ if TYPE_CHECKING:
 AssetRef = Annotated["Asset", strawberry.lazy("schema.types.asset")]
 
 
-@strawberry.enum
-class JobStatus(Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+strawberry.enum(JobStatus, name="JobStatus")
 
 
 @strawberry.type
@@ -60,7 +54,7 @@ class Job(Node):
     @classmethod
     def from_record(cls, r: JobRecord) -> "Job":
         return build(
-            cls, r, id=strawberry.ID(to_global_id("Job", r.id)), status=JobStatus(r.status),
+            cls, r, id=strawberry.ID(to_global_id("Job", r.id)),
             progress=float(r.progress), cost=float(r.cost),
             error=JobError(code=r.error_code, message=r.error_message or "",
                            error_class=r.error_class or "") if r.error_code else None,

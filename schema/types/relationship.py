@@ -32,7 +32,7 @@ class Relationship(Node):
         return build(
             cls, record,
             id=strawberry.ID(to_global_id("Relationship", record.id)),
-            type=RelationshipType(record.relationship_type),
+            type=record.relationship_type,
         )
 
     @strawberry.field

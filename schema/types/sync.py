@@ -53,7 +53,7 @@ class SyncStatus:
         kind = sync.edge.relationship_type
         synced_at = sync.edge.metadata.get("synced_at")
         return cls(
-            relationship_type=RelationshipType(kind),
+            relationship_type=kind,
             source_version=sync.source_version,
             current_source_version=sync.source.version,
             outdated=sync.source.version > sync.source_version,

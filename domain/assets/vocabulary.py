@@ -1,0 +1,28 @@
+"""The assets' closed sets: where an asset came from, and how a list of assets is ordered.
+
+`AssetSource` values are what `assets.source` stores (its CHECK constraint lists the same).
+schema/ exposes the ordering enums as they are (`strawberry.enum`); the source stays a String
+in GraphQL.
+"""
+
+from enum import StrEnum
+
+
+class AssetSource(StrEnum):
+    UPLOAD = "upload"
+    GENERATION = "generation"
+    IMPORT = "import"
+    DERIVATIVE = "derivative"
+
+
+class AssetOrderField(StrEnum):
+    """The column a list of assets is ordered by (then by id)."""
+
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NAME = "name"
+
+
+class OrderDirection(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
