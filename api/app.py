@@ -24,10 +24,10 @@ from api.files import files_endpoint
 from api.graphql_view import GraphQLView
 from api.limits import BodySizeLimit
 from api.realtime import Broker
-from api.settings import Settings
+from api.settings import Settings, schema_options
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
-from schema.schema import SchemaOptions, build_schema
+from schema.schema import build_schema
 
 log = logging.getLogger("assetgraph")
 STATIC = Path(__file__).parent / "static" / "graphiql"
@@ -58,15 +58,7 @@ def create_app(
     broker: Broker | None = None,
 ) -> Starlette:
     state = AppState(database, dev_token, broker)
-    schema = build_schema(
-        SchemaOptions(
-            development=settings.development,
-            introspection=settings.introspection,
-            max_depth=settings.limits.max_depth,
-            max_aliases=settings.limits.max_aliases,
-            max_tokens=settings.limits.max_tokens,
-        )
-    )
+    schema = build_schema(schema_options(settings))
     graphql = GraphQLView(
         schema, settings=settings, database=state.database, dev_token=lambda: state.dev_token,
         events=state.broker,

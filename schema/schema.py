@@ -45,14 +45,16 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 @dataclass(frozen=True)
 class SchemaOptions:
-    development: bool = True
-    introspection: bool = True
-    max_depth: int = 15
-    max_aliases: int = 30
-    max_tokens: int = 15_000
+    """Built from the API's settings, which own the defaults."""
+
+    development: bool
+    introspection: bool
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
 
 
-def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
+def build_schema(options: SchemaOptions) -> strawberry.Schema:
     extensions: list[object] = [
         TransactionMode,
         lambda: QueryDepthLimiter(max_depth=options.max_depth),
