@@ -1,4 +1,4 @@
-"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo.
+"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo, config.
 
 Every command that touches the database uses `ASSETGRAPH_DATABASE_URL`, or else the embedded
 server of `--data-dir` (started for the command and stopped after it, unless a running
@@ -126,6 +126,22 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
     print(build_schema(schema_options(settings)).as_str())
 
 
+def cmd_config(args: argparse.Namespace, settings: Settings) -> None:
+    values = settings.effective()
+    if args.json:
+        print(json.dumps(values))
+        return
+    width = max(map(len, values))
+    for name, value in values.items():
+        print(f"{name:<{width}}  {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
@@ -184,6 +200,9 @@ def parser() -> argparse.ArgumentParser:
         run=cmd_migrate)
     commands.add_parser("schema", parents=[common], help="print the GraphQL SDL").set_defaults(
         run=cmd_schema)
+    config = commands.add_parser("config", parents=[common],
+                                 help="print the effective settings (secrets masked)")
+    config.set_defaults(run=cmd_config)
     demo = commands.add_parser("demo", parents=[common], help="load the demo dataset")
     demo.add_argument("--workspace", type=UUID, help="default: the development workspace")
     demo.set_defaults(run=cmd_demo)

@@ -153,6 +153,20 @@ class Settings(BaseSettings):
             http_timeout=self.http_provider_timeout,
         )
 
+    def effective(self) -> dict[str, Any]:
+        """Every setting by variable name, as JSON values, secrets masked."""
+        values: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = self.blobs if name == "blob_dir" else getattr(self, name)
+            if value is not None and name in SECRETS:
+                value = MASK
+            elif isinstance(value, str) and name == "database_url":
+                value = mask_url(value)
+            elif isinstance(value, Path | Decimal):
+                value = str(value)
+            values[variable(name)] = value
+        return values
+
 
 def schema_options(settings: Settings) -> "SchemaOptions":
     from schema.schema import SchemaOptions  # strawberry only for the commands that need it

@@ -1,5 +1,6 @@
-"""Settings: variables, `.env`, precedence and one-line errors."""
+"""Settings: variables, `.env`, precedence, one-line errors, and `assetgraph config`."""
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -154,3 +155,64 @@ def test_a_bad_value_in_dotenv_names_the_variable(
     assert exit_.value.code == 2
     assert capsys.readouterr().err == "ASSETGRAPH_WORKERS: expected an integer at least 0, " \
                                       "got '-1'\n"
+
+
+def test_config_prints_every_setting_with_secrets_masked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given secrets in the database URL, the JWT secret and the provider's header
+    monkeypatch.setenv("ASSETGRAPH_DATABASE_URL",
+                       "postgresql://app:hunter2@db:5432/assets?password=hunter3&sslmode=require")
+    monkeypatch.setenv("ASSETGRAPH_JWT_SECRET", "jwt-s3cret")
+    monkeypatch.setenv("ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER", "X-Api-Key: k3y")
+    # when `assetgraph config --json` runs
+    main(["config", "--json"])
+    # then every setting is there by variable name, and no secret is
+    out = capsys.readouterr().out
+    assert json.loads(out) == {
+        "ASSETGRAPH_DATABASE_URL":
+            "postgresql://app:***@db:5432/assets?password=***&sslmode=require",
+        "ASSETGRAPH_DATA_DIR": ".assetgraph",
+        "ASSETGRAPH_ENV": "production",
+        "ASSETGRAPH_INTROSPECTION": False,
+        "ASSETGRAPH_GRAPHIQL": False,
+        "ASSETGRAPH_JWT_SECRET": "***",
+        "ASSETGRAPH_STATEMENT_TIMEOUT_MS": 10000,
+        "ASSETGRAPH_POOL_SIZE": 10,
+        "ASSETGRAPH_MAX_DEPTH": 15,
+        "ASSETGRAPH_MAX_ALIASES": 30,
+        "ASSETGRAPH_MAX_TOKENS": 15000,
+        "ASSETGRAPH_MAX_BODY_BYTES": 1048576,
+        "ASSETGRAPH_MAX_UPLOAD_BYTES": 536870912,
+        "ASSETGRAPH_BLOB_DIR": ".assetgraph/blobs",
+        "ASSETGRAPH_WORKERS": 2,
+        "ASSETGRAPH_PROVIDER": "placeholder",
+        "ASSETGRAPH_PLACEHOLDER_COST": "0.01",
+        "ASSETGRAPH_HTTP_PROVIDER_URL": None,
+        "ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER": "***",
+        "ASSETGRAPH_HTTP_PROVIDER_TIMEOUT": 60.0,
+        "ASSETGRAPH_LEASE_SECONDS": 30.0,
+        "ASSETGRAPH_POLL_SECONDS": 1.0,
+        "ASSETGRAPH_BACKOFF_BASE_SECONDS": 2.0,
+    }
+    assert "hunter" not in out and "s3cret" not in out and "k3y" not in out
+
+
+def test_config_text_is_one_aligned_line_per_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given a JWT secret and a --data-dir flag
+    monkeypatch.setenv("ASSETGRAPH_JWT_SECRET", "jwt-s3cret")
+    # when `assetgraph config` runs
+    main(["config", "--data-dir", "/srv/assetgraph"])
+    # then each variable has a line; unset ones say so
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(Settings.model_fields)
+    assert lines[:6] == [
+        "ASSETGRAPH_DATABASE_URL               (unset)",
+        "ASSETGRAPH_DATA_DIR                   /srv/assetgraph",
+        "ASSETGRAPH_ENV                        development",
+        "ASSETGRAPH_INTROSPECTION              true",
+        "ASSETGRAPH_GRAPHIQL                   true",
+        "ASSETGRAPH_JWT_SECRET                 ***",
+    ]
