@@ -25,10 +25,10 @@ from api.files import files_endpoint
 from api.graphql_view import GraphQLView
 from api.limits import BodySizeLimit
 from api.realtime import Broker
-from api.settings import Settings
+from api.settings import Settings, schema_options
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
-from schema.schema import SchemaOptions, build_schema
+from schema.schema import build_schema
 
 log = logging.getLogger("assetgraph")
 STATIC = Path(__file__).parent / "static" / "graphiql"
@@ -59,15 +59,7 @@ def create_app(
     broker: Broker | None = None,
 ) -> Starlette:
     state = AppState(database, dev_token, broker)
-    schema = build_schema(
-        SchemaOptions(
-            development=settings.development,
-            introspection=settings.introspection,
-            max_depth=settings.limits.max_depth,
-            max_aliases=settings.limits.max_aliases,
-            max_tokens=settings.limits.max_tokens,
-        )
-    )
+    schema = build_schema(schema_options(settings))
     authenticator = Authenticator(state.database, jwt_secret=settings.jwt_secret,
                                   ttl=settings.auth_cache_seconds)
     graphql = GraphQLView(

@@ -1,8 +1,8 @@
-"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo.
+"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo, config.
 
 Every command that touches the database uses `ASSETGRAPH_DATABASE_URL`, or else the embedded
 server of `--data-dir` (started for the command and stopped after it, unless a running
-`assetgraph serve` shares it).
+`assetgraph serve` shares it). Bad settings stop every command with status 2, one line each.
 """
 
 import argparse
@@ -11,14 +11,13 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import migrations
 from api.database import create_engine, database_url
-from api.settings import Settings
+from api.settings import InvalidSettings, Settings, schema_options
 from domain import access
 from domain.db import EngineDatabase, transaction
 from domain.errors import DomainError
@@ -29,7 +28,7 @@ async def open_database(settings: Settings) -> AsyncIterator[EngineDatabase]:
     async with database_url(settings) as url:
         if settings.embedded:
             await migrations.upgrade(url)
-        engine = create_engine(url, replace(settings, pool_size=2))
+        engine = create_engine(url, settings.model_copy(update={"pool_size": 2}))
         try:
             yield EngineDatabase(engine)
         finally:
@@ -124,7 +123,23 @@ async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
     from schema.schema import build_schema
 
-    print(build_schema().as_str())
+    print(build_schema(schema_options(settings)).as_str())
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> None:
+    values = settings.effective()
+    if args.json:
+        print(json.dumps(values))
+        return
+    width = max(map(len, values))
+    for name, value in values.items():
+        print(f"{name:<{width}}  {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -144,8 +159,9 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
 
     from api.worker import run_workers
 
-    if settings.jobs.workers <= 0:
-        settings = replace(settings, jobs=replace(settings.jobs, workers=2))
+    if settings.workers <= 0:  # ASSETGRAPH_WORKERS=0 is meant for serve
+        settings = settings.model_copy(
+            update={"workers": Settings.model_fields["workers"].default})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -184,6 +200,9 @@ def parser() -> argparse.ArgumentParser:
         run=cmd_migrate)
     commands.add_parser("schema", parents=[common], help="print the GraphQL SDL").set_defaults(
         run=cmd_schema)
+    config = commands.add_parser("config", parents=[common],
+                                 help="print the effective settings (secrets masked)")
+    config.set_defaults(run=cmd_config)
     demo = commands.add_parser("demo", parents=[common], help="load the demo dataset")
     demo.add_argument("--workspace", type=UUID, help="default: the development workspace")
     demo.set_defaults(run=cmd_demo)
@@ -217,7 +236,11 @@ def main(argv: list[str] | None = None) -> None:
     overrides: dict[str, Any] = {}
     if args.data_dir is not None:
         overrides["data_dir"] = args.data_dir
-    settings = Settings.from_env(**overrides)
+    try:
+        settings = Settings.from_env(**overrides)
+    except InvalidSettings as error:
+        print("\n".join(error.problems), file=sys.stderr)
+        raise SystemExit(2) from None
     run: Callable[[argparse.Namespace, Settings], Awaitable[None] | None] = args.run
     try:
         outcome = run(args, settings)

@@ -1,66 +1,129 @@
-"""Settings from `ASSETGRAPH_*` environment variables (and CLI flags that override them)."""
+"""Settings from `ASSETGRAPH_*` environment variables, a `.env` file and CLI flags.
 
-import os
-from dataclasses import dataclass, field, replace
+`Settings` owns every configurable default, exactly once. Its fields are flat and named after
+their variables (`max_depth` is `ASSETGRAPH_MAX_DEPTH`; only `environment` is `ASSETGRAPH_ENV`),
+so a name, its variable and its error message can never drift apart; `limits` and `jobs` group
+them for the code that takes a group. Precedence: keyword arguments (CLI flags), then the
+environment, then `./.env`, then the defaults here.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+if TYPE_CHECKING:
+    from schema.schema import SchemaOptions
 
+PREFIX = "ASSETGRAPH_"
+Environment = Literal["development", "production"]
+SECRETS = frozenset({"jwt_secret", "http_provider_auth_header"})
+MASK = "***"
 
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
-
-
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+# Part of the API's contract rather than deployment choices, so not configurable.
+MAX_PAGE_SIZE = 100
+MAX_LINEAGE_DEPTH = 50
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_depth: int = 15
-    max_aliases: int = 30
-    max_tokens: int = 15_000
-    max_page_size: int = 100
-    max_lineage_depth: int = 50
-    max_body_bytes: int = 1024 * 1024
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_page_size: int
+    max_lineage_depth: int
+    max_body_bytes: int
 
 
 @dataclass(frozen=True)
 class JobSettings:
-    workers: int = 2
-    lease_seconds: float = 30.0
-    poll_seconds: float = 1.0
-    backoff_base_seconds: float = 2.0
-    provider: str = "placeholder"
-    placeholder_cost: str = "0.01"
-    http_url: str | None = None
-    http_auth_header: str | None = None
-    http_timeout: float = 60.0
+    workers: int
+    lease_seconds: float
+    poll_seconds: float
+    backoff_base_seconds: float
+    provider: str
+    placeholder_cost: Decimal
+    http_url: str | None
+    http_auth_header: str | None
+    http_timeout: float
 
 
-@dataclass(frozen=True)
-class Settings:
+class InvalidSettings(Exception):
+    """One line per bad value, each naming its variable and what it expects."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=".env", env_ignore_empty=True, extra="ignore",
+        populate_by_name=True, frozen=True,
+    )
+
     database_url: str | None = None
     data_dir: Path = Path(".assetgraph")
-    environment: str = "development"
-    jwt_secret: str | None = None
-    statement_timeout_ms: int = 10_000
-    auth_cache_seconds: float = 5.0
-    compiled_reads: bool = True
-    pool_size: int = 10
+    # The next three follow the environment unless set (see _derived_defaults).
+    environment: Environment = Field("development", validation_alias=f"{PREFIX}ENV")
     introspection: bool = True
     graphiql: bool = True
-    limits: Limits = field(default_factory=Limits)
-    jobs: JobSettings = field(default_factory=JobSettings)
+    jwt_secret: str | None = None
+    statement_timeout_ms: int = Field(10_000, ge=0)
+    auth_cache_seconds: float = Field(5.0, ge=0)
+    compiled_reads: bool = True
+    pool_size: int = Field(10, ge=1)
+    max_depth: int = Field(15, ge=1)
+    max_aliases: int = Field(30, ge=1)
+    max_tokens: int = Field(15_000, ge=1)
+    max_body_bytes: int = Field(1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     blob_dir: Path | None = None
-    max_upload_bytes: int = 512 * 1024 * 1024
+    workers: int = Field(2, ge=0)
+    provider: Literal["placeholder", "thumbnail", "http"] = "placeholder"
+    placeholder_cost: Decimal = Field(Decimal("0.01"), ge=0)
+    http_provider_url: str | None = None
+    http_provider_auth_header: str | None = None
+    http_provider_timeout: float = Field(60.0, gt=0)
+    lease_seconds: float = Field(30.0, gt=0)
+    poll_seconds: float = Field(1.0, gt=0)
+    backoff_base_seconds: float = Field(2.0, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("postgresql://", "postgres://",
+                                                   "postgresql+asyncpg://")):
+            raise ValueError("a postgresql:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _derived_defaults(self) -> Self:
+        given = self.model_fields_set
+        environment = self.environment
+        if "environment" not in given and self.database_url is not None:
+            environment = "production"
+        development = environment == "development"
+        # Frozen: set through __dict__, once, while the model is still being validated.
+        self.__dict__.update(
+            environment=environment,
+            introspection=self.introspection if "introspection" in given else development,
+            graphiql=self.graphiql if "graphiql" in given else development,
+        )
+        return self
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Settings":
+        """The environment's settings, `overrides` winning; `InvalidSettings` if any is bad."""
+        try:
+            return cls(**overrides)
+        except ValidationError as error:
+            raise InvalidSettings([_problem(detail) for detail in error.errors()]) from None
 
     @property
     def blobs(self) -> Path:
@@ -74,43 +137,100 @@ class Settings:
     def embedded(self) -> bool:
         return self.database_url is None
 
-    @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
-        database_url = os.environ.get("ASSETGRAPH_DATABASE_URL") or None
-        environment = os.environ.get("ASSETGRAPH_ENV") or (
-            "development" if database_url is None else "production"
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_depth=self.max_depth, max_aliases=self.max_aliases, max_tokens=self.max_tokens,
+            max_page_size=MAX_PAGE_SIZE, max_lineage_depth=MAX_LINEAGE_DEPTH,
+            max_body_bytes=self.max_body_bytes,
         )
-        development = environment == "development"
-        settings = cls(
-            database_url=database_url,
-            data_dir=Path(os.environ.get("ASSETGRAPH_DATA_DIR") or ".assetgraph"),
-            environment=environment,
-            jwt_secret=os.environ.get("ASSETGRAPH_JWT_SECRET") or None,
-            statement_timeout_ms=_int("ASSETGRAPH_STATEMENT_TIMEOUT_MS", 10_000),
-            auth_cache_seconds=_float("ASSETGRAPH_AUTH_CACHE_SECONDS", 5.0),
-            compiled_reads=_bool("ASSETGRAPH_COMPILED_READS", True),
-            pool_size=_int("ASSETGRAPH_POOL_SIZE", 10),
-            introspection=_bool("ASSETGRAPH_INTROSPECTION", development),
-            graphiql=_bool("ASSETGRAPH_GRAPHIQL", development),
-            limits=Limits(
-                max_depth=_int("ASSETGRAPH_MAX_DEPTH", 15),
-                max_aliases=_int("ASSETGRAPH_MAX_ALIASES", 30),
-                max_tokens=_int("ASSETGRAPH_MAX_TOKENS", 15_000),
-                max_body_bytes=_int("ASSETGRAPH_MAX_BODY_BYTES", 1024 * 1024),
-            ),
-            jobs=JobSettings(
-                workers=_int("ASSETGRAPH_WORKERS", 2),
-                lease_seconds=_float("ASSETGRAPH_LEASE_SECONDS", 30.0),
-                poll_seconds=_float("ASSETGRAPH_POLL_SECONDS", 1.0),
-                backoff_base_seconds=_float("ASSETGRAPH_BACKOFF_BASE_SECONDS", 2.0),
-                provider=os.environ.get("ASSETGRAPH_PROVIDER") or "placeholder",
-                placeholder_cost=os.environ.get("ASSETGRAPH_PLACEHOLDER_COST") or "0.01",
-                http_url=os.environ.get("ASSETGRAPH_HTTP_PROVIDER_URL") or None,
-                http_auth_header=os.environ.get("ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER") or None,
-                http_timeout=_float("ASSETGRAPH_HTTP_PROVIDER_TIMEOUT", 60.0),
-            ),
-            blob_dir=Path(os.environ["ASSETGRAPH_BLOB_DIR"])
-            if os.environ.get("ASSETGRAPH_BLOB_DIR") else None,
-            max_upload_bytes=_int("ASSETGRAPH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+
+    @property
+    def jobs(self) -> JobSettings:
+        return JobSettings(
+            workers=self.workers, lease_seconds=self.lease_seconds,
+            poll_seconds=self.poll_seconds, backoff_base_seconds=self.backoff_base_seconds,
+            provider=self.provider, placeholder_cost=self.placeholder_cost,
+            http_url=self.http_provider_url, http_auth_header=self.http_provider_auth_header,
+            http_timeout=self.http_provider_timeout,
         )
-        return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    def effective(self) -> dict[str, Any]:
+        """Every setting by variable name, as JSON values, secrets masked."""
+        values: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = self.blobs if name == "blob_dir" else getattr(self, name)
+            if value is not None and name in SECRETS:
+                value = MASK
+            elif isinstance(value, str) and name == "database_url":
+                value = mask_url(value)
+            elif isinstance(value, Path | Decimal):
+                value = str(value)
+            values[variable(name)] = value
+        return values
+
+
+def schema_options(settings: Settings) -> "SchemaOptions":
+    from schema.schema import SchemaOptions  # strawberry only for the commands that need it
+
+    return SchemaOptions(
+        development=settings.development, introspection=settings.introspection,
+        max_depth=settings.max_depth, max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+    )
+
+
+def variable(name: str) -> str:
+    """The environment variable of a field."""
+    alias = Settings.model_fields[name].validation_alias
+    return alias if isinstance(alias, str) else PREFIX + name.upper()
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password (in the authority or a `password=` parameter) as `***`."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        credentials, _, host = netloc.rpartition("@")
+        netloc = f"{credentials.partition(':')[0]}:{MASK}@{host}"
+    query = [(key, MASK if key == "password" else value)
+             for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
+
+
+_EXPECTED = {
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_parsing": "a number",
+    "decimal_parsing": "a decimal number",
+    "bool_parsing": "a boolean (true/false, yes/no, on/off, 1/0)",
+}
+_BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "greater than")}
+
+
+def _problem(detail: ErrorDetails) -> str:
+    """`ASSETGRAPH_MAX_DEPTH: expected an integer, got 'abc'`."""
+    fields = {variable(name): name for name in Settings.model_fields}
+    location = str(detail["loc"][0]) if detail["loc"] else ""
+    name = fields.get(location, location)
+    context = detail.get("ctx", {})
+    kind = detail["type"]
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+    elif kind in _BOUNDS:
+        bound, words = _BOUNDS[kind]
+        number = "an integer" if Settings.model_fields[name].annotation is int else "a number"
+        expected = f"{number} {words} {context[bound]:g}"
+    elif kind == "literal_error":
+        expected = "one of " + str(context["expected"]).replace(" or ", ", ")
+    elif kind == "value_error":
+        expected = str(context["error"])
+    else:
+        expected = detail["msg"]
+    got = detail["input"]
+    if name in SECRETS:
+        got = MASK
+    elif name == "database_url" and isinstance(got, str):
+        got = mask_url(got)
+    where = variable(name) if name in Settings.model_fields else location
+    return f"{where}: expected {expected}, got {got!r}"

@@ -41,7 +41,7 @@ log = logging.getLogger("assetgraph.worker")
 
 def build_providers(settings: JobSettings) -> dict[str, Provider]:
     providers: dict[str, Provider] = {
-        "placeholder": PlaceholderProvider(Decimal(settings.placeholder_cost)),
+        "placeholder": PlaceholderProvider(settings.placeholder_cost),
         "thumbnail": ThumbnailProvider(),
     }
     if settings.http_url:

@@ -11,7 +11,7 @@ import time
 from uuid import UUID
 
 from api.database import asyncpg_dsn
-from api.settings import JobSettings, Settings
+from api.settings import Settings
 from api.worker import Worker
 from bench.common import embedded_database
 from domain.access import create_workspace
@@ -28,7 +28,7 @@ async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: Bl
     for _ in range(JOBS // 100):
         async with transaction(database, workspace_id=workspace) as tx:
             await enqueue_jobs(tx, [NewJob(kind="noop")] * 100)
-    workers = [Worker(database, listen_dsn=None, settings=JobSettings(), store=store,
+    workers = [Worker(database, listen_dsn=None, settings=Settings().jobs, store=store,
                       name=f"bench-{i}") for i in range(slots)]
 
     async def run(worker: Worker) -> int:
@@ -48,7 +48,7 @@ async def pickup(database: EngineDatabase, workspace: UUID, dsn: str | None,
                  store: BlobStore) -> list[float]:
     stop = asyncio.Event()
     worker = Worker(database, listen_dsn=dsn, store=store, name="pickup",
-                    settings=JobSettings(workers=1, poll_seconds=1.0))
+                    settings=Settings(workers=1, poll_seconds=1.0).jobs)
     running = asyncio.create_task(worker.run(stop))
     await asyncio.sleep(0.5)
     latencies = []

@@ -17,9 +17,11 @@ from schema.dataloaders import Loaders
 
 @dataclass(frozen=True)
 class Limits:
-    max_page_size: int = 100
-    max_lineage_depth: int = 50
-    max_upload_bytes: int = 512 * 1024 * 1024
+    """Built from the API's settings, which own the defaults."""
+
+    max_page_size: int
+    max_lineage_depth: int
+    max_upload_bytes: int
 
 
 @dataclass

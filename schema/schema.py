@@ -39,11 +39,13 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 @dataclass(frozen=True)
 class SchemaOptions:
-    development: bool = True
-    introspection: bool = True
-    max_depth: int = 15
-    max_aliases: int = 30
-    max_tokens: int = 15_000
+    """Built from the API's settings, which own the defaults."""
+
+    development: bool
+    introspection: bool
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
 
 
 class Schema(strawberry.Schema):
@@ -52,7 +54,7 @@ class Schema(strawberry.Schema):
     documents: Documents
 
 
-def build_schema(options: SchemaOptions = SchemaOptions()) -> Schema:
+def build_schema(options: SchemaOptions) -> Schema:
     documents = Documents(max_tokens=options.max_tokens, max_depth=options.max_depth,
                           max_aliases=options.max_aliases, introspection=options.introspection)
     extensions: list[object] = [TransactionMode, document_cache(documents)]

@@ -156,10 +156,21 @@ BLOBS = Path(tempfile.mkdtemp(prefix="assetgraph-test-blobs-"))
 
 
 def dev_settings(**overrides: Any) -> Settings:
-    """Development settings whose files go to a temporary directory. Credentials stay cached
-    for a test's length, so statement counts never depend on how long a test took."""
-    return Settings(**{"environment": "development", "blob_dir": BLOBS,
-                       "auth_cache_seconds": 600.0, **overrides})
+    """Development settings whose files go to a temporary directory; no `.env` is read.
+    Credentials stay cached for a test's length, so statement counts never depend on how long
+    a test took."""
+    return Settings(_env_file=None, **{"environment": "development", "blob_dir": BLOBS,
+                                       "auth_cache_seconds": 600.0, **overrides})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_configuration() -> Iterator[None]:
+    """Tests configure what they test: the shell's `ASSETGRAPH_*` variables are set aside."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("ASSETGRAPH_") and name != "ASSETGRAPH_TEST_DATABASE_URL":
+                patch.delenv(name)
+        yield
 
 
 class GraphQLClient:

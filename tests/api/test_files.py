@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from api.settings import JobSettings
 from api.worker import Worker
 from domain.assets import use_cases as assets
 from domain.db import EngineDatabase, transaction
@@ -159,7 +158,7 @@ async def test_attach_file_then_thumbnail_it(
     job = await gql('mutation ($a: ID!) { enqueueJob(input: {kind: "generate_image", '
                     'assetId: $a, params: {provider: "thumbnail"}}) { job { id } } }',
                     {"a": still})
-    worker = Worker(db, listen_dsn=None, settings=JobSettings(), store=BlobStore(BLOBS))
+    worker = Worker(db, listen_dsn=None, settings=dev_settings().jobs, store=BlobStore(BLOBS))
     done = await worker.run_once()
     assert done is not None and done.status == "succeeded"
     result = await gql("query ($id: ID!) { job(id: $id) { cost resultAsset { metadata } } }",

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import JobSettings
 from api.worker import Worker
 from domain.storage import BlobStore
-from tests.conftest import SavepointDatabase
+from tests.conftest import SavepointDatabase, dev_settings
 
 
 @pytest.fixture
@@ -18,5 +17,5 @@ def store(tmp_path: Path) -> BlobStore:
 @pytest.fixture
 def worker(db: SavepointDatabase, store: BlobStore) -> Worker:
     """Driven by hand (`run_once`, `reap`): the test decides when it works."""
-    return Worker(db, listen_dsn=None, settings=JobSettings(lease_seconds=30), store=store,
+    return Worker(db, listen_dsn=None, settings=dev_settings(lease_seconds=30).jobs, store=store,
                   name="test-worker")

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from api.settings import JobSettings
 from api.worker import Worker
 from domain.storage import BlobStore
-from tests.conftest import GraphQLClient, SavepointDatabase
+from tests.conftest import GraphQLClient, SavepointDatabase, dev_settings
 from tests.helpers import create_asset
 
 
@@ -65,8 +64,9 @@ def generator() -> Iterator[tuple[str, Script]]:
 
 
 def http_worker(db: SavepointDatabase, store: BlobStore, url: str) -> Worker:
-    settings = JobSettings(provider="http", http_url=url, http_auth_header="X-Api-Key: k3y",
-                           http_timeout=5, backoff_base_seconds=0)
+    settings = dev_settings(provider="http", http_provider_url=url,
+                            http_provider_auth_header="X-Api-Key: k3y", http_provider_timeout=5,
+                            backoff_base_seconds=0).jobs
     return Worker(db, listen_dsn=None, settings=settings, store=store, name="http-worker")
 
 

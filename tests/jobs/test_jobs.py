@@ -2,13 +2,12 @@
 
 import hashlib
 
-from api.settings import JobSettings
 from api.worker import Worker
 from domain.db import transaction
 from domain.jobs import use_cases
 from domain.jobs.rules import backoff_seconds
 from domain.storage import BlobStore
-from tests.conftest import GraphQLClient, SavepointDatabase
+from tests.conftest import GraphQLClient, SavepointDatabase, dev_settings
 from tests.helpers import add_to_collection, create_asset, create_collection, link
 
 ENQUEUE = """mutation ($input: EnqueueJobInput!) { enqueueJob(input: $input) {
@@ -194,7 +193,7 @@ async def test_an_expired_lease_is_reaped_and_the_job_finished_by_another(
     async with transaction(db, actor="doomed") as tx:
         claimed = await use_cases.claim(tx, worker="doomed", lease_seconds=-1)
     assert claimed is not None
-    rescuer = Worker(db, listen_dsn=None, settings=JobSettings(), store=store, name="rescuer")
+    rescuer = Worker(db, listen_dsn=None, settings=dev_settings().jobs, store=store, name="rescuer")
     assert await rescuer.reap() == 1
     done = await rescuer.run_once()
     assert done is not None

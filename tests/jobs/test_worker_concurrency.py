@@ -4,12 +4,11 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from api.settings import JobSettings
 from api.worker import Worker
 from domain.db import EngineDatabase
 from domain.jobs.providers import GeneratedImage, ImageRequest, PlaceholderProvider
 from domain.storage import BlobStore
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, dev_settings
 from tests.helpers import create_asset
 
 
@@ -33,7 +32,7 @@ async def test_a_running_job_stops_when_cancelled(
 ) -> None:
     slow = SlowProvider()
     worker = Worker(committed_database, listen_dsn=None, store=BlobStore(tmp_path),
-                    settings=JobSettings(lease_seconds=0.3), providers={"placeholder": slow},
+                    settings=dev_settings(lease_seconds=0.3).jobs, providers={"placeholder": slow},
                     name="slow-worker")
     lamp = await create_asset(racer, "Lamp", "prop")
     job = (await racer("mutation ($a: ID!) { enqueueJob(input: {kind: \"generate_image\", "
@@ -61,7 +60,7 @@ async def test_concurrent_workers_claim_distinct_jobs(
                         "{ jobs { id } } }", {"inputs": [{"kind": "noop"}] * 20})
     assert len(batch["data"]["enqueueJobs"]["jobs"]) == 20
     workers = [Worker(committed_database, listen_dsn=None, store=BlobStore(tmp_path),
-                      settings=JobSettings(), name=f"w{i}") for i in range(4)]
+                      settings=dev_settings().jobs, name=f"w{i}") for i in range(4)]
 
     async def drain(worker: Worker) -> list[str]:
         done = []

@@ -13,10 +13,10 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from api.realtime import Broker, SubscriberTooSlow
-from api.settings import JobSettings
 from api.worker import Worker
 from domain.db import EngineDatabase
 from domain.storage import BlobStore
+from tests.conftest import dev_settings
 from tests.realtime.conftest import LiveServer, wait_until
 
 TRANSPORT_WS = "graphql-transport-ws"
@@ -58,7 +58,7 @@ async def test_job_updated_sends_the_state_then_each_change_then_ends(
     queued = await post(live, live.a.editor,
                         'mutation { enqueueJob(input: {kind: "noop"}) { job { id } } }')
     job_id = queued["data"]["enqueueJob"]["job"]["id"]
-    worker = Worker(committed_database, listen_dsn=None, settings=JobSettings(),
+    worker = Worker(committed_database, listen_dsn=None, settings=dev_settings().jobs,
                     store=BlobStore(tmp_path))
     seen = []
     async with ws(live, live.a.viewer, protocol) as session:
