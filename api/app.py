@@ -87,8 +87,10 @@ def create_app(
             if settings.development:
                 await migrations.upgrade(url)
             engine = create_engine(url, settings)
+            engine_database = EngineDatabase(engine,
+                                             statement_timeout_ms=settings.statement_timeout_ms)
             try:
-                state.database_or_none = EngineDatabase(engine)
+                state.database_or_none = engine_database
                 if settings.development and settings.embedded:
                     state.dev_token = await ensure_dev_token(state.database(), settings.data_dir)
                     token_file = settings.data_dir.resolve() / "dev-token"
@@ -104,6 +106,7 @@ def create_app(
                     await state.broker().stop()
             finally:
                 state.database_or_none = None
+                await engine_database.close()
                 await engine.dispose()
 
     return Starlette(

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import Executable, text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
@@ -35,6 +36,10 @@ class Database(Protocol):
 
     async def open(self, *, readonly: bool) -> OpenTransaction: ...
 
+    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
+        """The one value of one read-only statement, run as its own transaction."""
+        ...
+
 
 class _EngineTransaction:
     def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
@@ -52,8 +57,50 @@ class _EngineTransaction:
 
 
 class EngineDatabase:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """The engine's pool for transactions, and a plain asyncpg pool for single-statement reads.
+
+    A read that is one statement needs no BEGIN, set_config, ping or ROLLBACK around it (four
+    round trips SQLAlchemy's pool and transaction would add): it runs alone, in autocommit, on
+    a connection whose `statement_timeout` was set when it was opened, so it is one transaction
+    and one round trip. A connection that broke (a database restart) is replaced and the read
+    tried once more; a read is safe to repeat.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, statement_timeout_ms: int = 10_000) -> None:
         self.engine = engine
+        self.statement_timeout_ms = statement_timeout_ms
+        self._reads: asyncpg.Pool | None = None
+        self._reads_lock = asyncio.Lock()
+
+    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
+        pool = self._reads or await self._read_pool()
+        for attempt in (1, 2):
+            try:
+                async with pool.acquire() as connection:
+                    return await connection.fetchval(sql, *values)
+            except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
+                    ConnectionError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _read_pool(self) -> asyncpg.Pool:
+        async with self._reads_lock:
+            if self._reads is None:
+                url = self.engine.url.set(drivername="postgresql")
+                self._reads = await asyncpg.create_pool(
+                    url.render_as_string(hide_password=False),
+                    min_size=0, max_size=self.engine.pool.size(),  # type: ignore[attr-defined]
+                    # The statements are a few shapes run many times: plan them once.
+                    server_settings={"statement_timeout": str(self.statement_timeout_ms),
+                                     "plan_cache_mode": "force_generic_plan"},
+                    reset=_keep_session)
+            return self._reads
+
+    async def close(self) -> None:
+        if self._reads is not None:
+            pool, self._reads = self._reads, None
+            await pool.close()
 
     async def open(self, *, readonly: bool) -> OpenTransaction:
         connection = await self.engine.connect()
@@ -67,6 +114,10 @@ class EngineDatabase:
             await connection.close()
             raise
         return _EngineTransaction(connection, transaction)
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """No reset between reads: they change no session state (autocommit, no SET)."""
 
 
 class Transaction:
@@ -123,9 +174,14 @@ class Transaction:
             connection = await self._connection()
             return await connection.execute(statement, params)
 
-    async def scalar_text(self, sql: str, values: Sequence[Any]) -> Any:
-        """The one value of a statement compiled ahead of time (`$n` placeholders)."""
+    async def scalar(self, sql: str, values: Sequence[Any]) -> Any:
+        """The one value of a statement compiled ahead of time (`$n` placeholders).
+
+        A read-only request whose first statement this is needs no transaction of its own:
+        the statement runs alone (one round trip), and is the request's whole transaction."""
         async with self._lock:
+            if self.readonly and self._open is None:
+                return await self.database.read_one(sql, values)
             connection = await self._connection()
             result = await connection.exec_driver_sql(sql, tuple(values))
             return result.scalar_one()

@@ -10,6 +10,7 @@ cost, and the SQL of a plan's shape is compiled once.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -196,6 +197,8 @@ class _Planner:
                                   self.obj(type_name, self._named(type_name), nodes))
             if name == "viewer":
                 return p.Obj(self.viewer(self.object_type(definition), nodes))
+            if name == "assets":
+                return self.asset_list(definition, nodes, args)
             raise _Fallback
 
         return self.fields(root, [fake_root], handle)
@@ -357,6 +360,36 @@ class _Planner:
                          max_depth=self.arg(max_depth), first=self.arg(first),
                          fields=self.fields(self.object_type(definition), nodes, handle))
 
+    def asset_list(self, definition: GraphQLField, nodes: list[FieldNode],
+                   args: dict[str, Any]) -> p.AssetList:
+        given = args["filter"]
+        order = args["orderBy"]
+        field = _stored(_value(order, "field", "created_at"))
+        descending = _stored(_value(order, "direction", "asc")) == "desc"
+        search = _value(given, "search", None)
+        if field not in ("created_at", "updated_at") or search is not None:
+            raise _Fallback  # a name cursor escapes non-ASCII as Python's json does; search
+        collection = _value(given, "collectionId", None)
+        collection_id = None if collection is None else _checked(
+            lambda: query_id(collection, "Collection", "filter.collectionId"))
+        first = _checked(lambda: page_size(args["first"], self.limits.max_page_size))
+        cursor = _checked(lambda: decode_cursor(args["after"], datetime, UUID))
+
+        def listed(name: str, falsy_is_none: bool = False) -> p.Arg | None:
+            values = _value(given, name, None)
+            if values is None or (falsy_is_none and not values):
+                return None
+            return self.arg(list(values))
+
+        return p.AssetList(
+            types=listed("types"), sources=listed("sources"),
+            tags_all=listed("tagsAll", True), tags_any=listed("tagsAny", True),
+            collection_id=None if collection_id is None else self.arg(collection_id),
+            include_deleted=bool(_value(given, "includeDeleted", False)),
+            order=field, descending=descending, first=self.arg(first),  # type: ignore[arg-type]
+            after=(self.arg(cursor[0]), self.arg(cursor[1])) if cursor else None,
+            connection=self.connection(definition, nodes, args, "Asset"))
+
     # -- arguments --------------------------------------------------------------------------
 
     def page(self, args: dict[str, Any], kind: type) -> tuple[p.Arg, tuple[p.Arg, p.Arg] | None]:
@@ -377,6 +410,13 @@ def _stored(value: Any) -> str:
     if not isinstance(stored, str):
         raise _Fallback
     return stored
+
+
+def _value(given: Any, name: str, default: Any) -> Any:
+    """A field of a coerced input object (a dict keyed by the schema's camelCase names)."""
+    if given is None:
+        return default
+    return given.get(name, default)
 
 
 def _checked(check: Callable[[], Any]) -> Any:

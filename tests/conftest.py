@@ -10,7 +10,7 @@ pooled connections and empties the tables afterwards.
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +55,10 @@ class SavepointDatabase:
 
     async def open(self, *, readonly: bool) -> OpenTransaction:
         return _Savepoint(self.connection, await self.connection.begin_nested())
+
+    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
+        result = await self.connection.exec_driver_sql(sql, tuple(values))
+        return result.scalar_one()
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +123,9 @@ async def db(engine: AsyncEngine) -> AsyncIterator[SavepointDatabase]:
 
 @pytest.fixture
 async def committed_database(engine: AsyncEngine) -> AsyncIterator[EngineDatabase]:
-    yield EngineDatabase(engine)
+    database = EngineDatabase(engine)
+    yield database
+    await database.close()
     async with engine.begin() as connection:
         await connection.execute(text("TRUNCATE workspaces CASCADE"))
 

@@ -242,6 +242,25 @@ class ManyById:
 
 
 @dataclass(frozen=True)
+class AssetList:
+    """The workspace's assets by filter, ordered by `order` then id, from the keyset `after`.
+
+    Filters mirror `domain.assets.queries.AssetFilter` (a free-text search is not compiled)."""
+
+    types: Arg | None
+    sources: Arg | None
+    tags_all: Arg | None
+    tags_any: Arg | None
+    collection_id: Arg | None
+    include_deleted: bool
+    order: Literal["created_at", "updated_at"]
+    descending: bool
+    first: Arg
+    after: tuple[Arg, Arg] | None
+    connection: Connection
+
+
+@dataclass(frozen=True)
 class WorkspaceOf:
     """The asking workspace's row (`Column`s and `OpaqueId` read it)."""
 
@@ -252,6 +271,6 @@ Field: TypeAlias = (
     Column | Const | Value | OpaqueId | EnumName | Flag | Prefixed | Obj | ObjUnlessNull | Edges
     | Lineage | Steps | IsPartial | StepDepth | StepAsset | StepRelationship | AssetCollections
     | SceneInstances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
-    | PageInfo | TotalCount | ById | ManyById | WorkspaceOf
+    | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf
 )
 Fields: TypeAlias = tuple[tuple[str, Field], ...]

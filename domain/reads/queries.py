@@ -12,7 +12,7 @@ request's transaction with the values of its `Arg`s. JSON is built as `json` (no
 keys keep the document's order, and returned as text, never decoded in Python.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
+    DateTime,
     FromClause,
     Integer,
     Text,
@@ -80,6 +81,60 @@ def _iso(column: ColumnElement[Any]) -> ColumnElement[Any]:
     fraction = case((func.date_trunc("second", utc) == utc, ""),
                     else_=func.to_char(utc, ".US", type_=Text))
     return seconds + fraction + "+00:00"
+
+
+UUID_TYPE = postgresql.UUID(as_uuid=True)
+
+
+def _from(row: Any) -> Any:
+    """The FROM item behind a row: itself, or the page a wrapped row reads from."""
+    return getattr(row, "page", row)
+
+
+def _rows(row: Any) -> tuple[Any, ...]:
+    return () if row is None else (_from(row),)
+
+
+def _asks_cursor(connection: p.Connection) -> bool:
+    for _, field in connection.fields:
+        if isinstance(field, p.EdgeList) and any(
+                isinstance(f, p.Cursor) for _, f in field.edge):
+            return True
+        if isinstance(field, p.PageInfo) and any(
+                what in ("start_cursor", "end_cursor") for _, what in field.fields):
+            return True
+    return False
+
+
+class _EdgeRow:
+    """An edge's page row that also carries its live other end as `o_<column>`: `EdgeEnd`
+    on that end reads the joined columns instead of looking the asset up again."""
+
+    def __init__(self, page: Any, far_end: str) -> None:
+        self.page = page
+        self.c = page.c
+        self.far_end = far_end
+        self.far = _Prefixed(page, "o_")
+
+
+class _Prefixed:
+    """The `o_`-prefixed columns of a page, seen as a row of `assets`."""
+
+    def __init__(self, page: Any, prefix: str) -> None:
+        self.page = page
+        self.c = _PrefixedColumns(page.c, prefix)
+
+
+class _PrefixedColumns:
+    def __init__(self, columns: Any, prefix: str) -> None:
+        self._columns = columns
+        self._prefix = prefix
+
+    def __getitem__(self, name: str) -> Any:
+        return self._columns[self._prefix + name]
+
+    def __getattr__(self, name: str) -> Any:
+        return self._columns[self._prefix + name]
 
 
 class _Compiler:
@@ -142,6 +197,8 @@ class _Compiler:
             case p.SceneInstances(obj):
                 return self.scene_instances(obj, row)
             case p.EdgeEnd(parent, obj):
+                if isinstance(row, _EdgeRow) and row.far_end == ("parent" if parent else "child"):
+                    return self.obj(obj.fields, row.far)
                 end = row.c.parent_asset_id if parent else row.c.child_asset_id
                 return self.by_id("asset", end, obj, correlate=row)
             case p.Members():
@@ -150,6 +207,8 @@ class _Compiler:
                 return self.by_id(kind, self.arg(id_, postgresql.UUID(as_uuid=True)), obj)
             case p.ManyById():
                 return self.many_by_id(field)
+            case p.AssetList():
+                return self.asset_list(field)
             case p.WorkspaceOf(obj):
                 workspace = self.alias(workspaces_table)
                 return (select(self.obj(obj.fields, workspace))
@@ -168,7 +227,7 @@ class _Compiler:
         row = self.alias(TABLES[kind])
         query = select(self.obj(obj.fields, row)).where(row.c.workspace_id == self.ws,
                                                         row.c.id == id_)
-        return (query.correlate(correlate) if correlate is not None else query).scalar_subquery()
+        return query.correlate(*_rows(correlate)).scalar_subquery()
 
     def many_by_id(self, field: p.ManyById) -> Any:
         row = self.alias(TABLES[field.kind])
@@ -185,36 +244,65 @@ class _Compiler:
 
     # -- pages ------------------------------------------------------------------------------
 
-    def page_json(self, connection: p.Connection, page: Any, *, first: Any, has_total: Any,
-                  edge_json: Any) -> Any:
-        """A connection over `page` (rows numbered `n` in order, at most first + 1 of them).
+    def page(self, connection: p.Connection, live: Any, *, key: Sequence[Any],
+             descending: bool, after: Any, first: Any, cursor: Any, correlate: Any,
+             node_row: Callable[[Any], Any]) -> Any:
+        """A connection over `live` (every row of the list, for `totalCount`): the `first`
+        rows after the keyset `after` in `key` order, `hasNextPage` from one more row.
 
-        The caller selects it with HAVING, so an empty page is one group: one row."""
-        shown = page.c.n <= first
-        cursors = func.array_agg(aggregate_order_by(page.c.cursor, page.c.n), type_=ARRAY(Text))
+        Cursors are computed only when asked for. The page is selected with HAVING, so an
+        empty page is one group: one row. `node_row` maps the page to the row an edge's node
+        (and its other fields) read from."""
+        needs_cursor = _asks_cursor(connection)
+        keyed = live if after is None else live.where(after)
+        ordering = [k.desc() for k in key] if descending else list(key)
+        columns = [k.label(f"k{i}") for i, k in enumerate(key)]
+        if needs_cursor:
+            columns.append(cursor.label("cursor"))
+        page = (keyed.add_columns(*columns).order_by(*ordering).limit(first)
+                .correlate(*_rows(correlate)).subquery())
+        page_key = [page.c[f"k{i}"] for i in range(len(key))]
+        forward = [k.desc() for k in page_key] if descending else page_key
+        backward = page_key if descending else [k.desc() for k in page_key]
         args: list[Any] = []
-        for key, field in connection.fields:
+        for key_name, field in connection.fields:
             if isinstance(field, p.EdgeList):
                 value: Any = func.coalesce(
-                    func.json_agg(aggregate_order_by(edge_json(field.edge), page.c.n))
-                    .filter(shown), EMPTY_ARRAY)
+                    func.json_agg(aggregate_order_by(
+                        self.edge_json(field.edge, page, node_row(page)), *forward)),
+                    EMPTY_ARRAY)
             elif isinstance(field, p.PageInfo):
                 info: list[Any] = []
                 for info_key, what in field.fields:
                     if isinstance(what, p.Const):
                         item: Any = self.field(what, page)
                     elif what == "has_next":
-                        item = func.count() > first
-                    elif what == "start_cursor":
-                        item = cursors.filter(shown)[1]
+                        item = (keyed.order_by(*ordering).offset(first).limit(1)
+                                .correlate(*_rows(correlate)).exists())
                     else:
-                        item = func.array_agg(
-                            aggregate_order_by(page.c.cursor, page.c.n.desc()),
-                            type_=ARRAY(Text)).filter(shown)[1]
+                        order = forward if what == "start_cursor" else backward
+                        item = func.array_agg(aggregate_order_by(page.c.cursor, *order),
+                                              type_=ARRAY(Text))[1]
                     info.extend((literal(info_key, Text), item))
                 value = func.json_build_object(*info, type_=JSON)
             elif isinstance(field, p.TotalCount):
-                value = has_total
+                value = (select(func.count()).select_from(
+                    live.correlate(*_rows(correlate)).subquery()).scalar_subquery())
+            else:
+                value = self.field(field, page)
+            args.extend((literal(key_name, Text), value))
+        query = select(func.json_build_object(*args, type_=JSON)).select_from(page).having(true())
+        return query.correlate(*_rows(correlate)).scalar_subquery()
+
+    def edge_json(self, fields: p.Fields, page: Any, node: Any) -> Any:
+        args: list[Any] = []
+        for key, field in fields:
+            if isinstance(field, p.Cursor):
+                value: Any = page.c.cursor
+            elif isinstance(field, p.MemberSequence):
+                value = page.c.member_sequence
+            elif isinstance(field, p.EdgeNode):
+                value = self.obj(field.obj.fields, node)
             else:
                 value = self.field(field, page)
             args.extend((literal(key, Text), value))
@@ -224,45 +312,27 @@ class _Compiler:
         edge, other = self.alias(asset_relationships), self.alias(assets)
         near, far = ((edge.c.parent_asset_id, edge.c.child_asset_id) if field.children
                      else (edge.c.child_asset_id, edge.c.parent_asset_id))
-        # (0, id) for parents: the cast keeps ORDER BY from reading 0 as a column position
-        key = (edge.c.sequence if field.children else cast(literal_column("0"), Integer),
-               edge.c.id)
-        live = (select(edge)
+        # The other end is joined (it must be live) and read from the page, never looked up
+        # again: `far_end` marks which of `parent`/`child` it is.
+        live = (select(edge, *[c.label(f"o_{c.name}") for c in other.c])
                 .join(other, and_(other.c.workspace_id == edge.c.workspace_id,
                                   other.c.id == far, other.c.deleted_at.is_(None)))
                 .where(edge.c.workspace_id == self.ws, near == owner.c.id,
                        self.types_filter(edge.c.relationship_type, field.types)))
-        first = self.arg(field.first, Integer())
-        after = live
+        # (0, id) for parents: the cast keeps ORDER BY from reading 0 as a column position
+        key = (edge.c.sequence if field.children else cast(literal_column("0"), Integer),
+               edge.c.id)
+        after = None
         if field.after is not None:
-            after = live.where(tuple_(*key) > tuple_(self.arg(field.after[0], Integer()),
-                                                     self.arg(field.after[1],
-                                                              postgresql.UUID(as_uuid=True))))
+            after = tuple_(*key) > tuple_(self.arg(field.after[0], Integer()),
+                                          self.arg(field.after[1], UUID_TYPE))
         cursor = _b64(literal("[", Text) + cast(key[0], Text) + literal(',"', Text)
                       + cast(edge.c.id, Text) + literal('"]', Text))
-        page = (after.add_columns(cursor.label("cursor"),
-                                  func.row_number().over(order_by=key).label("n"))
-                .order_by(*key).limit(first + 1).correlate(owner).subquery())
-        total = (select(func.count()).select_from(live.correlate(owner).subquery())
-                 .scalar_subquery())
-        json = self.page_json(
-            field.connection, page, first=first, has_total=total,
-            edge_json=lambda fields: self.edge_json(fields, page, "relationship"))
-        return select(json).select_from(page).having(true()).correlate(owner).scalar_subquery()
-
-    def edge_json(self, fields: p.Fields, page: Any, node_kind: str) -> Any:
-        args: list[Any] = []
-        for key, field in fields:
-            if isinstance(field, p.Cursor):
-                value: Any = page.c.cursor
-            elif isinstance(field, p.MemberSequence):
-                value = page.c.member_sequence
-            elif isinstance(field, p.EdgeNode):
-                value = self.obj(field.obj.fields, page)
-            else:
-                value = self.field(field, page)
-            args.extend((literal(key, Text), value))
-        return func.json_build_object(*args, type_=JSON)
+        far_end = "child" if field.children else "parent"
+        return self.page(field.connection, live, key=key, descending=False, after=after,
+                         first=self.arg(field.first, Integer()), cursor=cursor,
+                         correlate=owner,
+                         node_row=lambda page: _EdgeRow(page, far_end))
 
     def members(self, field: p.Members, collection: Any) -> Any:
         member, asset = self.alias(asset_collection_members), self.alias(assets)
@@ -274,24 +344,50 @@ class _Compiler:
                                   asset.c.id == member.c.asset_id, asset.c.deleted_at.is_(None)))
                 .where(member.c.workspace_id == self.ws, member.c.collection_id == collection.c.id,
                        self.types_filter(asset.c.type, field.types)))
-        first = self.arg(field.first, Integer())
-        after = live
+        after = None
         if field.after is not None:
-            after = live.where(tuple_(*key) > tuple_(self.arg(field.after[0], Integer()),
-                                                     self.arg(field.after[1],
-                                                              postgresql.UUID(as_uuid=True))))
+            after = tuple_(*key) > tuple_(self.arg(field.after[0], Integer()),
+                                          self.arg(field.after[1], UUID_TYPE))
         cursor = _b64(literal("[", Text) + cast(member.c.sequence, Text) + literal(',"', Text)
                       + cast(member.c.id, Text) + literal('"]', Text))
-        page = (after.add_columns(cursor.label("cursor"),
-                                  func.row_number().over(order_by=key).label("n"))
-                .order_by(*key).limit(first + 1).correlate(collection).subquery())
-        total = (select(func.count()).select_from(live.correlate(collection).subquery())
-                 .scalar_subquery())
-        json = self.page_json(
-            field.connection, page, first=first, has_total=total,
-            edge_json=lambda fields: self.edge_json(fields, page, "asset"))
-        return (select(json).select_from(page).having(true()).correlate(collection)
-                .scalar_subquery())
+        return self.page(field.connection, live, key=key, descending=False, after=after,
+                         first=self.arg(field.first, Integer()), cursor=cursor,
+                         correlate=collection, node_row=lambda page: page)
+
+    def asset_list(self, field: p.AssetList) -> Any:
+        asset = self.alias(assets)
+        where: list[Any] = [asset.c.workspace_id == self.ws]
+        if not field.include_deleted:
+            where.append(asset.c.deleted_at.is_(None))
+        if field.types is not None:
+            where.append(asset.c.type == func.any(self.arg(field.types, ARRAY(Text))))
+        if field.sources is not None:
+            where.append(asset.c.source == func.any(self.arg(field.sources, ARRAY(Text))))
+        # An empty list filters nothing (as a falsy list does in `AssetFilter`).
+        if field.tags_all is not None:
+            where.append(asset.c.tags.contains(self.arg(field.tags_all, ARRAY(Text))))
+        if field.tags_any is not None:
+            where.append(asset.c.tags.overlap(self.arg(field.tags_any, ARRAY(Text))))
+        if field.collection_id is not None:
+            member = self.alias(asset_collection_members)
+            where.append(select(member.c.id).where(
+                member.c.workspace_id == self.ws,
+                member.c.collection_id == self.arg(field.collection_id, UUID_TYPE),
+                member.c.asset_id == asset.c.id).correlate(_from(asset)).exists())
+        live = select(asset).where(*where)
+        column = asset.c[field.order]
+        after = None
+        if field.after is not None:
+            bound = tuple_(self.arg(field.after[0], DateTime(timezone=True)),
+                           self.arg(field.after[1], UUID_TYPE))
+            row_key = tuple_(column, asset.c.id)
+            after = row_key < bound if field.descending else row_key > bound
+        cursor = _b64(literal('["', Text) + _iso(column) + literal('","', Text)
+                      + cast(asset.c.id, Text) + literal('"]', Text))
+        return self.page(field.connection, live, key=(column, asset.c.id),
+                         descending=field.descending, after=after,
+                         first=self.arg(field.first, Integer()), cursor=cursor, correlate=None,
+                         node_row=lambda page: page)
 
     # -- lists ------------------------------------------------------------------------------
 
@@ -304,7 +400,7 @@ class _Compiler:
             .join(collection, and_(collection.c.workspace_id == member.c.workspace_id,
                                    collection.c.id == member.c.collection_id))
             .where(member.c.workspace_id == self.ws, member.c.asset_id == asset.c.id)
-            .correlate(asset)
+            .correlate(_from(asset))
         )
         return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
 
@@ -326,7 +422,7 @@ class _Compiler:
                                       project_asset.c.id == variant.c.parent_asset_id))
             .where(used_in.c.workspace_id == self.ws, used_in.c.parent_asset_id == scene.c.id,
                    used_in.c.relationship_type == RelationshipType.USED_IN)
-            .correlate(scene)
+            .correlate(_from(scene))
         )
         return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
 
@@ -351,7 +447,7 @@ class _Compiler:
             .join(asset, live(far, asset))
             .where(edge.c.workspace_id == self.ws, near == root.c.id,
                    self.types_filter(edge.c.relationship_type, field.types))
-            .correlate(root)
+            .correlate(_from(root))
             .cte(f"walk{self._aliases}", recursive=True, nesting=True)
         )
         edge, asset = self.alias(asset_relationships), self.alias(assets)
@@ -367,7 +463,7 @@ class _Compiler:
             select(walk).where(walk.c.node != root.c.id)
             .ext(distinct_on(walk.c.node))
             .order_by(walk.c.node, walk.c.depth, walk.c.edge)
-            .correlate(root)
+            .correlate(_from(root))
             .cte(f"nearest{self._aliases}", nesting=True)
         )
         ranked = select(
@@ -384,7 +480,7 @@ class _Compiler:
             .join(relationship, and_(relationship.c.workspace_id == self.ws,
                                      relationship.c.id == ranked.c.edge))
             .where(ranked.c.depth <= max_depth, ranked.c.n <= first + 1)
-            .correlate(root)
+            .correlate(_from(root))
             .subquery()
         )
         args: list[Any] = []
@@ -400,7 +496,7 @@ class _Compiler:
             args.extend((literal(key, Text), value))
         # HAVING makes one group of the steps, so an empty walk still has a row.
         return (select(func.json_build_object(*args, type_=JSON)).select_from(steps)
-                .having(true()).correlate(root).scalar_subquery())
+                .having(true()).correlate(_from(root)).scalar_subquery())
 
     def step_json(self, fields: p.Fields, steps: Any) -> Any:
         args: list[Any] = []
@@ -440,7 +536,7 @@ async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any]) -> 
             values.append(args[int(name.removeprefix("arg_"))])
         else:
             values.append(read.fixed.get(name))
-    text = await tx.scalar_text(read.sql, values)
+    text = await tx.scalar(read.sql, values)
     assert isinstance(text, str)
     return text
 
