@@ -185,7 +185,8 @@ def summarize(rounds: dict[tuple[str, str], list[Measurement]]) -> list[dict[str
             "app_cpu_ms_per_req": _median([m.app_cpu_ms for m in ok]),
             "pg_cpu_ms_per_req": _median([m.pg_cpu_ms for m in ok]),
             "timeouts": sum(m.timeouts for m in ms), "non_2xx": sum(m.non_2xx for m in ms),
-            "errors": sorted({m.error for m in ms if m.error is not None}),
+            "errors": sorted({m.error for m in ms if m.error is not None}
+                             | {f"refused: {m.sample}" for m in ms if m.sample}),
         })
     by_key = {(r["workload"], r["contender"]): r for r in rows}
     for row in rows:

@@ -72,6 +72,7 @@ class Measurement:
     timeouts: int = 0
     non_2xx: int = 0
     error: str | None = None
+    sample: str | None = None  # the first refusal, when some responses were not 2xx
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -121,7 +122,15 @@ def _lua_string(value: str) -> str:
 def lua_script(body: bytes, headers: dict[str, str]) -> str:
     lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}",
              'wrk.headers["Content-Type"] = "application/json"']
-    lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
+    lines += [f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()]
+    # The first non-2xx response of each thread goes to stderr, so a refusal says why.
+    lines += ["local told = false",
+              "function response(status, headers, body)",
+              "  if status >= 300 and not told then",
+              "    told = true",
+              '    io.stderr:write("HTTP " .. status .. ": " .. string.sub(body, 1, 200) .. "\\n")',
+              "  end",
+              "end"]
     return "\n".join(lines) + "\n"
 
 
@@ -146,6 +155,8 @@ def run_wrk(wrk: str, url: str, body: bytes, headers: dict[str, str], *, clients
         output = (done.stderr or done.stdout).strip()
         return Measurement(error=f"wrk exited {done.returncode}: {output[:200]}")
     m = parse_wrk(done.stdout)
+    if m.non_2xx:
+        m.sample = done.stderr.strip().splitlines()[0][:300] if done.stderr.strip() else None
     if m.requests:
         m.app_cpu_ms = (app1 - app0) / CLOCK_TICKS * 1000 / m.requests
         m.pg_cpu_ms = (pg1 - pg0) / CLOCK_TICKS * 1000 / m.requests
