@@ -31,7 +31,15 @@ from api.database import EmbeddedPostgres, asyncpg_dsn, create_engine
 from api.settings import Settings
 from bench.common import free_port
 from bench.peers.data import Dataset, build
-from bench.peers.load import Measurement, Process, find_wrk, postmaster_pid, run_wrk, tree_ticks
+from bench.peers.load import (
+    Measurement,
+    Process,
+    find_wrk,
+    postmaster_pid,
+    run_wrk,
+    settle,
+    tree_ticks,
+)
 from bench.peers.workloads import CONTENDERS, WORKLOADS, Request, Workload, requests
 from domain.access import Role, create_token, create_workspace
 from domain.db import EngineDatabase, transaction
@@ -238,6 +246,9 @@ def measure(args: argparse.Namespace, url: str, pgdata: Path, data: Dataset, vie
     wrk = find_wrk()
     keys = set(args.only.split(",")) if args.only else None
     contenders = [c for c in args.contenders.split(",") if c]
+    unknown = (keys or set()) - {w.key for w in WORKLOADS} | set(contenders) - set(CONTENDERS)
+    if unknown:
+        raise SystemExit(f"unknown workload or contender: {', '.join(sorted(unknown))}")
     workloads = [w for w in WORKLOADS if keys is None or w.key in keys]
     reqs = requests(data, viewer)
     pg_pid = postmaster_pid(pgdata)
@@ -272,6 +283,8 @@ def measure(args: argparse.Namespace, url: str, pgdata: Path, data: Dataset, vie
         for round_number in range(1, args.rounds + 1):
             for workload, name in plan:
                 process, base = servers[name]
+                if not settle(process.pid, pg_pid):
+                    print(f"note: {name} still busy after 30 s, measuring {workload.label} anyway")
                 if workload.mutation:
                     for kind, m in run_mutations(base, editor, args.duration, process.pid, pg_pid,
                                                  round_number).items():

@@ -57,6 +57,20 @@ def tree_ticks(pid: int, reaped: bool = False) -> int:
     return total
 
 
+def settle(app_pid: int, pg_pid: int, limit: float = 30) -> bool:
+    """Wait until the app and PostgreSQL are idle (under ~5% of a core over 0.5 s), so a
+    backlog left by the previous measurement (a slow contender still working off requests
+    whose clients are gone) is not charged to the next. False when `limit` seconds passed."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = tree_ticks(app_pid) + tree_ticks(pg_pid, reaped=True)
+        time.sleep(0.5)
+        after = tree_ticks(app_pid) + tree_ticks(pg_pid, reaped=True)
+        if after - before <= max(2, CLOCK_TICKS * 0.5 * 0.05):
+            return True
+    return False
+
+
 def postmaster_pid(pgdata: Path) -> int:
     return int((pgdata / "postmaster.pid").read_text().split()[0])
 
