@@ -195,6 +195,8 @@ def summarize(rounds: dict[tuple[str, str], list[Measurement]]) -> list[dict[str
             "timeouts": sum(m.timeouts for m in ms), "non_2xx": sum(m.non_2xx for m in ms),
             "errors": sorted({m.error for m in ms if m.error is not None}
                              | {f"refused: {m.sample}" for m in ms if m.sample}),
+            "notes": sorted({f"{m.note} ({sum(1 for n in ms if n.note == m.note)} of "
+                             f"{len(ms)} rounds)" for m in ms if m.note}),
         })
     by_key = {(r["workload"], r["contender"]): r for r in rows}
     for row in rows:
@@ -202,7 +204,7 @@ def summarize(rounds: dict[tuple[str, str], list[Measurement]]) -> list[dict[str
         for peer in ("postgraphile", "raw"):
             other = by_key.get((row["workload"], peer))
             ratio = None
-            if own and other and own["rps"] and other["rps"]:
+            if own and other and own["rps"] is not None and other["rps"]:
                 ratio = own["rps"] / other["rps"]
             row[f"rps_assetgraph_over_{peer}"] = ratio
     return rows
@@ -225,6 +227,8 @@ def print_table(rows: list[dict[str, Any]], failures: dict[str, str]) -> None:
               f"{_fmt(r['rps_assetgraph_over_raw'], 3):>7}")
         for error in r["errors"]:
             print(f"{'':<33} error: {error}")
+        for note in r["notes"]:
+            print(f"{'':<33} note: {note}")
     for key, reason in failures.items():
         print(f"not measured: {key}: {reason}")
 
@@ -246,9 +250,6 @@ def measure(args: argparse.Namespace, url: str, pgdata: Path, data: Dataset, vie
     wrk = find_wrk()
     keys = set(args.only.split(",")) if args.only else None
     contenders = [c for c in args.contenders.split(",") if c]
-    unknown = (keys or set()) - {w.key for w in WORKLOADS} | set(contenders) - set(CONTENDERS)
-    if unknown:
-        raise SystemExit(f"unknown workload or contender: {', '.join(sorted(unknown))}")
     workloads = [w for w in WORKLOADS if keys is None or w.key in keys]
     reqs = requests(data, viewer)
     pg_pid = postmaster_pid(pgdata)
@@ -298,7 +299,7 @@ def measure(args: argparse.Namespace, url: str, pgdata: Path, data: Dataset, vie
                             app_pid=process.pid, pg_pid=pg_pid)
                 rounds.setdefault((workload.label, name), []).append(m)
                 print(f"round {round_number} {workload.label} {name}: {_fmt(m.rps)} req/s "
-                      f"p50 {_fmt(m.p50_ms, 2)} ms {m.error or ''}")
+                      f"p50 {_fmt(m.p50_ms, 2)} ms {m.error or m.note or ''}")
     rows = summarize(rounds)
     print_table(rows, failures)
     return {"rounds": args.rounds, "duration_s": args.duration, "cores": os.cpu_count(),
@@ -347,6 +348,11 @@ def main() -> None:
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    keys = set(args.only.split(",")) if args.only else set()
+    names = {c for c in args.contenders.split(",") if c}
+    unknown = keys - {w.key for w in WORKLOADS} | names - set(CONTENDERS)
+    if unknown:
+        raise SystemExit(f"unknown workload or contender: {', '.join(sorted(unknown))}")
     find_wrk()
     if "postgraphile" in args.contenders.split(","):
         ensure_postgraphile()
