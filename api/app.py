@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 import migrations
+from api.admission import Admission
 from api.auth import Authenticator
 from api.database import asyncpg_dsn, create_engine, database_url
 from api.devmode import ensure_dev_token
@@ -118,7 +119,10 @@ def create_app(
             Route("/readyz", readyz),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes,
+        middleware=[Middleware(Admission, limit=settings.max_in_flight,
+                               queue=settings.max_queued,
+                               wait_seconds=settings.queue_wait_seconds),
+                    Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes,
                                max_upload_bytes=settings.max_upload_bytes)],
         lifespan=lifespan,
     )

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(5.0, ge=0)
     compiled_reads: bool = True
     pool_size: int = Field(10, ge=1)
+    # Admission (api/admission.py): requests served at once, waiting, and how long they wait.
+    max_in_flight: int = Field(10, ge=1)
+    max_queued: int = Field(200, ge=0)
+    queue_wait_seconds: float = Field(10.0, gt=0)
     max_depth: int = Field(15, ge=1)
     max_aliases: int = Field(30, ge=1)
     max_tokens: int = Field(15_000, ge=1)

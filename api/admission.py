@@ -1,0 +1,117 @@
+"""Admission: load is admitted, not queued forever (DESIGN §2).
+
+A process serves at most `limit` requests at once. Up to `queue` more wait, in arrival order,
+each at most `wait` seconds; past that the answer is HTTP 503 with `Retry-After` and a
+GraphQL-shaped body. A burst then queues briefly instead of interleaving hundreds of requests
+whose latencies all grow together, and the connection pool is never oversubscribed.
+
+A client that disconnects cancels its request: once the body has been read, the middleware
+listens for `http.disconnect` and cancels the handler, whose transaction rolls back and whose
+connection goes back to the pool. (A request whose body is never read is not watched.)
+"""
+
+import asyncio
+import json
+from collections import deque
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BUSY = json.dumps({"errors": [{"message": "the server is busy: retry later",
+                               "extensions": {"code": "OVERLOADED"}}]}).encode()
+
+
+class Admission:
+    def __init__(self, app: ASGIApp, *, limit: int, queue: int, wait_seconds: float,
+                 paths: tuple[str, ...] = ("/graphql", "/files")) -> None:
+        self.app = app
+        self.limit = limit
+        self.queue = queue
+        self.wait_seconds = wait_seconds
+        self.paths = paths
+        self.in_flight = 0
+        self._waiting: deque[asyncio.Future[bool]] = deque()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
+            await self.app(scope, receive, send)
+            return
+        if not await self._admit():
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(max(1, round(self.wait_seconds))).encode())]})
+            await send({"type": "http.response.body", "body": BUSY})
+            return
+        try:
+            await _cancel_on_disconnect(self.app, scope, receive, send)
+        finally:
+            self._release()
+
+    async def _admit(self) -> bool:
+        if self.in_flight < self.limit and not self._waiting:
+            self.in_flight += 1
+            return True
+        if len(self._waiting) >= self.queue:
+            return False
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append(turn)
+        timer = loop.call_later(self.wait_seconds, self._expire, turn)
+        try:
+            return await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled() and turn.result():
+                self._release()  # the slot came as the client left: pass it on
+            raise
+        finally:
+            timer.cancel()
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+
+    def _expire(self, turn: asyncio.Future[bool]) -> None:
+        if not turn.done():
+            turn.set_result(False)
+
+    def _release(self) -> None:
+        """A finished request hands its slot to the longest waiter, if any."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(True)
+                return
+        self.in_flight -= 1
+
+
+async def _cancel_on_disconnect(app: ASGIApp, scope: Scope, receive: Receive,
+                                send: Send) -> None:
+    body_read = asyncio.Event()
+    gone = asyncio.Event()
+
+    async def app_receive() -> Message:
+        if body_read.is_set():  # after the body only a disconnect can come
+            await gone.wait()
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+        elif not message.get("more_body", False):
+            body_read.set()
+        return message
+
+    handler = asyncio.ensure_future(app(scope, app_receive, send))
+
+    async def watch() -> None:
+        await body_read.wait()
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            handler.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait({handler})
+    finally:
+        watcher.cancel()
+        if not handler.done():  # this task itself was cancelled (server shutdown)
+            handler.cancel()
+    if not handler.cancelled():
+        handler.result()  # re-raise what the handler raised
