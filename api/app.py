@@ -55,6 +55,11 @@ class AppState:
         return self.database_or_none
 
 
+def app_from_environment() -> Starlette:
+    """The app of one `serve --processes N` worker process, from the environment's settings."""
+    return create_app(Settings.from_env())
+
+
 def create_app(
     settings: Settings, *, database: Database | None = None, dev_token: str | None = None,
     broker: Broker | None = None,

@@ -8,6 +8,7 @@ server of `--data-dir` (started for the command and stopped after it, unless a r
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,7 +17,8 @@ from typing import Any
 from uuid import UUID
 
 import migrations
-from api.database import create_engine, database_url
+from api.database import EmbeddedPostgres, asyncpg_url, create_engine, database_url
+from api.devmode import ensure_dev_token
 from api.settings import InvalidSettings, Settings, schema_options
 from domain import access
 from domain.db import EngineDatabase, transaction
@@ -143,15 +145,47 @@ def _shown(value: object) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    """One process, or N sharing the port (uvicorn's supervisor) and the database.
+
+    With N, this process prepares what must happen once (the embedded server, migrations, the
+    development token) and each worker process builds its own app, pool and listener from
+    the same settings (`api.app:app_from_environment`)."""
     import uvicorn
 
     from api.app import create_app
 
+    processes = args.processes or settings.processes or os.cpu_count() or 1
     where = (f"embedded PostgreSQL in {settings.data_dir}" if settings.embedded
              else "ASSETGRAPH_DATABASE_URL")
-    print(f"Asset Graph on http://{args.host}:{args.port}/graphql ({where})", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                lifespan="on")
+    print(f"Asset Graph on http://{args.host}:{args.port}/graphql ({where}, "
+          f"{processes} process{'es' if processes > 1 else ''})", flush=True)
+    if processes == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                    lifespan="on")
+        return
+    os.environ["ASSETGRAPH_DATA_DIR"] = str(settings.data_dir.resolve())
+    embedded = EmbeddedPostgres(settings.data_dir) if settings.embedded else None
+    url = embedded.start() if embedded is not None else asyncpg_url(str(settings.database_url))
+    try:
+        asyncio.run(_prepare(settings, url))
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=processes,
+                    host=args.host, port=args.port, log_level="info", lifespan="on")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _prepare(settings: Settings, url: str) -> None:
+    """Once before the worker processes start: migrate and make the development token."""
+    if not settings.development:
+        return
+    await migrations.upgrade(url)
+    if settings.embedded:
+        engine = create_engine(url, settings.model_copy(update={"pool_size": 1}))
+        try:
+            await ensure_dev_token(EngineDatabase(engine), settings.data_dir)
+        finally:
+            await engine.dispose()
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
@@ -188,6 +222,8 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="run the API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--processes", type=int, default=None,
+                       help="server processes (default: ASSETGRAPH_PROCESSES, else one per core)")
     serve.set_defaults(run=cmd_serve)
 
     gc = commands.add_parser("gc", parents=[common], help="remove files no asset uses")

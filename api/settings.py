@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(10_000, ge=0)
     auth_cache_seconds: float = Field(5.0, ge=0)
     compiled_reads: bool = True
+    processes: int = Field(0, ge=0)  # `serve` processes; 0: one per core
     pool_size: int = Field(10, ge=1)
     # Admission (api/admission.py): requests served at once, waiting, and how long they wait.
     max_in_flight: int = Field(10, ge=1)

@@ -180,6 +180,7 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_STATEMENT_TIMEOUT_MS": 10000,
         "ASSETGRAPH_AUTH_CACHE_SECONDS": 5.0,
         "ASSETGRAPH_COMPILED_READS": True,
+        "ASSETGRAPH_PROCESSES": 0,
         "ASSETGRAPH_POOL_SIZE": 10,
         "ASSETGRAPH_MAX_IN_FLIGHT": 10,
         "ASSETGRAPH_MAX_QUEUED": 200,

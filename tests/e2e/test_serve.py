@@ -52,15 +52,21 @@ def gone(pid: int, *, within: float) -> bool:
 
 class Server:
     def __init__(self, process: subprocess.Popen[str], url: str, data_dir: Path,
-                 ready_after: float) -> None:
+                 ready_after: float, processes: int) -> None:
         self.process = process
         self.url = url
         self.data_dir = data_dir
         self.ready_after = ready_after
+        self.processes = processes
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listed:
+        return [int(child) for child in listed.read().split()]
+
+
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
     port = free_port()
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETGRAPH_")}
@@ -68,7 +74,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir",
-         str(data_dir)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+         str(data_dir), "--processes", str(request.param)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = started + 60
@@ -83,7 +89,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
             time.sleep(0.05)
         ready_after = time.monotonic() - started
         print(f"\nassetgraph serve ready after {ready_after:.2f} s (fresh data directory)")
-        yield Server(process, url, data_dir, ready_after)
+        yield Server(process, url, data_dir, ready_after, request.param)
     finally:
         if process.poll() is None:
             process.kill()
@@ -129,11 +135,17 @@ async def test_serve_end_to_end(server: Server) -> None:
         assert token in page
         assert not re.search(r"https?://", page)
 
-    # when it gets SIGTERM, the process and its PostgreSQL are gone
+    # and with two processes, two serve the port (the embedded PostgreSQL is not one of them)
+    workers = [c for c in children(server.process.pid)
+               if "postgres" not in Path(f"/proc/{c}/cmdline").read_text()]
+    assert len(workers) == (0 if server.processes == 1 else 2)
+
+    # when it gets SIGTERM, every process and its PostgreSQL are gone
     pg = postgres_pid(server.data_dir)
     assert pg is not None and alive(pg)
     server.process.send_signal(signal.SIGTERM)
     # uvicorn shuts down gracefully, then re-raises the signal it caught
     assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert all(gone(worker, within=10) for worker in workers)
     assert gone(pg, within=10)
     assert postgres_pid(server.data_dir) is None
