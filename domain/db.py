@@ -5,11 +5,13 @@ opens the transaction (`READ ONLY, REPEATABLE READ` for queries, read-write for 
 sets `app.workspace_id` and `statement_timeout` locally. graphql-core resolves sibling fields
 concurrently while a connection runs one statement at a time, so every statement goes through
 an `asyncio.Lock`; loader batches queue on it.
+
+Transactions begin and end here and in their callers (api/, a subscription's event scope);
+domain functions take a `Transaction` and never commit.
 """
 
 import asyncio
-import inspect
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 from uuid import UUID
@@ -22,6 +24,9 @@ SET_LOCALS = text(
     "SELECT set_config('app.workspace_id', :workspace_id, true),"
     " set_config('statement_timeout', :statement_timeout, true)"
 )
+
+
+AfterCommit = Callable[["Transaction"], Awaitable[object]]
 
 
 class OpenTransaction(Protocol):
@@ -88,11 +93,12 @@ class Transaction:
         self.statement_timeout_ms = statement_timeout_ms
         self._lock = asyncio.Lock()
         self._open: OpenTransaction | None = None
-        self._after_commit: list[Callable[[], object]] = []
+        self._after_commit: list[AfterCommit] = []
 
-    def after_commit(self, action: Callable[[], object]) -> None:
-        """Run `action` once this transaction has committed (never if it rolls back): for
-        effects outside the database, such as removing a file no row refers to any more."""
+    def after_commit(self, action: AfterCommit) -> None:
+        """Run `action` once this transaction has committed (never if it rolls back), in a short
+        transaction of its own: for effects outside the database that must follow the commit,
+        such as removing a file no row refers to any more (under the lock its writers take)."""
         self._after_commit.append(action)
 
     @property
@@ -157,10 +163,16 @@ class Transaction:
             if opened is not None:
                 await opened.close(commit=commit)
         if commit:
-            for action in actions:
-                outcome = action()
-                if inspect.isawaitable(outcome):
-                    await outcome
+            await _run_after_commit(self.database, self.actor, actions)
+
+
+async def _run_after_commit(database: Database, actor: str | None,
+                            actions: Sequence[AfterCommit]) -> None:
+    """Each action in its own transaction, bound to no workspace, so a long list never holds
+    one transaction (or the locks its actions take) for all of them."""
+    for action in actions:
+        async with transaction(database, actor=actor) as tx:
+            await action(tx)
 
 
 async def ping(database: Database) -> None:
@@ -180,7 +192,8 @@ async def transaction(
     actor: str | None = None,
     readonly: bool = False,
 ) -> AsyncIterator[Transaction]:
-    """One unit of work outside a GraphQL request (CLI, start-up): commit unless it raises."""
+    """One unit of work outside a GraphQL request (CLI, worker, start-up, an after-commit
+    action): commit unless it raises."""
     tx = Transaction(database, workspace_id=workspace_id, actor=actor, readonly=readonly)
     try:
         yield tx

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from api.gc import collect_garbage, release_files
 from api.worker import Worker
 from domain.assets import use_cases as assets
 from domain.db import EngineDatabase, transaction
-from domain.files import collect_garbage, keep_blob, release_files
+from domain.files import keep_blob
 from domain.storage import BlobStore
 from tests.conftest import (
     BLOBS,
