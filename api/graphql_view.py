@@ -1,11 +1,11 @@
 """The /graphql endpoint: strawberry's ASGI view bound to the request model of DESIGN §2.
 
-Each HTTP request authenticates (from the per-process cache of `api.auth`), gets a lazily
-opened transaction and fresh dataloaders, and ends by committing what its response reports
-(see `process_result`) or rolling back. A query the database can answer whole goes the
-compiled read path (`schema.compiled`): one statement, its JSON spliced into the response;
-everything else runs through strawberry's resolvers. GraphiQL is served from files in the
-package, never a CDN.
+Each HTTP request authenticates (from the per-process cache of `api.auth`), gets its
+transaction (`domain.db.RequestTransaction`, which owns every stage of it) and fresh
+dataloaders, and ends by committing what its response reports or rolling back. A query the
+database can answer whole goes the compiled read path (`schema.compiled`): one statement, its
+JSON spliced into the response; everything else runs through strawberry's resolvers.
+GraphiQL is served from files in the package, never a CDN.
 """
 
 import ipaddress
@@ -25,7 +25,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth import Authenticator
 from api.settings import Settings
-from domain.db import Database, Transaction
+from domain.db import Database, RequestTransaction
 from domain.storage import BlobStore
 from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
@@ -81,25 +81,20 @@ class GraphQLView(GraphQL[Context, None]):
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        tx = Transaction(
-            database,
-            workspace_id=auth.principal.workspace_id,
-            actor=auth.principal.actor,
-            readonly=True,
-            statement_timeout_ms=self.settings.statement_timeout_ms,
-        )
-        request.state.context = Context(
-            principal=auth.principal, tx=tx, loaders=Loaders(tx), limits=self.limits,
-            store=self.store,
-        )
+        transaction = RequestTransaction.open(
+            database, workspace_id=auth.principal.workspace_id, actor=auth.principal.actor,
+            statement_timeout_ms=self.settings.statement_timeout_ms)
+        context = Context(principal=auth.principal, transaction=transaction,
+                          loaders=Loaders(transaction.tx), limits=self.limits, store=self.store)
+        request.state.context = context  # for process_result
         try:
-            data = await self._compiled_read(request, request.state.context)
+            data = await self._compiled_read(request, context)
             if data is not None:
                 return Response(b'{"data":' + data.encode() + b"}",
                                 media_type="application/json")
-            return await super().run(request, request.state.context, root_value)
+            return await super().run(request, context, root_value)
         finally:
-            await tx.close(commit=False)  # a no-op once process_result has committed
+            await transaction.abandon()
 
     async def _compiled_read(self, request: Request, context: Context) -> str | None:
         """The `data` of a JSON POST the compiled read path can answer, else None."""
@@ -151,13 +146,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
-        """Commit unless the client is told that nothing happened.
-
-        Every mutation field ran in its own savepoint, so whatever a payload reports is exactly
-        what was written. When an error nulls the whole `data` (a non-null payload failed), the
-        client sees no success at all, so nothing is kept.
-        """
-        await request.state.context.tx.close(commit=result.data is not None)
+        """Stage 3 of the request's transaction: commit unless `data` is null."""
+        context: Context = request.state.context
+        await context.transaction.finish(result.data)
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:

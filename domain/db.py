@@ -1,4 +1,5 @@
-"""Database access: a pool (`Database`) and the one transaction of a request (`Transaction`).
+"""Database access: a pool (`Database`), a transaction (`Transaction`), and the owner of a
+GraphQL request's transaction from open to after-commit (`RequestTransaction`).
 
 A request is one transaction (DESIGN §2). Its first statement takes one pooled connection,
 opens the transaction (`READ ONLY, REPEATABLE READ` for queries, read-write for mutations) and
@@ -173,6 +174,48 @@ async def _run_after_commit(database: Database, actor: str | None,
     for action in actions:
         async with transaction(database, actor=actor) as tx:
             await action(tx)
+
+
+class RequestTransaction:
+    """The one transaction of a GraphQL request, one method per stage, in the order they run:
+
+    1. `open`: bound to the caller's workspace and opened lazily by the first statement,
+       read-only until told otherwise (the compiled read path runs before stage 2);
+    2. `choose_mode`: once strawberry knows the operation (the schema's `TransactionMode`
+       hook), a mutation writes; anything else reads one snapshot;
+    3. `finish` commits what the response reports, or rolls back; `abandon` rolls back
+       whatever `finish` did not end (a failure, a disconnected client, a compiled answer);
+    4. after a commit, the actions registered with `tx.after_commit` run, each in a short
+       transaction of its own (`_run_after_commit` above).
+    """
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    @classmethod
+    def open(cls, database: Database, *, workspace_id: UUID, actor: str,
+             statement_timeout_ms: int) -> "RequestTransaction":
+        return cls(Transaction(database, workspace_id=workspace_id, actor=actor, readonly=True,
+                               statement_timeout_ms=statement_timeout_ms))
+
+    def choose_mode(self, *, writes: bool) -> None:
+        """Queries read one snapshot (`READ ONLY, REPEATABLE READ`); mutations write."""
+        if self.tx.started and self.tx.readonly == writes:
+            raise RuntimeError("the transaction's mode is fixed by its first statement")
+        self.tx.readonly = not writes
+
+    async def finish(self, data: object) -> None:
+        """Commit unless the client is told that nothing happened.
+
+        Every mutation field ran in its own savepoint, so whatever a payload reports is exactly
+        what was written. When an error nulls the whole `data` (a non-null payload failed), the
+        client sees no success at all, so nothing is kept.
+        """
+        await self.tx.close(commit=data is not None)
+
+    async def abandon(self) -> None:
+        """Roll back; a no-op once `finish` has ended the transaction."""
+        await self.tx.close(commit=False)
 
 
 async def ping(database: Database) -> None:
