@@ -2,13 +2,17 @@
 
 `create_app(settings)` owns its database: the lifespan starts the embedded PostgreSQL when no
 URL is configured, migrates in development, and stops everything on shutdown (SIGTERM too).
-Tests inject a ready `database=` (and a `dev_token=`) instead and skip all of that.
+Tests inject a ready `database=` (and a `dev_token=`, a `broker=`) instead and skip all of that.
+Either way the lifespan yields them as its state, which Starlette copies into every request's
+and socket's `state`: a server must run the lifespan (`lifespan="on"`, or
+`tests.lifespan.serving` in-process).
 """
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -35,24 +39,12 @@ log = logging.getLogger("assetgraph")
 STATIC = Path(__file__).parent / "static" / "graphiql"
 
 
-class AppState:
-    """What the lifespan provides to the endpoints."""
+class AppState(TypedDict):
+    """What the lifespan yields, read by endpoints as `request.state.<key>`."""
 
-    def __init__(self, database: Database | None, dev_token: str | None,
-                 broker: Broker | None) -> None:
-        self.database_or_none = database
-        self.dev_token = dev_token
-        self.broker_or_none = broker
-
-    def broker(self) -> Broker:
-        if self.broker_or_none is None:
-            raise RuntimeError("realtime is not running")
-        return self.broker_or_none
-
-    def database(self) -> Database:
-        if self.database_or_none is None:
-            raise RuntimeError("the database is not ready")
-        return self.database_or_none
+    database: Database
+    broker: Broker | None
+    dev_token: str | None
 
 
 def app_from_environment() -> Starlette:
@@ -64,62 +56,54 @@ def create_app(
     settings: Settings, *, database: Database | None = None, dev_token: str | None = None,
     broker: Broker | None = None,
 ) -> Starlette:
-    state = AppState(database, dev_token, broker)
     schema = build_schema(schema_options(settings))
-    authenticator = Authenticator(state.database, jwt_secret=settings.jwt_secret,
-                                  ttl=settings.auth_cache_seconds)
-    graphql = GraphQLView(
-        schema, settings=settings, database=state.database, authenticator=authenticator,
-        dev_token=lambda: state.dev_token, events=state.broker,
-    )
+    authenticator = Authenticator(jwt_secret=settings.jwt_secret, ttl=settings.auth_cache_seconds)
+    graphql = GraphQLView(schema, settings=settings, authenticator=authenticator)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
         try:
-            await ping(state.database())
+            await ping(request.state.database)
         except Exception as error:  # any failure means not ready; say which
             return JSONResponse({"status": "unavailable", "error": type(error).__name__},
                                 status_code=503)
         return JSONResponse({"status": "ready"})
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         if database is not None:
-            yield
+            yield AppState(database=database, broker=broker, dev_token=dev_token)
             return
         async with database_url(settings) as url:
             if settings.development:
                 await migrations.upgrade(url)
             engine = create_engine(url, settings)
-            engine_database = EngineDatabase(engine,
-                                             statement_timeout_ms=settings.statement_timeout_ms)
+            owned = EngineDatabase(engine, statement_timeout_ms=settings.statement_timeout_ms)
             try:
-                state.database_or_none = engine_database
+                token = None
                 if settings.development and settings.embedded:
-                    state.dev_token = await ensure_dev_token(state.database(), settings.data_dir)
+                    token = await ensure_dev_token(owned, settings.data_dir)
                     token_file = settings.data_dir.resolve() / "dev-token"
-                    print(f"Development token (also in {token_file}):\n  {state.dev_token}",
-                          flush=True)
-                state.broker_or_none = Broker(state.database(), asyncpg_dsn(url))
-                await state.broker().start()
+                    print(f"Development token (also in {token_file}):\n  {token}", flush=True)
+                events = Broker(owned, asyncpg_dsn(url))
+                await events.start()
                 try:
-                    async with run_workers(settings, state.database(), url,
-                                           broker=state.broker()), authenticator.recording():
-                        yield
+                    async with run_workers(settings, owned, url, broker=events), \
+                            authenticator.recording(owned):
+                        yield AppState(database=owned, broker=events, dev_token=token)
                 finally:
-                    await state.broker().stop()
+                    await events.stop()
             finally:
-                state.database_or_none = None
-                await engine_database.close()
+                await owned.close()
                 await engine.dispose()
 
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/files/{sha256}", files_endpoint(state.database, graphql.store, authenticator)),
+            Route("/files/{sha256}", files_endpoint(graphql.store, authenticator)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),

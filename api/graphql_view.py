@@ -1,16 +1,16 @@
 """The /graphql endpoint: strawberry's ASGI view bound to the request model of DESIGN §2.
 
-Each HTTP request authenticates (from the per-process cache of `api.auth`), gets a lazily
-opened transaction and fresh dataloaders, and ends by committing what its response reports
-(see `process_result`) or rolling back. A query the database can answer whole goes the
-compiled read path (`schema.compiled`): one statement, its JSON spliced into the response;
-everything else runs through strawberry's resolvers. GraphiQL is served from files in the
-package, never a CDN.
+Each HTTP request authenticates (from the per-process cache of `api.auth`), gets its
+transaction (`domain.db.RequestTransaction`, which owns every stage of it) and fresh
+dataloaders, and ends by committing what its response reports or rolling back. The database
+and the event fan-out come from the lifespan's state (`request.state`, `websocket.state`).
+A query the database can answer whole goes the compiled read path (`schema.compiled`): one
+statement, its JSON spliced into the response; everything else runs through strawberry's
+resolvers. GraphiQL is served from files in the package, never a CDN.
 """
 
 import ipaddress
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth import Authenticator
 from api.settings import Settings
-from domain.db import Database, Transaction
+from domain.db import Database, RequestTransaction
 from domain.storage import BlobStore
 from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
@@ -41,19 +41,13 @@ class GraphQLView(GraphQL[Context, None]):
         schema: Schema,
         *,
         settings: Settings,
-        database: Callable[[], Database],
         authenticator: Authenticator,
-        dev_token: Callable[[], str | None],
-        events: Callable[[], EventSource],
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
                          multipart_uploads_enabled=True)
         self.settings = settings
-        self.database = database
         self.authenticator = authenticator
         self.documents = schema.documents
-        self.dev_token = dev_token
-        self.events = events
         self.store = BlobStore(settings.blobs)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
@@ -73,33 +67,29 @@ class GraphQLView(GraphQL[Context, None]):
                 "message": "multipart requests need an Apollo-Require-Preflight or "
                            "X-Requested-With header", "extensions": {"code": "CSRF"}}]},
                 status_code=400)
-        database = self.database()
-        auth = await self.authenticator.authenticate(request.headers.get("authorization"))
+        database: Database = request.state.database
+        auth = await self.authenticator.authenticate(database,
+                                                     request.headers.get("authorization"))
         if auth.principal is None:
             return JSONResponse(
                 {"errors": [{"message": auth.problem, "extensions": {"code": "UNAUTHENTICATED"}}]},
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        tx = Transaction(
-            database,
-            workspace_id=auth.principal.workspace_id,
-            actor=auth.principal.actor,
-            readonly=True,
-            statement_timeout_ms=self.settings.statement_timeout_ms,
-        )
-        request.state.context = Context(
-            principal=auth.principal, tx=tx, loaders=Loaders(tx), limits=self.limits,
-            store=self.store,
-        )
+        transaction = RequestTransaction.open(
+            database, workspace_id=auth.principal.workspace_id, actor=auth.principal.actor,
+            statement_timeout_ms=self.settings.statement_timeout_ms)
+        context = Context(principal=auth.principal, transaction=transaction,
+                          loaders=Loaders(transaction.tx), limits=self.limits, store=self.store)
+        request.state.context = context  # for process_result
         try:
-            data = await self._compiled_read(request, request.state.context)
+            data = await self._compiled_read(request, context)
             if data is not None:
                 return Response(b'{"data":' + data.encode() + b"}",
                                 media_type="application/json")
-            return await super().run(request, request.state.context, root_value)
+            return await super().run(request, context, root_value)
         finally:
-            await tx.close(commit=False)  # a no-op once process_result has committed
+            await transaction.abandon()
 
     async def _compiled_read(self, request: Request, context: Context) -> str | None:
         """The `data` of a JSON POST the compiled read path can answer, else None."""
@@ -129,10 +119,12 @@ class GraphQLView(GraphQL[Context, None]):
         Authorization header, or later from the connection_init payload."""
         if not isinstance(request, WebSocket):
             return await super().get_context(request, response)
-        context = SubscriptionContext(database=self.database(), events=self.events(),
-                                      limits=self.limits, store=self.store)
+        context = SubscriptionContext(database=request.state.database,
+                                      events=_events(request), limits=self.limits,
+                                      store=self.store)
         if request.headers.get("authorization"):
-            auth = await self.authenticator.authenticate(request.headers["authorization"])
+            auth = await self.authenticator.authenticate(context.database,
+                                                         request.headers["authorization"])
             context.principal = auth.principal
         return context
 
@@ -142,7 +134,7 @@ class GraphQLView(GraphQL[Context, None]):
             header = params.get("Authorization") or params.get("authorization") \
                 if isinstance(params, dict) else None
             auth = await self.authenticator.authenticate(
-                header if isinstance(header, str) else None)
+                context.database, header if isinstance(header, str) else None)
             if auth.principal is None:
                 raise ConnectionRejectionError({"message": auth.problem,
                                                 "code": "UNAUTHENTICATED"})
@@ -151,24 +143,27 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
-        """Commit unless the client is told that nothing happened.
-
-        Every mutation field ran in its own savepoint, so whatever a payload reports is exactly
-        what was written. When an error nulls the whole `data` (a non-null payload failed), the
-        client sees no success at all, so nothing is kept.
-        """
-        await request.state.context.tx.close(commit=result.data is not None)
+        """Stage 3 of the request's transaction: commit unless `data` is null."""
+        context: Context = request.state.context
+        await context.transaction.finish(result.data)
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # The page hands out an admin token: only to a browser on this machine.
         local = request.client is not None and _is_loopback(request.client.host)
-        token = self.dev_token() if self.settings.development and local else None
+        token = request.state.dev_token if self.settings.development and local else None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         page = GRAPHIQL_PAGE.replace("__FETCHER_HEADERS__", json.dumps(headers)).replace(
             "__DEFAULT_HEADERS__", json.dumps(json.dumps(headers, indent=2))
         )
         return HTMLResponse(page)
+
+
+def _events(websocket: WebSocket) -> EventSource:
+    broker: EventSource | None = websocket.state.broker
+    if broker is None:
+        raise RuntimeError("realtime is not running")
+    return broker
 
 
 def _wants_graphiql(request: Request) -> bool:

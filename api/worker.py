@@ -1,5 +1,8 @@
 """The job worker: claims jobs, runs them with a heartbeat, and reaps expired leases.
 
+It owns every transaction of a job's life: each step (claim, heartbeat, prepare, complete,
+fail, reap) is one short transaction, and none is open while a provider runs.
+
 Runs inside `assetgraph serve` (ASSETGRAPH_WORKERS concurrent jobs, 0 disables) and as
 `assetgraph worker`; any number run against one database. A NOTIFY on the jobs channel wakes
 idle slots; they poll as well, since a notification is only a hint.
@@ -22,7 +25,7 @@ from api.settings import JobSettings, Settings
 from domain.db import Database, transaction
 from domain.errors import DomainError
 from domain.jobs import use_cases
-from domain.jobs.generate import NotOurs, complete, prepare
+from domain.jobs.generate import NotOurs, complete, prepare, stage_image
 from domain.jobs.providers import (
     HttpProvider,
     PermanentProviderError,
@@ -175,11 +178,7 @@ class Worker:
                                        actor=f"worker:{self.name}") as tx:
                     return await use_cases.succeed(tx, job, worker=self.name, cost=Decimal(0),
                                                    result_asset_id=None)
-            generation = await prepare(self.database, job, providers=self.providers,
-                                       default_provider=self.settings.provider, store=self.store)
-            image = await generation.provider.generate(generation.request)
-            return await complete(self.database, job, generation, image, store=self.store,
-                                  worker=self.name)
+            return await self._generate(job)
         except NotOurs:
             return None
         except TransientProviderError as error:
@@ -192,6 +191,19 @@ class Worker:
         except Exception as error:  # a bug or an outage: retried, then failed, never stuck
             log.exception("job %s failed unexpectedly", job.id)
             return await self._fail(job, error, transient=True, code="INTERNAL")
+
+    async def _generate(self, job: JobRecord) -> JobRecord:
+        """Read the target, call the provider with no transaction open, store the result."""
+        async with transaction(self.database, workspace_id=job.workspace_id,
+                               readonly=True) as tx:
+            generation = await prepare(tx, job, providers=self.providers,
+                                       default_provider=self.settings.provider, store=self.store)
+        image = await generation.provider.generate(generation.request)
+        blob, facts = stage_image(self.store, image)
+        async with transaction(self.database, workspace_id=job.workspace_id,
+                               actor=f"worker:{self.name}") as tx:
+            return await complete(tx, job, generation, image, blob, facts, store=self.store,
+                                  worker=self.name)
 
     async def _fail(self, job: JobRecord, error: Exception, *, transient: bool,
                     code: str | None = None) -> JobRecord | None:

@@ -17,6 +17,7 @@ from domain.collections.use_cases import add_to_collection, create_collection
 from domain.db import Database, transaction
 from domain.graph.use_cases import link_assets
 from schema.inputs import to_global_id
+from tests.lifespan import serving
 
 QUERY = """query ($id: ID!) { collection(id: $id) { assets(types: ["film"], first: 100) {
   edges { node { name children(types: [PART_OF], first: 100) { totalCount edges { node {
@@ -52,8 +53,8 @@ async def main() -> None:
         async with transaction(database, workspace_id=workspace.id) as tx:
             _, token = await create_token(tx, name="bench", role=Role.VIEWER)
         app = create_app(settings, database=database)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://bench") as http:
+        async with serving(app) as started, httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=started), base_url="http://bench") as http:
             baseline = None
             print(f"{'size':>7} {'scenes':>6} {'statements':>10} {'median ms':>10} "
                   f"{'ms/scene':>9} {'vs 5x5':>7}")

@@ -1,15 +1,18 @@
-"""Database access: a pool (`Database`) and the one transaction of a request (`Transaction`).
+"""Database access: a pool (`Database`), a transaction (`Transaction`), and the owner of a
+GraphQL request's transaction from open to after-commit (`RequestTransaction`).
 
 A request is one transaction (DESIGN §2). Its first statement takes one pooled connection,
 opens the transaction (`READ ONLY, REPEATABLE READ` for queries, read-write for mutations) and
 sets `app.workspace_id` and `statement_timeout` locally. graphql-core resolves sibling fields
 concurrently while a connection runs one statement at a time, so every statement goes through
 an `asyncio.Lock`; loader batches queue on it.
+
+Transactions begin and end here and in their callers (api/, a subscription's event scope);
+domain functions take a `Transaction` and never commit.
 """
 
 import asyncio
-import inspect
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 from uuid import UUID
@@ -23,6 +26,9 @@ SET_LOCALS = text(
     "SELECT set_config('app.workspace_id', :workspace_id, true),"
     " set_config('statement_timeout', :statement_timeout, true)"
 )
+
+
+AfterCommit = Callable[["Transaction"], Awaitable[object]]
 
 
 class OpenTransaction(Protocol):
@@ -139,11 +145,12 @@ class Transaction:
         self.statement_timeout_ms = statement_timeout_ms
         self._lock = asyncio.Lock()
         self._open: OpenTransaction | None = None
-        self._after_commit: list[Callable[[], object]] = []
+        self._after_commit: list[AfterCommit] = []
 
-    def after_commit(self, action: Callable[[], object]) -> None:
-        """Run `action` once this transaction has committed (never if it rolls back): for
-        effects outside the database, such as removing a file no row refers to any more."""
+    def after_commit(self, action: AfterCommit) -> None:
+        """Run `action` once this transaction has committed (never if it rolls back), in a short
+        transaction of its own: for effects outside the database that must follow the commit,
+        such as removing a file no row refers to any more (under the lock its writers take)."""
         self._after_commit.append(action)
 
     @property
@@ -213,10 +220,58 @@ class Transaction:
             if opened is not None:
                 await opened.close(commit=commit)
         if commit:
-            for action in actions:
-                outcome = action()
-                if inspect.isawaitable(outcome):
-                    await outcome
+            await _run_after_commit(self.database, self.actor, actions)
+
+
+async def _run_after_commit(database: Database, actor: str | None,
+                            actions: Sequence[AfterCommit]) -> None:
+    """Each action in its own transaction, bound to no workspace, so a long list never holds
+    one transaction (or the locks its actions take) for all of them."""
+    for action in actions:
+        async with transaction(database, actor=actor) as tx:
+            await action(tx)
+
+
+class RequestTransaction:
+    """The one transaction of a GraphQL request, one method per stage, in the order they run:
+
+    1. `open`: bound to the caller's workspace and opened lazily by the first statement,
+       read-only until told otherwise (the compiled read path runs before stage 2);
+    2. `choose_mode`: once strawberry knows the operation (the schema's `TransactionMode`
+       hook), a mutation writes; anything else reads one snapshot;
+    3. `finish` commits what the response reports, or rolls back; `abandon` rolls back
+       whatever `finish` did not end (a failure, a disconnected client, a compiled answer);
+    4. after a commit, the actions registered with `tx.after_commit` run, each in a short
+       transaction of its own (`_run_after_commit` above).
+    """
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    @classmethod
+    def open(cls, database: Database, *, workspace_id: UUID, actor: str,
+             statement_timeout_ms: int) -> "RequestTransaction":
+        return cls(Transaction(database, workspace_id=workspace_id, actor=actor, readonly=True,
+                               statement_timeout_ms=statement_timeout_ms))
+
+    def choose_mode(self, *, writes: bool) -> None:
+        """Queries read one snapshot (`READ ONLY, REPEATABLE READ`); mutations write."""
+        if self.tx.started and self.tx.readonly == writes:
+            raise RuntimeError("the transaction's mode is fixed by its first statement")
+        self.tx.readonly = not writes
+
+    async def finish(self, data: object) -> None:
+        """Commit unless the client is told that nothing happened.
+
+        Every mutation field ran in its own savepoint, so whatever a payload reports is exactly
+        what was written. When an error nulls the whole `data` (a non-null payload failed), the
+        client sees no success at all, so nothing is kept.
+        """
+        await self.tx.close(commit=data is not None)
+
+    async def abandon(self) -> None:
+        """Roll back; a no-op once `finish` has ended the transaction."""
+        await self.tx.close(commit=False)
 
 
 async def ping(database: Database) -> None:
@@ -236,7 +291,8 @@ async def transaction(
     actor: str | None = None,
     readonly: bool = False,
 ) -> AsyncIterator[Transaction]:
-    """One unit of work outside a GraphQL request (CLI, start-up): commit unless it raises."""
+    """One unit of work outside a GraphQL request (CLI, worker, start-up, an after-commit
+    action): commit unless it raises."""
     tx = Transaction(database, workspace_id=workspace_id, actor=actor, readonly=readonly)
     try:
         yield tx

@@ -1,19 +1,19 @@
 """Blob rows: which workspace holds which content, and which content no asset uses any more.
 
 Rows are per workspace (a workspace reads only its own); files are shared by hash. Placing a
-file with its row (`keep_blob`) and removing a file no row holds (`release_files`) both take a
+file with its row (`keep_blob`) and removing a file no row holds (`release_file`) both take a
 transaction advisory lock on the hash, so a removal never takes a file whose row another
 workspace is committing, and a rolled-back purge never loses content (files go only after
-the commit that dropped their last row).
+the commit that dropped their last row). Every function runs in the caller's transaction;
+a caller releasing many files gives each its own, so no lock is held for all of them.
 """
 
-import time
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.db import Database, Transaction, transaction
+from domain.db import Transaction
 from domain.records import BlobRecord
 from domain.storage import BlobStore, PendingBlob
 from domain.tables import assets, blobs
@@ -36,16 +36,13 @@ async def keep_blob(tx: Transaction, store: BlobStore, pending: PendingBlob, mim
     await insert_blob_row(tx, sha256=pending.sha256, size=pending.size, mime_type=mime_type)
 
 
-async def release_files(database: Database, store: BlobStore, sha256s: Sequence[str]) -> int:
-    """Remove the files of these hashes that no workspace holds (checked under the lock)."""
-    removed = 0
-    for sha256 in sha256s:
-        async with transaction(database, actor="files") as tx:
-            await lock_hash(tx, sha256)
-            if not await hashes_still_held(tx, [sha256]) and store.exists(sha256):
-                store.delete(sha256)
-                removed += 1
-    return removed
+async def release_file(tx: Transaction, store: BlobStore, sha256: str) -> bool:
+    """Remove this hash's file unless some workspace holds it (checked under the lock)."""
+    await lock_hash(tx, sha256)
+    if await hashes_still_held(tx, [sha256]) or not store.exists(sha256):
+        return False
+    store.delete(sha256)
+    return True
 
 
 async def insert_blob_row(tx: Transaction, *, sha256: str, size: int, mime_type: str) -> None:
@@ -97,20 +94,3 @@ async def hashes_still_held(tx: Transaction, sha256s: Sequence[str]) -> set[str]
 async def all_held_hashes(tx: Transaction) -> set[str]:
     rows = await tx.execute(select(blobs.c.sha256).distinct())
     return {row.sha256 for row in rows}
-
-
-async def collect_garbage(database: Database, store: BlobStore, *, grace_seconds: float = 3600
-                          ) -> tuple[int, int]:
-    """`assetgraph gc`: drop blob rows no asset references, then files no row holds.
-
-    Files younger than `grace_seconds` stay: an upload or a generation may be between writing
-    its file and committing its row.
-    """
-    async with transaction(database, actor="gc") as tx:
-        dropped = await drop_unused_blobs_everywhere(tx)
-    async with transaction(database, readonly=True) as tx:
-        held = await all_held_hashes(tx)
-    cutoff = time.time() - grace_seconds
-    candidates = [sha256 for sha256, path in store.files()
-                  if sha256 not in held and path.stat().st_mtime < cutoff]
-    return len(dropped), await release_files(database, store, candidates)

@@ -9,7 +9,7 @@ from uuid import UUID
 from strawberry.types import Info as StrawberryInfo
 
 from domain.access import Principal
-from domain.db import Database, Transaction
+from domain.db import Database, RequestTransaction, Transaction
 from domain.records import EventRecord
 from domain.storage import BlobStore
 from schema.dataloaders import Loaders
@@ -27,10 +27,15 @@ class Limits:
 @dataclass
 class Context:
     principal: Principal | None
-    tx: Transaction
+    transaction: RequestTransaction
     loaders: Loaders
     limits: Limits
     store: BlobStore
+
+    @property
+    def tx(self) -> Transaction:
+        """What resolvers read and write through; its lifecycle is `transaction`'s."""
+        return self.transaction.tx
 
 
 Info = StrawberryInfo[Context, None]

@@ -21,12 +21,14 @@ from schema.types.relationship import Relationship
 
 
 class TransactionMode(SchemaExtension):
-    """Queries read one snapshot (`READ ONLY, REPEATABLE READ`); mutations write."""
+    """Tells the request's transaction which operation it serves, the moment that is known
+    (stage 2 of `domain.db.RequestTransaction`)."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):  # subscriptions resolve in read-only event scopes
-            context.tx.readonly = self.execution_context.operation_type != OperationType.MUTATION
+            context.transaction.choose_mode(
+                writes=self.execution_context.operation_type == OperationType.MUTATION)
         yield
 
 

@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from api.database import EmbeddedPostgres, asyncpg_url
 from api.settings import Settings
 from domain.access import Role, create_token, create_workspace
 from domain.db import Database, EngineDatabase, OpenTransaction, transaction
+from tests.lifespan import serving
 
 
 class _Savepoint:
@@ -201,15 +202,21 @@ class GraphQLClient:
         return body
 
 
-async def http_client(database: Database, settings: Settings | None = None
-                      ) -> httpx.AsyncClient:
-    app = create_app(settings or dev_settings(), database=database)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+@asynccontextmanager
+async def http_client(database: Database, settings: Settings | None = None, *,
+                      client: tuple[str, int] = ("127.0.0.1", 123), dev_token: str | None = None
+                      ) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app given `database`, its lifespan running around the block."""
+    app = create_app(settings or dev_settings(), database=database, dev_token=dev_token)
+    async with serving(app) as started, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=started, client=client),
+            base_url="http://test") as http:
+        yield http
 
 
 @pytest.fixture
 async def http(db: SavepointDatabase) -> AsyncIterator[httpx.AsyncClient]:
-    async with await http_client(db) as client:
+    async with http_client(db) as client:
         yield client
 
 
@@ -223,5 +230,5 @@ def gql(http: httpx.AsyncClient, workspace: WorkspaceTokens) -> GraphQLClient:
 async def racer(committed_database: EngineDatabase) -> AsyncIterator[GraphQLClient]:
     """An editor of a fresh workspace whose requests are real, concurrent transactions."""
     tokens = await make_workspace(committed_database, "Racing")
-    async with await http_client(committed_database) as http:
+    async with http_client(committed_database) as http:
         yield GraphQLClient(http, tokens.editor)

@@ -1,8 +1,9 @@
 """What a `generate_image` job does: prompt -> provider -> blob -> image asset.
 
-Three short steps, none holding a transaction while the provider runs: read the target (its
-prompt, style and size), call the provider, then in one transaction store the image asset,
-link it `generated_from` the target, set the target's file and finish the job.
+Three steps: `prepare` reads the target (its prompt, style and size), the provider runs, then
+`complete` stores the image asset, links it `generated_from` the target, sets the target's
+file and finishes the job. The caller (`api.worker`) gives `prepare` and `complete` a short
+transaction each and holds none while the provider runs.
 """
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 from domain.assets.queries import get_assets
 from domain.assets.use_cases import NewAsset, create_asset, update_asset
 from domain.assets.vocabulary import AssetSource
-from domain.db import Database, transaction
+from domain.db import Transaction
 from domain.files import keep_blob
 from domain.graph.queries import edge_pages
 from domain.graph.use_cases import add_edge
@@ -25,7 +26,7 @@ from domain.jobs.providers import (
 )
 from domain.jobs.rules import image_size
 from domain.records import JobRecord
-from domain.storage import BlobStore
+from domain.storage import BlobStore, PendingBlob
 from domain.uploads import image_facts_of
 
 
@@ -42,21 +43,21 @@ def _dimension(params: dict[str, Any], key: str, default: int) -> int:
     return value
 
 
-async def prepare(database: Database, job: JobRecord, *, providers: dict[str, Provider],
+async def prepare(tx: Transaction, job: JobRecord, *, providers: dict[str, Provider],
                   default_provider: str, store: BlobStore) -> Generation:
+    """The provider and its request, read in the job's workspace (a read-only `tx`)."""
     params = dict(job.params)
     name = params.get("provider") or default_provider
     provider = providers.get(name)
     if provider is None:
         raise PermanentProviderError(f"provider {name!r} is not configured here")
-    async with transaction(database, workspace_id=job.workspace_id, readonly=True) as tx:
-        target = (await get_assets(tx, [job.asset_id])).get(job.asset_id) if job.asset_id else None
-        if target is None or target.deleted_at is not None:
-            raise PermanentProviderError("the job's asset is gone")
-        edges = (await edge_pages(tx, [target.id], direction=EdgeDirection.CHILDREN,
-                                  types=[RelationshipType.USED_IN], first=100,
-                                  after=None))[target.id].items
-        used = await get_assets(tx, [e.child_asset_id for e in edges])
+    target = (await get_assets(tx, [job.asset_id])).get(job.asset_id) if job.asset_id else None
+    if target is None or target.deleted_at is not None:
+        raise PermanentProviderError("the job's asset is gone")
+    edges = (await edge_pages(tx, [target.id], direction=EdgeDirection.CHILDREN,
+                              types=[RelationshipType.USED_IN], first=100,
+                              after=None))[target.id].items
+    used = await get_assets(tx, [e.child_asset_id for e in edges])
     style = next((used[e.child_asset_id] for e in edges
                   if used.get(e.child_asset_id) and used[e.child_asset_id].type == "style"), None)
     prompt = str(params.get("prompt") or target.generation_prompt or target.description
@@ -74,39 +75,44 @@ async def prepare(database: Database, job: JobRecord, *, providers: dict[str, Pr
     return Generation(request=request, provider=provider)
 
 
-async def complete(database: Database, job: JobRecord, generation: Generation,
-                   image: GeneratedImage, *, store: BlobStore, worker: str) -> JobRecord:
-    """Store the result; raises `NotOurs` (rolling it all back) when the job stopped being
-    ours meanwhile (lease lost, cancelled)."""
+def stage_image(store: BlobStore, image: GeneratedImage) -> tuple[PendingBlob, dict[str, Any]]:
+    """Write the provider's answer to a pending file (no transaction needed) and read its
+    image facts; an answer that is no image fails the job for good."""
     blob = store.put_bytes(image.data)
     facts = image_facts_of(blob.path)
     if not facts:
         store.discard(blob)
         raise PermanentProviderError("the provider's answer is not an image")
-    async with transaction(database, workspace_id=job.workspace_id,
-                           actor=f"worker:{worker}") as tx:
-        await keep_blob(tx, store, blob, image.mime_type)
-        target_id = job.asset_id
-        assert target_id is not None
-        target = (await get_assets(tx, [target_id]))[target_id]
-        metadata = {**facts, **({"placeholder": True} if image.metadata.get("placeholder")
-                               else {})}
-        result = await create_asset(tx, NewAsset(
-            type="image", name=f"{target.name} (generated)"[:255],
-            generation_prompt=generation.request.prompt, mime_type=image.mime_type,
-            size=blob.size, metadata=metadata, source=AssetSource.GENERATION,
-            blob_sha256=blob.sha256, generation_cost=image.cost,
-            generation_metadata={"provider": generation.provider.name, "job_id": str(job.id),
-                                 **image.metadata}))
-        await add_edge(tx, parent_id=target_id, child_id=result.id,
-                       relationship_type=RelationshipType.GENERATED_FROM)
-        await update_asset(tx, target_id, {"blob_sha256": blob.sha256,
-                                           "mime_type": image.mime_type, "size": blob.size},
-                           reason=f"generated by job {job.id}")
-        done = await use_cases.succeed(tx, job, worker=worker, cost=image.cost,
-                                       result_asset_id=result.id)
-        if done is None:
-            raise NotOurs
+    return blob, facts
+
+
+async def complete(tx: Transaction, job: JobRecord, generation: Generation,
+                   image: GeneratedImage, blob: PendingBlob, facts: dict[str, Any], *,
+                   store: BlobStore, worker: str) -> JobRecord:
+    """Store the result in the job's workspace; raises `NotOurs` (for the caller to roll it
+    all back) when the job stopped being ours meanwhile (lease lost, cancelled)."""
+    await keep_blob(tx, store, blob, image.mime_type)
+    target_id = job.asset_id
+    assert target_id is not None
+    target = (await get_assets(tx, [target_id]))[target_id]
+    metadata = {**facts, **({"placeholder": True} if image.metadata.get("placeholder")
+                           else {})}
+    result = await create_asset(tx, NewAsset(
+        type="image", name=f"{target.name} (generated)"[:255],
+        generation_prompt=generation.request.prompt, mime_type=image.mime_type,
+        size=blob.size, metadata=metadata, source=AssetSource.GENERATION,
+        blob_sha256=blob.sha256, generation_cost=image.cost,
+        generation_metadata={"provider": generation.provider.name, "job_id": str(job.id),
+                             **image.metadata}))
+    await add_edge(tx, parent_id=target_id, child_id=result.id,
+                   relationship_type=RelationshipType.GENERATED_FROM)
+    await update_asset(tx, target_id, {"blob_sha256": blob.sha256,
+                                       "mime_type": image.mime_type, "size": blob.size},
+                       reason=f"generated by job {job.id}")
+    done = await use_cases.succeed(tx, job, worker=worker, cost=image.cost,
+                                   result_asset_id=result.id)
+    if done is None:
+        raise NotOurs
     return done
 
 

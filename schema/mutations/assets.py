@@ -1,6 +1,7 @@
 """Asset mutations: create, update, delete, restore, purge, lock, unlock."""
 
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry.scalars import JSON
 from domain.assets import use_cases
 from domain.assets.vocabulary import AssetSource
 from domain.errors import DomainError, ErrorCode
-from domain.files import release_files
+from domain.files import release_file
 from domain.records import AssetRecord
 from domain.uploads import attach_file
 from schema.context import Info
@@ -151,8 +152,8 @@ class AssetMutations:
         async def purge() -> AssetRecord:
             tx, store = info.context.tx, info.context.store
             record, freed = await use_cases.purge_asset(tx, mutation_id(id, "Asset", "id"))
-            if freed:
-                tx.after_commit(lambda: release_files(tx.database, store, freed))
+            for sha256 in freed:
+                tx.after_commit(partial(release_file, store=store, sha256=sha256))
             return record
 
         return asset_payload(await run_mutation(info, purge))

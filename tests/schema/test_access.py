@@ -57,7 +57,7 @@ async def test_a_revoked_token_stops_working_within_the_cache_bound(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
     # given a server that keeps credentials for 0.2 s, and a viewer it has just seen
-    async with await http_client(db, dev_settings(auth_cache_seconds=0.2)) as http:
+    async with http_client(db, dev_settings(auth_cache_seconds=0.2)) as http:
         gql = GraphQLClient(http, workspace.viewer)
         actor = (await gql(VIEWER))["data"]["viewer"]["actor"]
         # when the token is revoked elsewhere (the CLI, another process)
@@ -81,7 +81,7 @@ async def test_jwts_signed_with_the_secret_are_accepted(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
     settings = dev_settings(jwt_secret=SECRET)
-    async with await http_client(db, settings) as http:
+    async with http_client(db, settings) as http:
         client = GraphQLClient(http, None)
         good = await client(VIEWER, token=_jwt(SECRET, workspace_id=str(workspace.id),
                                                role=Role.EDITOR.value))

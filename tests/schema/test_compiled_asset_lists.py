@@ -26,7 +26,7 @@ LIST = """query ($filter: AssetFilter, $order: AssetOrder, $first: Int, $after: 
 
 @pytest.fixture
 async def general(db: SavepointDatabase) -> Any:
-    async with await http_client(db, dev_settings(compiled_reads=False)) as client:
+    async with http_client(db, dev_settings(compiled_reads=False)) as client:
         yield client
 
 

@@ -59,7 +59,7 @@ async def test_the_resolver_path_costs_a_fixed_count_too(
     db: SavepointDatabase, workspace: WorkspaceTokens, statement_counter: StatementCounter
 ) -> None:
     # given a server whose compiled read path is switched off, and 5x5 and 20x20 films
-    async with await http_client(db, dev_settings(compiled_reads=False)) as http:
+    async with http_client(db, dev_settings(compiled_reads=False)) as http:
         gql = GraphQLClient(http, workspace.editor)
         small = await _films(gql, 5, 5)
         large = await _films(gql, 20, 20)
