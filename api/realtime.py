@@ -18,7 +18,13 @@ from uuid import UUID
 import asyncpg
 
 from domain.db import Database, transaction
-from domain.events import EVENTS_CHANNEL, events_by_ids, events_since, latest_event_id
+from domain.events import (
+    EVENTS_CHANNEL,
+    events_by_ids,
+    events_since,
+    latest_event_id,
+    parse_notice,
+)
 from domain.records import EventRecord
 
 log = logging.getLogger("assetgraph.realtime")
@@ -77,10 +83,13 @@ class Broker:
         self.connected = asyncio.Event()
         self.reconnects = 0
         self._observers: list[Callable[[EventRecord], None]] = []
+        self._observed_topics: set[str] = set()
 
-    def observe(self, observer: Callable[[EventRecord], None]) -> None:
-        """Call `observer` with every event of every workspace (process-internal use)."""
+    def observe(self, observer: Callable[[EventRecord], None], *, topics: set[str]) -> None:
+        """Call `observer` with every event of these topics, of every workspace (process-internal
+        use, such as waking the job workers)."""
         self._observers.append(observer)
+        self._observed_topics |= topics
 
     # -- subscribers --------------------------------------------------------------------------
 
@@ -147,9 +156,15 @@ class Broker:
             self.reconnects += 1
 
     def _notified(self, connection: object, pid: int, channel: str, payload: str) -> None:
-        _, _, event_id = payload.partition(":")
-        if event_id.isdigit():
-            self._pending.put_nowait(int(event_id))
+        notice = parse_notice(payload)
+        if notice is None:
+            return
+        workspace, event_id, topic = notice
+        # An event nobody here listens to is not read at all (most writes, on a busy API).
+        if topic in self._observed_topics or self._subscribers.get(UUID(workspace)):
+            self._pending.put_nowait(event_id)
+        else:
+            self._last_id = max(self._last_id, event_id)
 
     async def _catch_up(self) -> None:
         """Everything committed while not listening (and a window before, for late commits)."""

@@ -232,7 +232,7 @@ async def run_workers(settings: Settings, database: Database, url: str, *,
     worker = Worker(database, listen_dsn=None if broker else asyncpg_dsn(url),
                     settings=settings.jobs, store=BlobStore(settings.blobs))
     if broker is not None:
-        broker.observe(worker.wake_on)
+        broker.observe(worker.wake_on, topics={"job.updated"})
     task = asyncio.create_task(worker.run(stop))
     try:
         yield

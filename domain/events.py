@@ -36,10 +36,18 @@ def jsonable(value: Any) -> Any:
 EVENTS_CHANNEL = "assetgraph_events"
 
 
+def parse_notice(payload: str) -> tuple[str, int, str] | None:
+    """`(workspace id, event id, topic)` of an `EVENTS_CHANNEL` payload, or None."""
+    workspace, _, rest = payload.partition(":")
+    event_id, _, topic = rest.partition(":")
+    return (workspace, int(event_id), topic) if event_id.isdigit() else None
+
+
 async def record_event(
     tx: Transaction, topic: str, subject_id: UUID | None, payload: dict[str, Any]
 ) -> int:
-    """Append an event and, in the same statement, NOTIFY `<workspace>:<event id>`.
+    """Append an event and, in the same statement, NOTIFY `<workspace>:<event id>:<topic>`
+    (see `parse_notice`).
 
     PostgreSQL delivers the notification at commit, and never for a rolled-back event.
     """
@@ -47,10 +55,11 @@ async def record_event(
         events.insert()
         .values(workspace_id=tx.ws, topic=topic, subject_id=subject_id, actor=tx.actor,
                 payload=jsonable(payload))
-        .returning(events.c.id, events.c.workspace_id)
+        .returning(events.c.id, events.c.workspace_id, events.c.topic)
         .cte("inserted")
     )
-    notice = func.concat(cast(inserted.c.workspace_id, Text), ":", cast(inserted.c.id, Text))
+    notice = func.concat(cast(inserted.c.workspace_id, Text), ":", cast(inserted.c.id, Text),
+                         ":", inserted.c.topic)
     result = await tx.execute(
         select(inserted.c.id, func.pg_notify(EVENTS_CHANNEL, notice).label("notified"))
     )
