@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ColumnElement,
     DateTime,
@@ -55,6 +56,12 @@ TABLES = {"asset": assets, "collection": asset_collections, "relationship": asse
 EMPTY_ARRAY: ColumnElement[Any] = literal_column("'[]'::json")
 # A function takes at most 100 arguments: json_build_object at most 50 keys.
 MAX_KEYS = 50
+# GraphQL's Int is 32 bits. A bigint past it is an error the resolvers report (the field null,
+# an entry in `errors`), which one statement cannot build: the read puts this mark in its
+# place, and `run_read` gives way to the resolvers. (User data holding the mark costs only that
+# fallback, never a wrong answer.)
+INT_RANGE = (-(2**31), 2**31 - 1)
+OUT_OF_INT_RANGE = "assetgraph:int-out-of-32-bits:9f1c2a7e"
 
 
 class Unsupported(Exception):
@@ -221,6 +228,10 @@ class _Compiler:
             return _iso(column)
         if type(kind).__name__ == "Numeric":
             return cast(column, postgresql.DOUBLE_PRECISION)
+        if isinstance(kind, BigInteger):
+            return case((column.is_(None), null()),
+                        (column.between(*INT_RANGE), func.to_json(column, type_=JSON)),
+                        else_=func.to_json(literal(OUT_OF_INT_RANGE, Text), type_=JSON))
         return column
 
     def by_id(self, kind: p.RowKind, id_: Any, obj: p.Obj, *, correlate: Any = None) -> Any:
@@ -526,8 +537,9 @@ def compile_read(fields: p.Fields) -> CompiledRead:
                         fixed={k: v for k, v in compiled.params.items() if v is not None})
 
 
-async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any]) -> str:
-    """The JSON text of a compiled read, in the request's transaction."""
+async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any]) -> str | None:
+    """The JSON text of a compiled read, in the request's transaction, or None when a value
+    has no GraphQL form (`OUT_OF_INT_RANGE`) and the resolvers must answer."""
     values: list[Any] = []
     for name in read.names:
         if name == "ws":
@@ -538,5 +550,5 @@ async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any]) -> 
             values.append(read.fixed.get(name))
     text = await tx.scalar(read.sql, values)
     assert isinstance(text, str)
-    return text
+    return None if OUT_OF_INT_RANGE in text else text
 
