@@ -96,6 +96,8 @@ async def database_url(settings: Settings) -> AsyncIterator[str]:
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
-    return create_async_engine(
-        url, pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_pre_ping=True
-    )
+    """The pool of transactions. No ping before each checkout (a round trip on every request):
+    a connection broken by a database restart fails its next statement once, is discarded by
+    the pool, and the client may retry; the listener and workers reconnect by themselves."""
+    return create_async_engine(url, pool_size=settings.pool_size,
+                               max_overflow=settings.pool_size)

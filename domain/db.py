@@ -195,19 +195,28 @@ class Transaction:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        """All or nothing for one mutation inside the request's transaction."""
+        """All or nothing for one mutation inside the request's transaction.
+
+        When nothing ran in the transaction yet (a request's first mutation), the transaction
+        itself is the savepoint: no SAVEPOINT and RELEASE round trips, and on failure the whole
+        transaction rolls back, so the next statement opens a fresh one."""
         async with self._lock:
-            nested = await (await self._connection()).begin_nested()
+            nested = None if self._open is None else await self._open.connection.begin_nested()
         pending_actions = len(self._after_commit)
         try:
             yield
         except BaseException:
             async with self._lock:
-                await nested.rollback()
+                if nested is not None:
+                    await nested.rollback()
+                elif self._open is not None:
+                    opened, self._open = self._open, None
+                    await opened.close(commit=False)
             del self._after_commit[pending_actions:]  # they belonged to what was undone
             raise
-        async with self._lock:
-            await nested.commit()
+        if nested is not None:
+            async with self._lock:
+                await nested.commit()
 
     @property
     def started(self) -> bool:
