@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Text, cast, func, select, text
+from sqlalchemy import Text, bindparam, cast, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
@@ -43,6 +43,22 @@ def parse_notice(payload: str) -> tuple[str, int, str] | None:
     return (workspace, int(event_id), topic) if event_id.isdigit() else None
 
 
+def _record_statement() -> Any:
+    inserted = (
+        events.insert()
+        .values({column: bindparam(column, type_=events.c[column].type)
+                 for column in ("workspace_id", "topic", "subject_id", "actor", "payload")})
+        .returning(events.c.id, events.c.workspace_id, events.c.topic)
+        .cte("inserted")
+    )
+    notice = func.concat(cast(inserted.c.workspace_id, Text), ":", cast(inserted.c.id, Text),
+                         ":", inserted.c.topic)
+    return select(inserted.c.id, func.pg_notify(EVENTS_CHANNEL, notice).label("notified"))
+
+
+RECORD_EVENT = _record_statement()
+
+
 async def record_event(
     tx: Transaction, topic: str, subject_id: UUID | None, payload: dict[str, Any]
 ) -> int:
@@ -51,18 +67,9 @@ async def record_event(
 
     PostgreSQL delivers the notification at commit, and never for a rolled-back event.
     """
-    inserted = (
-        events.insert()
-        .values(workspace_id=tx.ws, topic=topic, subject_id=subject_id, actor=tx.actor,
-                payload=jsonable(payload))
-        .returning(events.c.id, events.c.workspace_id, events.c.topic)
-        .cte("inserted")
-    )
-    notice = func.concat(cast(inserted.c.workspace_id, Text), ":", cast(inserted.c.id, Text),
-                         ":", inserted.c.topic)
-    result = await tx.execute(
-        select(inserted.c.id, func.pg_notify(EVENTS_CHANNEL, notice).label("notified"))
-    )
+    result = await tx.execute(RECORD_EVENT, {
+        "workspace_id": tx.ws, "topic": topic, "subject_id": subject_id, "actor": tx.actor,
+        "payload": jsonable(payload)})
     return int(result.one().id)
 
 

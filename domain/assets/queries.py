@@ -133,12 +133,12 @@ async def get_asset_for_update(tx: Transaction, asset_id: UUID) -> AssetRecord |
     return AssetRecord.from_row(row) if row else None
 
 
+INSERT_ASSET = assets.insert().returning(*assets.c)
+
+
 async def insert_asset(tx: Transaction, values: dict[str, Any]) -> AssetRecord:
-    row = (
-        await tx.execute(
-            assets.insert().values(workspace_id=tx.ws, **values).returning(*assets.c)
-        )
-    ).one()
+    # Values as parameters of one statement: no expression is built per call.
+    row = (await tx.execute(INSERT_ASSET, {"workspace_id": tx.ws, **values})).one()
     return AssetRecord.from_row(row)
 
 
