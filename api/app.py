@@ -27,10 +27,10 @@ from api.auth import Authenticator
 from api.database import asyncpg_dsn, create_engine, database_url
 from api.devmode import ensure_dev_token
 from api.files import files_endpoint
-from api.graphql_view import GraphQLView
 from api.limits import BodySizeLimit
 from api.realtime import Broker
 from api.settings import Settings, schema_options
+from api.tracing import Tracing, from_environment
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
 from schema.schema import build_schema
@@ -54,11 +54,12 @@ def app_from_environment() -> Starlette:
 
 def create_app(
     settings: Settings, *, database: Database | None = None, dev_token: str | None = None,
-    broker: Broker | None = None,
+    broker: Broker | None = None, tracing: Tracing | None = None,
 ) -> Starlette:
-    schema = build_schema(schema_options(settings))
+    tracing = from_environment() if tracing is None else tracing  # off unless OTEL_* ask
+    schema = build_schema(schema_options(settings), extensions=tracing.extensions)
     authenticator = Authenticator(jwt_secret=settings.jwt_secret, ttl=settings.auth_cache_seconds)
-    graphql = GraphQLView(schema, settings=settings, authenticator=authenticator)
+    graphql = tracing.view(schema, settings=settings, authenticator=authenticator)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -74,7 +75,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         if database is not None:
-            yield AppState(database=database, broker=broker, dev_token=dev_token)
+            yield AppState(database=tracing.database(database), broker=broker,
+                           dev_token=dev_token)
             return
         async with database_url(settings) as url:
             if settings.development:
@@ -90,9 +92,11 @@ def create_app(
                 events = Broker(owned, asyncpg_dsn(url))
                 await events.start()
                 try:
-                    async with run_workers(settings, owned, url, broker=events), \
+                    async with tracing.instrumenting(engine), \
+                            run_workers(settings, owned, url, broker=events), \
                             authenticator.recording(owned):
-                        yield AppState(database=owned, broker=events, dev_token=token)
+                        yield AppState(database=tracing.database(owned), broker=events,
+                                       dev_token=token)
                 finally:
                     await events.stop()
             finally:
@@ -108,7 +112,8 @@ def create_app(
             Route("/readyz", readyz),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),
         ],
-        middleware=[Middleware(Admission, limit=settings.max_in_flight,
+        middleware=[*tracing.middleware,
+                    Middleware(Admission, limit=settings.max_in_flight,
                                queue=settings.max_queued,
                                wait_seconds=settings.queue_wait_seconds),
                     Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes,

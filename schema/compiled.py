@@ -1,7 +1,7 @@
 """The compiled read path: a query whose every field the database can answer is planned ahead
 over its selection set and answered by ONE statement that builds the response's JSON.
 
-`answer` walks the validated document (fragments, aliases, `@skip`/`@include`, type
+`prepare` walks the validated document (fragments, aliases, `@skip`/`@include`, type
 conditions) into a `domain.reads.plan` tree, checking every argument exactly as the resolvers
 do. Anything it does not know, or any argument the resolvers would refuse, makes it return
 None and the general resolver path answers instead, with its own errors: a response never
@@ -10,6 +10,7 @@ cost, and the SQL of a plan's shape is compiled once.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -39,7 +40,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from domain.access import Principal, Role
 from domain.db import Transaction
 from domain.reads import plan as p
-from domain.reads.queries import Unsupported, compile_read, run_read
+from domain.reads.queries import CompiledRead, Unsupported, compile_read, run_read
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Limits
 from schema.inputs import decode_cursor, page_size, parse_global_id, query_id
@@ -439,7 +440,7 @@ def _node_key(value: Any) -> tuple[str, UUID]:
 
 def plan_query(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
                variables: dict[str, Any] | None, limits: Limits, principal: Principal
-               ) -> tuple[p.Fields, list[Any]] | None:
+               ) -> tuple[OperationDefinitionNode, p.Fields, list[Any]] | None:
     """The plan of a query operation and its argument values, or None to fall back."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
@@ -459,19 +460,33 @@ def plan_query(schema: GraphQLSchema, document: DocumentNode, operation_name: st
         fields = planner.query(operation)
     except _Fallback:
         return None
-    return fields, planner.args
+    return operation, fields, planner.args
 
 
-async def answer(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
-                 variables: dict[str, Any] | None, *, limits: Limits, principal: Principal,
-                 tx: Transaction) -> str | None:
-    """The response's `data` as JSON text, or None when the general path must answer."""
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A query operation the compiled read path answers: its statement and argument values."""
+
+    operation_name: str | None
+    read: CompiledRead
+    args: list[Any]
+
+    async def run(self, tx: Transaction) -> str:
+        """The response's `data` as JSON text."""
+        return await run_read(tx, self.read, self.args)
+
+
+def prepare(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+            variables: dict[str, Any] | None, *, limits: Limits, principal: Principal
+            ) -> CompiledQuery | None:
+    """The compiled query of an operation, or None when the general path must answer.
+    Touches no database: a query that is prepared is answered by this path."""
     planned = plan_query(schema, document, operation_name, variables, limits, principal)
     if planned is None:
         return None
-    fields, args = planned
+    operation, fields, args = planned
     try:
         read = compile_read(fields)
     except Unsupported:
         return None
-    return await run_read(tx, read, args)
+    return CompiledQuery(operation.name.value if operation.name else None, read, args)

@@ -1,6 +1,6 @@
 """Builds the strawberry schema with the limits of DESIGN §10 and the request model's hook."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import strawberry
@@ -56,10 +56,11 @@ class Schema(strawberry.Schema):
     documents: Documents
 
 
-def build_schema(options: SchemaOptions) -> Schema:
+def build_schema(options: SchemaOptions, *, extensions: Sequence[object] = ()) -> Schema:
+    """`extensions` (classes or factories) run outermost, before ours."""
     documents = Documents(max_tokens=options.max_tokens, max_depth=options.max_depth,
                           max_aliases=options.max_aliases, introspection=options.introspection)
-    extensions: list[object] = [TransactionMode, document_cache(documents)]
+    extensions = [*extensions, TransactionMode, document_cache(documents)]
     if not options.development:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
     schema = Schema(
