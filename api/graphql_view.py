@@ -114,7 +114,8 @@ class GraphQLView(GraphQL[Context, None]):
                                  limits=self.limits, principal=context.principal)
         return None if query is None else await self.read_compiled(query, context)
 
-    async def read_compiled(self, query: compiled.CompiledQuery, context: Context) -> str:
+    async def read_compiled(self, query: compiled.CompiledQuery, context: Context
+                            ) -> str | None:
         """The answer of a query the compiled read path took on (a hook for tracing)."""
         return await query.run(context.tx)
 

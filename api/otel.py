@@ -50,7 +50,8 @@ class OpenTelemetry:
         class TracedGraphQLView(GraphQLView):
             """The compiled read path runs no schema extension: its operation span is here."""
 
-            async def read_compiled(self, query: CompiledQuery, context: Context) -> str:
+            async def read_compiled(self, query: CompiledQuery, context: Context
+                                    ) -> str | None:
                 name = query.operation_name
                 with tracer.start_as_current_span(operation_span_name("query", name),
                                                   attributes=_operation_attributes("query", name)):

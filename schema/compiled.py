@@ -471,8 +471,9 @@ class CompiledQuery:
     read: CompiledRead
     args: list[Any]
 
-    async def run(self, tx: Transaction) -> str:
-        """The response's `data` as JSON text."""
+    async def run(self, tx: Transaction) -> str | None:
+        """The response's `data` as JSON text, or None when the resolvers must answer after
+        all (a value with no GraphQL form, see `run_read`)."""
         return await run_read(tx, self.read, self.args)
 
 
