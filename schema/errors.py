@@ -14,7 +14,7 @@ ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
 
 
 @strawberry.type(description="An expected failure: nothing of the mutation was written.")
-class Error:
+class UserError:
     code: ErrorCodeType  # type: ignore[valid-type]
     field: str | None
     message: str
@@ -22,7 +22,7 @@ class Error:
 
 async def run_mutation(
     info: Info, use_case: Callable[[], Awaitable[T]]
-) -> tuple[T | None, list[Error]]:
+) -> tuple[T | None, list[UserError]]:
     """Run a use case all-or-nothing inside the request's transaction.
 
     A `DomainError` rolls back to the savepoint and becomes the payload's `errors`; anything
@@ -33,7 +33,8 @@ async def run_mutation(
         async with context.tx.savepoint():
             result = await use_case()
     except DomainError as error:
-        return None, [Error(code=d.code, field=d.field, message=d.message) for d in error.details]
+        return None, [UserError(code=d.code, field=d.field, message=d.message)
+                      for d in error.details]
     finally:
         context.loaders.forget()
     return result, []

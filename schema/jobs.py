@@ -10,7 +10,7 @@ from domain.jobs.queries import JobFilter as DomainJobFilter
 from domain.jobs.use_cases import NewJob
 from domain.records import JobRecord
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import (
     decode_cursor,
     decode_uuid,
@@ -40,13 +40,13 @@ class EnqueueJobInput:
 @strawberry.type
 class JobPayload:
     job: Job | None
-    errors: list[Error]
+    errors: list[UserError]
 
 
 @strawberry.type
 class JobsPayload:
     jobs: list[Job]
-    errors: list[Error]
+    errors: list[UserError]
 
 
 @strawberry.input
@@ -80,7 +80,7 @@ def _new_job(data: EnqueueJobInput, field: str) -> NewJob:
                   max_attempts=data.max_attempts)
 
 
-def _job_payload(result: tuple[JobRecord | None, list[Error]]) -> JobPayload:
+def _job_payload(result: tuple[JobRecord | None, list[UserError]]) -> JobPayload:
     record, errors = result
     return JobPayload(job=Job.from_record(record) if record else None, errors=errors)
 

@@ -17,7 +17,7 @@ from domain.jobs.rules import TERMINAL
 from domain.records import EventRecord
 from schema.context import EventScope, SubscriptionContext
 from schema.inputs import decode_cursor, query_id
-from schema.types.event import Event
+from schema.types.event import GraphEvent
 from schema.types.job import Job
 
 REPLAY_PAGE = 200
@@ -104,7 +104,7 @@ class Subscription:
                                          "with `after` (an event cursor) it first replays "
                                          "everything since.")
     async def events(self, info: strawberry.Info, filter: EventFilter | None = None,
-                     after: str | None = None) -> AsyncGenerator[Event, None]:
+                     after: str | None = None) -> AsyncGenerator[GraphEvent, None]:
         context = _context(info)
         assert context.principal is not None
         f = filter or EventFilter()
@@ -130,7 +130,7 @@ class Subscription:
                     for event in found:
                         delivered.add(event.id)
                         if matches(event):
-                            yield Event.from_record(event)
+                            yield GraphEvent.from_record(event)
                     if len(found) < REPLAY_PAGE:
                         break
                     last = found[-1].id
@@ -138,7 +138,7 @@ class Subscription:
                 if event.id in delivered or (cursor is not None and event.id <= cursor[0]):
                     continue
                 if matches(event):
-                    yield Event.from_record(event)
+                    yield GraphEvent.from_record(event)
         finally:
             await scope.end()
             live.close()

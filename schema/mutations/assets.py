@@ -15,7 +15,7 @@ from domain.files import release_file
 from domain.records import AssetRecord
 from domain.uploads import attach_file
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import mutation_id
 from schema.permissions import CanEdit, IsAdmin
 from schema.types.asset import Asset
@@ -25,10 +25,10 @@ from schema.uploads import store_upload
 @strawberry.type
 class AssetPayload:
     asset: Asset | None
-    errors: list[Error]
+    errors: list[UserError]
 
 
-def asset_payload(result: tuple[AssetRecord | None, list[Error]]) -> AssetPayload:
+def asset_payload(result: tuple[AssetRecord | None, list[UserError]]) -> AssetPayload:
     record, errors = result
     return AssetPayload(asset=Asset.from_record(record) if record else None, errors=errors)
 

@@ -9,7 +9,7 @@ from domain.collections import use_cases
 from domain.errors import DomainError, ErrorCode
 from domain.records import CollectionRecord
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import mutation_id
 from schema.permissions import CanEdit
 from schema.types.collection import Collection
@@ -18,10 +18,10 @@ from schema.types.collection import Collection
 @strawberry.type
 class CollectionPayload:
     collection: Collection | None
-    errors: list[Error]
+    errors: list[UserError]
 
 
-def _payload(result: tuple[CollectionRecord | None, list[Error]]) -> CollectionPayload:
+def _payload(result: tuple[CollectionRecord | None, list[UserError]]) -> CollectionPayload:
     record, errors = result
     return CollectionPayload(
         collection=Collection.from_record(record) if record else None, errors=errors

@@ -9,7 +9,7 @@ from domain.assets.queries import get_assets
 from domain.graph import use_cases
 from domain.records import AssetRecord, RelationshipRecord
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import mutation_id
 from schema.mutations.assets import AssetPayload, asset_payload
 from schema.permissions import CanEdit
@@ -20,10 +20,10 @@ from schema.types.relationship import Relationship
 @strawberry.type
 class RelationshipPayload:
     relationship: Relationship | None
-    errors: list[Error]
+    errors: list[UserError]
 
 
-def _payload(result: tuple[RelationshipRecord | None, list[Error]]) -> RelationshipPayload:
+def _payload(result: tuple[RelationshipRecord | None, list[UserError]]) -> RelationshipPayload:
     record, errors = result
     return RelationshipPayload(
         relationship=Relationship.from_record(record) if record else None, errors=errors

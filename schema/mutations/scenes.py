@@ -5,7 +5,7 @@ import strawberry
 from domain.scenes import use_cases
 from domain.scenes.use_cases import Inheritance
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import mutation_id
 from schema.mutations.assets import AssetPayload, asset_payload
 from schema.permissions import CanEdit
@@ -24,7 +24,7 @@ class InheritSceneAssetsPayload:
     scene: Asset | None
     instances: list[Asset]
     count: int
-    errors: list[Error]
+    errors: list[UserError]
 
 
 @strawberry.input

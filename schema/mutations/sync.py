@@ -6,7 +6,7 @@ from domain.records import AssetRecord
 from domain.sync import use_cases
 from domain.sync.vocabulary import NameStrategy, PromoteConflict, PromoteOutcome, SyncTake
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import mutation_id
 from schema.mutations.assets import AssetPayload, asset_payload
 from schema.permissions import CanEdit
@@ -47,7 +47,7 @@ class SyncAssetPayload:
     asset: Asset | None
     applied: list[str] = strawberry.field(description="The fields the sync changed.")
     conflicts: list[SyncConflict] = strawberry.field(description="Conflicts kept local.")
-    errors: list[Error]
+    errors: list[UserError]
 
 
 @strawberry.input
@@ -67,7 +67,7 @@ class PromoteAssetInput:
 class PromoteAssetPayload:
     asset: Asset | None = strawberry.field(description="The library asset.")
     outcome: PromoteOutcome | None
-    errors: list[Error]
+    errors: list[UserError]
 
 
 @strawberry.type

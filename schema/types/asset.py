@@ -7,26 +7,30 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.collections.queries import COLLECTION_KEY
 from domain.events import EVENT_KEY
 from domain.graph.queries import EDGE_KEY
 from domain.graph.vocabulary import EdgeDirection
+from domain.jobs.queries import JOB_KEY
 from domain.records import AssetRecord
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
-from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
+from schema.dataloaders import CollectionPageArgs, EdgeArgs, HistoryArgs, JobPageArgs, LineageArgs
 from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
 from schema.types.common import LineageDirection, Node, RelationshipType, distinct_types
 from schema.types.connection import connection
-from schema.types.event import Event, EventConnection, EventEdge
-from schema.types.job import Job, JobStatus
+from schema.types.event import EventConnection, EventEdge, GraphEvent
+from schema.types.job import AssetJobsConnection, Job, JobEdge, JobStatus
 from schema.types.record_fields import build
 from schema.types.relationship import Relationship, RelationshipConnection, RelationshipEdge
 from schema.types.sync import SyncStatus
 
 if TYPE_CHECKING:
-    from schema.types.collection import Collection
+    from schema.types.collection import AssetCollectionsConnection
 
-CollectionRef = Annotated["Collection", strawberry.lazy("schema.types.collection")]
+CollectionsOfAsset = Annotated[
+    "AssetCollectionsConnection", strawberry.lazy("schema.types.collection")
+]
 
 
 @strawberry.type
@@ -150,11 +154,25 @@ class Asset(Node):
         )
 
     @strawberry.field
-    async def collections(self, info: Info) -> list[CollectionRef]:
-        from schema.types.collection import Collection
+    async def collections(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> CollectionsOfAsset:
+        from schema.types.collection import (
+            AssetCollectionsConnection,
+            Collection,
+            CollectionEdge,
+        )
 
-        found = await info.context.loaders.collections_by_asset.load(self.record.id)
-        return [Collection.from_record(c) for c in found]
+        cursor = decode_cursor(after, *COLLECTION_KEY)
+        args = CollectionPageArgs(
+            first=page_size(first, info.context.limits.max_page_size), after=cursor
+        )
+        page = await info.context.loaders.collections_by_asset.load((self.record.id, args))
+        return connection(
+            AssetCollectionsConnection, page,
+            lambda c, r: CollectionEdge(cursor=c, node=Collection.from_record(r)),
+            has_previous=cursor is not None,
+        )
 
     @strawberry.field(description="Whether deleteAsset would succeed without force.")
     async def can_delete(self, info: Info) -> DeleteCheck:
@@ -175,7 +193,7 @@ class Asset(Node):
         )
         page = await info.context.loaders.history_by_asset.load((self.record.id, args))
         return connection(
-            EventConnection, page, lambda c, e: EventEdge(cursor=c, node=Event.from_record(e)),
+            EventConnection, page, lambda c, e: EventEdge(cursor=c, node=GraphEvent.from_record(e)),
             has_previous=cursor is not None,
         )
 
@@ -206,10 +224,21 @@ class Asset(Node):
         return await _asset(info, neighbours.next_id)
 
     @strawberry.field(description="Jobs about this asset, newest first.")
-    async def jobs(self, info: Info, statuses: list[JobStatus] | None = None) -> list[Job]:
-        key = tuple(statuses) if statuses is not None else None
-        found = await info.context.loaders.jobs_by_asset.load((self.record.id, key))
-        return [Job.from_record(j) for j in found]
+    async def jobs(
+        self, info: Info, statuses: list[JobStatus] | None = None, first: int | None = None,
+        after: str | None = None,
+    ) -> AssetJobsConnection:
+        cursor = decode_cursor(after, *JOB_KEY)
+        args = JobPageArgs(
+            statuses=tuple(dict.fromkeys(statuses)) if statuses is not None else None,
+            first=page_size(first, info.context.limits.max_page_size),
+            after=cursor,
+        )
+        page = await info.context.loaders.jobs_by_asset.load((self.record.id, args))
+        return connection(
+            AssetJobsConnection, page, lambda c, j: JobEdge(cursor=c, node=Job.from_record(j)),
+            has_previous=cursor is not None,
+        )
 
     @strawberry.field(description="How many times the content was edited.")
     async def modification_count(self, info: Info) -> int:

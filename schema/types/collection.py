@@ -69,3 +69,10 @@ class Collection(Node):
 class CollectionEdge:
     cursor: str
     node: Collection
+
+
+@strawberry.type
+class AssetCollectionsConnection:
+    edges: list[CollectionEdge]
+    page_info: PageInfo
+    total_count: int

@@ -16,7 +16,7 @@ SUBJECT_TYPES = {"asset": "Asset", "collection": "Collection", "job": "Job"}
 
 
 @strawberry.type
-class Event(Node):
+class GraphEvent(Node):
     record: strawberry.Private[EventRecord]
     id: strawberry.ID
     cursor: str
@@ -27,7 +27,7 @@ class Event(Node):
     created_at: datetime
 
     @classmethod
-    def from_record(cls, record: EventRecord) -> "Event":
+    def from_record(cls, record: EventRecord) -> "GraphEvent":
         subject_type = SUBJECT_TYPES.get(record.topic.split(".", 1)[0])
         return build(
             cls, record,
@@ -44,7 +44,7 @@ class Event(Node):
 @strawberry.type
 class EventEdge:
     cursor: str
-    node: Event
+    node: GraphEvent
 
 
 @strawberry.type

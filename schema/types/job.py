@@ -85,6 +85,13 @@ class JobEdge:
 
 
 @strawberry.type
+class AssetJobsConnection:
+    edges: list[JobEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
 class CostByKind:
     kind: str
     total: float
