@@ -7,17 +7,30 @@ import strawberry
 
 from domain.errors import DomainError, ErrorCode
 from schema.context import Info
+from schema.types.common import enum_type
 
 T = TypeVar("T")
 
-ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+ErrorCodeType = enum_type(
+    ErrorCode, name="ErrorCode", description="Why a mutation was refused.", values={
+        ErrorCode.NOT_FOUND: "An object it names does not exist in the workspace.",
+        ErrorCode.INVALID: "An argument is malformed or breaks a rule (see `field`).",
+        ErrorCode.CONFLICT: "The state changed underneath (expectedVersion, a duplicate).",
+        ErrorCode.LOCKED: "The asset is locked: unlock it first.",
+        ErrorCode.DEPENDENTS_EXIST: "Live assets derive from it: pass force, or remove them.",
+        ErrorCode.CYCLE: "The link would close a cycle within its relationship type.",
+        ErrorCode.FORBIDDEN: "The token's role may not do this.",
+    })
 
 
 @strawberry.type(description="An expected failure: nothing of the mutation was written.")
 class UserError:
-    code: ErrorCodeType  # type: ignore[valid-type]
-    field: str | None
-    message: str
+    code: ErrorCodeType = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of failure, for programs.")
+    field: str | None = strawberry.field(
+        description="The input field at fault, as a camelCase path (e.g. `inputs.2.assetId`, "
+                    "`metadata.width`); null when no one field is.")
+    message: str = strawberry.field(description="What went wrong, for people.")
 
 
 async def run_mutation(
