@@ -28,8 +28,8 @@ class UserError:
     code: ErrorCodeType = strawberry.field(  # type: ignore[valid-type]
         description="What kind of failure, for programs.")
     field: str | None = strawberry.field(
-        description="The input field at fault, as a camelCase path (e.g. `inputs.2.assetId`, "
-                    "`metadata.width`); null when no one field is.")
+        description="The input field at fault, e.g. `name`, `assetId`, `inputs.2.assetId`; "
+                    "null when no one field is.")
     message: str = strawberry.field(description="What went wrong, for people.")
 
 

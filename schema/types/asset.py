@@ -60,8 +60,8 @@ class DeleteCheck:
     allowed: bool = strawberry.field(
         description="True when the asset is unlocked and no live asset depends on it.")
     dependents: list["Asset"] = strawberry.field(
-        description="Live assets derived from, variants of or generated from this one: "
-                    "deleting it would leave them without their source.")
+        description="Live assets DERIVED_FROM or VARIANT_OF this one: deleting it would "
+                    "leave them without their source.")
     dependent_count: int = strawberry.field(description="The length of `dependents`.")
 
 
@@ -283,13 +283,15 @@ class Asset(Node):
             has_previous=cursor is not None,
         )
 
-    @strawberry.field(description="How many times the asset was edited (updateAsset calls "
-                                  "that changed something).")
+    @strawberry.field(description="How many edits were recorded (asset.updated events: "
+                                  "updateAsset, syncAsset, revertField that changed "
+                                  "something).")
     async def modification_count(self, info: Info) -> int:
         return await info.context.loaders.modification_count_by_asset.load(self.record.id)
 
-    @strawberry.field(description="The fields the latest edit changed (camelCase names "
-                                  "as in updateAsset); empty if never edited.")
+    @strawberry.field(description="The fields the latest edit changed, as stored (e.g. "
+                                  "description, generation_prompt, metadata); empty if "
+                                  "never edited.")
     async def last_modified_fields(self, info: Info) -> list[str]:
         event = await info.context.loaders.last_update_by_asset.load(self.record.id)
         return list(event.payload.get("changes", {})) if event else []
