@@ -19,7 +19,7 @@ from uuid import UUID
 import migrations
 from api.database import EmbeddedPostgres, asyncpg_url, create_engine, database_url
 from api.devmode import ensure_dev_token
-from api.settings import InvalidSettings, Settings, schema_options
+from api.settings import InvalidSettings, Settings
 from domain import access
 from domain.db import EngineDatabase, transaction
 from domain.errors import DomainError
@@ -123,9 +123,9 @@ async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
-    from schema.schema import build_schema
+    from api.contract import current_sdl
 
-    print(build_schema(schema_options(settings)).as_str())
+    sys.stdout.write(current_sdl(settings))
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> None:

@@ -12,6 +12,7 @@ domain functions take a `Transaction` and never commit.
 """
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy import Executable, text
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 SET_LOCALS = text(
@@ -162,17 +164,28 @@ class Transaction:
 
     async def _connection(self) -> AsyncConnection:
         if self._open is None:
-            opened = await self.database.open(readonly=self.readonly)
-            self._open = opened
-            if self.workspace_id is not None:
-                await opened.connection.execute(
-                    SET_LOCALS,
-                    {
-                        "workspace_id": str(self.workspace_id),
-                        "statement_timeout": str(self.statement_timeout_ms),
-                    },
-                )
+            self._open = await self._begin()
         return self._open.connection
+
+    async def _begin(self) -> OpenTransaction:
+        """Open the transaction with its locals set: the workspace (empty when unbound) and
+        the statement timeout. A pooled connection broken by a database restart fails that
+        first statement; nothing has happened in the transaction yet, so it is opened once
+        more on a fresh connection (the pool is not pinged before every checkout)."""
+        values = {"workspace_id": str(self.workspace_id or ""),
+                  "statement_timeout": str(self.statement_timeout_ms)}
+        for attempt in (1, 2):
+            opened = await self.database.open(readonly=self.readonly)
+            try:
+                await opened.connection.execute(SET_LOCALS, values)
+            except DBAPIError as error:
+                with contextlib.suppress(Exception):
+                    await opened.close(commit=False)
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+                continue
+            return opened
+        raise AssertionError("unreachable")
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | None = None

@@ -253,7 +253,11 @@ class _Planner:
         if name == "lineage":
             return self.lineage(definition, nodes)
         if name == "collections":
-            return p.AssetCollections(self.obj("Collection", self.object_type(definition), nodes))
+            args = self.arguments(definition, nodes[0])
+            first, after = self.page(args, datetime)
+            return p.AssetCollections(
+                first=first, after=after,
+                connection=self.connection(definition, nodes, args, "Collection"))
         if name == "instances":
             return p.SceneInstances(self.obj("Asset", self.object_type(definition), nodes))
         raise _Fallback

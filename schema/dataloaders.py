@@ -16,7 +16,7 @@ from domain import events
 from domain.assets.queries import get_assets, live_dependents
 from domain.collections.queries import (
     Member,
-    collections_of_assets,
+    collection_pages,
     get_collections,
     member_pages,
 )
@@ -28,7 +28,7 @@ from domain.graph.queries import (
     lineages,
 )
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
-from domain.jobs.queries import get_jobs, jobs_of_assets
+from domain.jobs.queries import get_jobs, job_pages
 from domain.jobs.rules import JobStatus
 from domain.records import (
     AssetRecord,
@@ -82,10 +82,6 @@ class ByOwnerLoader(DataLoader[UUID, V], Generic[V]):
     async def batch_load_fn(self, keys: Sequence[UUID]) -> list[V]:
         found = await type(self).fetch(self.tx, list(dict.fromkeys(keys)))
         return [found[key] for key in keys]
-
-
-class CollectionsByAssetLoader(ByOwnerLoader[list[CollectionRecord]]):
-    fetch = staticmethod(collections_of_assets)
 
 
 class DependentsByAssetLoader(ByOwnerLoader[list[AssetRecord]]):
@@ -206,10 +202,31 @@ class MembersByCollectionLoader(ByOwnerWithArgsLoader[MemberArgs, Page[Member]])
         )
 
 
-class JobsByAssetLoader(ByOwnerWithArgsLoader[tuple[JobStatus, ...] | None, list[JobRecord]]):
-    async def fetch(self, owners: Sequence[UUID], statuses: tuple[JobStatus, ...] | None
-                    ) -> dict[UUID, list[JobRecord]]:
-        return await jobs_of_assets(self.tx, owners, statuses)
+@dataclass(frozen=True)
+class CollectionPageArgs:
+    first: int
+    after: Key | None
+
+
+class CollectionsByAssetLoader(
+        ByOwnerWithArgsLoader[CollectionPageArgs, Page[CollectionRecord]]):
+    async def fetch(self, owners: Sequence[UUID], args: CollectionPageArgs
+                    ) -> dict[UUID, Page[CollectionRecord]]:
+        return await collection_pages(self.tx, owners, first=args.first, after=args.after)
+
+
+@dataclass(frozen=True)
+class JobPageArgs:
+    statuses: tuple[JobStatus, ...] | None
+    first: int
+    after: Key | None
+
+
+class JobsByAssetLoader(ByOwnerWithArgsLoader[JobPageArgs, Page[JobRecord]]):
+    async def fetch(self, owners: Sequence[UUID], args: JobPageArgs
+                    ) -> dict[UUID, Page[JobRecord]]:
+        return await job_pages(self.tx, owners, statuses=args.statuses, first=args.first,
+                               after=args.after)
 
 
 class Loaders:

@@ -7,22 +7,35 @@ import strawberry
 
 from domain.errors import DomainError, ErrorCode
 from schema.context import Info
+from schema.types.common import enum_type
 
 T = TypeVar("T")
 
-ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+ErrorCodeType = enum_type(
+    ErrorCode, name="ErrorCode", description="Why a mutation was refused.", values={
+        ErrorCode.NOT_FOUND: "An object it names does not exist in the workspace.",
+        ErrorCode.INVALID: "An argument is malformed or breaks a rule (see `field`).",
+        ErrorCode.CONFLICT: "The state changed underneath (expectedVersion, a duplicate).",
+        ErrorCode.LOCKED: "The asset is locked: unlock it first.",
+        ErrorCode.DEPENDENTS_EXIST: "Live assets derive from it: pass force, or remove them.",
+        ErrorCode.CYCLE: "The link would close a cycle within its relationship type.",
+        ErrorCode.FORBIDDEN: "The token's role may not do this.",
+    })
 
 
 @strawberry.type(description="An expected failure: nothing of the mutation was written.")
-class Error:
-    code: ErrorCodeType  # type: ignore[valid-type]
-    field: str | None
-    message: str
+class UserError:
+    code: ErrorCodeType = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of failure, for programs.")
+    field: str | None = strawberry.field(
+        description="The input field at fault, e.g. `name`, `assetId`, `inputs.2.assetId`; "
+                    "null when no one field is.")
+    message: str = strawberry.field(description="What went wrong, for people.")
 
 
 async def run_mutation(
     info: Info, use_case: Callable[[], Awaitable[T]]
-) -> tuple[T | None, list[Error]]:
+) -> tuple[T | None, list[UserError]]:
     """Run a use case all-or-nothing inside the request's transaction.
 
     A `DomainError` rolls back to the savepoint and becomes the payload's `errors`; anything
@@ -33,7 +46,8 @@ async def run_mutation(
         async with context.tx.savepoint():
             result = await use_case()
     except DomainError as error:
-        return None, [Error(code=d.code, field=d.field, message=d.message) for d in error.details]
+        return None, [UserError(code=d.code, field=d.field, message=d.message)
+                      for d in error.details]
     finally:
         context.loaders.forget()
     return result, []

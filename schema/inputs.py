@@ -8,12 +8,21 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
+import strawberry
 from graphql import GraphQLError
 
 from domain.errors import DomainError, ErrorCode
+
+# The paging arguments of every connection, described once.
+First = Annotated[int | None, strawberry.argument(
+    description="At most this many edges, 0 to 100 (more is an INVALID error, never a silent "
+                "cut); default 100.")]
+After = Annotated[str | None, strawberry.argument(
+    description="Start after this cursor: an edge's `cursor` or `pageInfo.endCursor` of the "
+                "same list with the same arguments. Omit for the first page.")]
 
 
 def bad_input(message: str, field: str) -> GraphQLError:

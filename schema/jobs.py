@@ -1,5 +1,6 @@
 """Job queries and mutations: enqueue (one or a batch), cancel, retry, list, cost summary."""
 
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -10,8 +11,10 @@ from domain.jobs.queries import JobFilter as DomainJobFilter
 from domain.jobs.use_cases import NewJob
 from domain.records import JobRecord
 from schema.context import Info
-from schema.errors import Error, run_mutation
+from schema.errors import UserError, run_mutation
 from schema.inputs import (
+    After,
+    First,
     decode_cursor,
     decode_uuid,
     mutation_id,
@@ -23,47 +26,60 @@ from schema.types.common import PageInfo
 from schema.types.connection import connection
 from schema.types.job import CostByDay, CostByKind, CostSummary, Job, JobEdge, JobStatus
 
+JobId = Annotated[strawberry.ID, strawberry.argument(description="The job's global ID.")]
 
-@strawberry.input
+
+@strawberry.input(description="A job to queue.")
 class EnqueueJobInput:
     kind: str = strawberry.field(description="generate_image (or noop)")
-    asset_id: strawberry.ID | None = None
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The asset the job is about (for generate_image: the one "
+                                  "the image depicts).")
     params: JSON | None = strawberry.field(
         default=None, description="e.g. {provider: placeholder|thumbnail|http, prompt, width, "
                                   "height}")
     idempotency_key: str | None = strawberry.field(
         default=None, description="A repeated key returns the existing job.")
-    priority: int = 0
-    max_attempts: int = 3
+    priority: int = strawberry.field(default=0, description="Higher runs first.")
+    max_attempts: int = strawberry.field(
+        default=3, description="Attempts before a retryable failure becomes FAILED.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation of one job.")
 class JobPayload:
-    job: Job | None
-    errors: list[Error]
+    job: Job | None = strawberry.field(description="The job; null when refused.")
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing was written; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of enqueueJobs.")
 class JobsPayload:
-    jobs: list[Job]
-    errors: list[Error]
+    jobs: list[Job] = strawberry.field(
+        description="The jobs, in the order of `inputs`; empty when refused.")
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing was written; empty on success. `field` starts with "
+                    "`inputs.<index>.`.")
 
 
-@strawberry.input
+@strawberry.input(description="Which jobs to list: every condition given must hold.")
 class JobFilter:
-    statuses: list[JobStatus] | None = None
-    kinds: list[str] | None = None
-    asset_id: strawberry.ID | None = None
-    collection_id: strawberry.ID | None = None
+    statuses: list[JobStatus] | None = strawberry.field(
+        default=None, description="Jobs in one of these states.")
+    kinds: list[str] | None = strawberry.field(default=None,
+                                               description="Jobs of one of these kinds.")
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Jobs about this asset.")
+    collection_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Jobs about the members of this collection.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the workspace's jobs.")
 class JobConnection:
-    edges: list[JobEdge]
-    page_info: PageInfo
+    edges: list[JobEdge] = strawberry.field(description="The jobs of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
     filter: strawberry.Private[DomainJobFilter]
 
-    @strawberry.field
+    @strawberry.field(description="How many jobs the whole filtered list holds.")
     async def total_count(self, info: Info) -> int:
         return await queries.count_jobs(info.context.tx, self.filter)
 
@@ -80,21 +96,28 @@ def _new_job(data: EnqueueJobInput, field: str) -> NewJob:
                   max_attempts=data.max_attempts)
 
 
-def _job_payload(result: tuple[JobRecord | None, list[Error]]) -> JobPayload:
+def _job_payload(result: tuple[JobRecord | None, list[UserError]]) -> JobPayload:
     record, errors = result
     return JobPayload(job=Job.from_record(record) if record else None, errors=errors)
 
 
 @strawberry.type
 class JobQueries:
-    @strawberry.field(permission_classes=[CanRead])
-    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="A job; null if none has this ID.")
+    async def job(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="The job's global ID.")]) -> Job | None:
         record = await info.context.loaders.job_by_id.load(query_id(id, "Job"))
         return Job.from_record(record) if record else None
 
-    @strawberry.field(permission_classes=[CanRead], description="Newest first.")
-    async def jobs(self, info: Info, filter: JobFilter | None = None, first: int | None = None,
-                   after: str | None = None) -> JobConnection:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The workspace's jobs, newest first.")
+    async def jobs(
+        self, info: Info,
+        filter: Annotated[JobFilter | None, strawberry.argument(
+            description="Which jobs; null for all.")] = None,
+        first: First = None, after: After = None,
+    ) -> JobConnection:
         f = filter or JobFilter()
         domain_filter = DomainJobFilter(
             statuses=f.statuses,
@@ -113,8 +136,12 @@ class JobQueries:
 
     @strawberry.field(permission_classes=[CanRead],
                       description="Generation cost of a collection's assets, or the workspace.")
-    async def cost_summary(self, info: Info, collection_id: strawberry.ID | None = None
-                           ) -> CostSummary:
+    async def cost_summary(
+        self, info: Info,
+        collection_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Only jobs about this collection's members; null for the "
+                        "workspace.")] = None,
+    ) -> CostSummary:
         collection = query_id(collection_id, "Collection", "collectionId") \
             if collection_id else None
         summary = await queries.cost_summary(info.context.tx, collection)
@@ -126,14 +153,20 @@ class JobQueries:
 
 @strawberry.type
 class JobMutations:
-    @strawberry.mutation(permission_classes=[CanEdit])
-    async def enqueue_job(self, info: Info, input: EnqueueJobInput) -> JobPayload:
+    @strawberry.mutation(permission_classes=[CanEdit],
+                         description="Queue a job; a worker runs it. Follow it with the "
+                                     "jobUpdated subscription.")
+    async def enqueue_job(self, info: Info, input: Annotated[EnqueueJobInput, strawberry.argument(
+            description="What to run.")]) -> JobPayload:
         return _job_payload(await run_mutation(info, lambda: use_cases.enqueue_job(
             info.context.tx, _new_job(input, ""))))
 
     @strawberry.mutation(permission_classes=[CanEdit],
                          description="Up to 100 jobs in one transaction: all or none.")
-    async def enqueue_jobs(self, info: Info, inputs: list[EnqueueJobInput]) -> JobsPayload:
+    async def enqueue_jobs(
+        self, info: Info, inputs: Annotated[list[EnqueueJobInput], strawberry.argument(
+            description="1 to 100 jobs.")],
+    ) -> JobsPayload:
         async def enqueue() -> list[JobRecord]:
             return await use_cases.enqueue_jobs(
                 info.context.tx, [_new_job(d, f"inputs.{i}.") for i, d in enumerate(inputs)])
@@ -143,11 +176,13 @@ class JobMutations:
 
     @strawberry.mutation(permission_classes=[CanEdit],
                          description="Queued: at once. Running: the worker stops cooperatively.")
-    async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
+    async def cancel_job(self, info: Info, id: JobId) -> JobPayload:
         return _job_payload(await run_mutation(info, lambda: use_cases.cancel_job(
             info.context.tx, mutation_id(id, "Job", "id"))))
 
-    @strawberry.mutation(permission_classes=[CanEdit])
-    async def retry_job(self, info: Info, id: strawberry.ID) -> JobPayload:
+    @strawberry.mutation(permission_classes=[CanEdit],
+                         description="Queue a FAILED or CANCELLED job again, with fresh "
+                                     "attempts.")
+    async def retry_job(self, info: Info, id: JobId) -> JobPayload:
         return _job_payload(await run_mutation(info, lambda: use_cases.retry_job(
             info.context.tx, mutation_id(id, "Job", "id"))))

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -14,6 +15,8 @@ from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.collections.queries import COLLECTION_KEY, count_collections, list_collections
 from schema.context import Info
 from schema.inputs import (
+    After,
+    First,
     bad_input,
     decode_cursor,
     decode_uuid,
@@ -26,69 +29,90 @@ from schema.jobs import JobQueries
 from schema.permissions import CanRead
 from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
-from schema.types.common import Node, PageInfo
+from schema.types.common import Node, PageInfo, enum_type
 from schema.types.connection import connection
 from schema.types.job import Job
 from schema.types.relationship import Relationship
 from schema.types.sync import SceneContextEntry
 
-strawberry.enum(AssetOrderField, name="AssetOrderField")
+enum_type(AssetOrderField, name="AssetOrderField",
+          description="What a list of assets is sorted by; ties are broken by id.", values={
+              AssetOrderField.CREATED_AT: "Creation time.",
+              AssetOrderField.UPDATED_AT: "Time of the last change.",
+              AssetOrderField.NAME: "Name, by the database's collation.",
+          })
 
 
-@strawberry.input
+@strawberry.input(description="The order of a list of assets.")
 class AssetOrder:
-    field: AssetOrderField = AssetOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.ASC
+    field: AssetOrderField = strawberry.field(default=AssetOrderField.CREATED_AT,
+                                              description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC,
+                                                 description="Ascending or descending.")
 
 
-@strawberry.input
+@strawberry.input(description="Which assets to list: every condition given must hold.")
 class AssetFilter:
-    types: list[str] | None = None
-    tags_all: list[str] | None = None
-    tags_any: list[str] | None = None
+    types: list[str] | None = strawberry.field(
+        default=None, description="Assets of one of these types; an empty list matches none.")
+    tags_all: list[str] | None = strawberry.field(
+        default=None, description="Assets carrying every one of these tags.")
+    tags_any: list[str] | None = strawberry.field(
+        default=None, description="Assets carrying at least one of these tags.")
     search: str | None = strawberry.field(
-        default=None, description="Trigram match on the name, full text on name and description."
+        default=None, description="Trigram match on the name, full text on name and "
+                                  "description; at most 200 characters."
     )
-    collection_id: strawberry.ID | None = None
-    sources: list[str] | None = None
-    include_deleted: bool = False
+    collection_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Members of this collection.")
+    sources: list[str] | None = strawberry.field(
+        default=None, description="Assets whose source is one of upload, generation, import, "
+                                  "derivative.")
+    include_deleted: bool = strawberry.field(
+        default=False, description="Include soft-deleted assets (deletedAt set).")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the workspace's assets.")
 class AssetConnection:
-    edges: list[AssetEdge]
-    page_info: PageInfo
+    edges: list[AssetEdge] = strawberry.field(description="The assets of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
     filter: strawberry.Private[DomainAssetFilter]
 
-    @strawberry.field
+    @strawberry.field(description="How many assets the whole filtered list holds (counted "
+                                  "only when asked).")
     async def total_count(self, info: Info) -> int:
         return await count_assets(info.context.tx, self.filter)
 
 
-@strawberry.type
+@strawberry.type(description="A page of the workspace's collections.")
 class CollectionConnection:
-    edges: list[CollectionEdge]
-    page_info: PageInfo
+    edges: list[CollectionEdge] = strawberry.field(
+        description="The collections of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
     types: strawberry.Private[list[str] | None]
 
-    @strawberry.field
+    @strawberry.field(description="How many collections the whole filtered list holds.")
     async def total_count(self, info: Info) -> int:
         return await count_collections(info.context.tx, types=self.types)
 
 
-@strawberry.type
+@strawberry.type(description="A tenant: every asset, collection, job and token belongs to "
+                             "exactly one workspace, and a token sees only its own.")
 class Workspace(Node):
-    id: strawberry.ID
-    name: str
-    slug: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global ID of the workspace.")
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe unique name, e.g. night-ledger.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
 
 
-@strawberry.type
+@strawberry.type(description="Who is asking: the bearer token's workspace, role and name.")
 class Viewer:
-    workspace: Workspace
-    role: str
-    actor: str
+    workspace: Workspace = strawberry.field(description="The workspace the token belongs to.")
+    role: str = strawberry.field(
+        description="What the token may do: `viewer` (read), `editor` (read and write) or "
+                    "`admin` (also purge). Always one of these three.")
+    actor: str = strawberry.field(
+        description="The token's name, recorded as the actor of every event it causes.")
 
 
 def _domain_filter(f: AssetFilter | None) -> DomainAssetFilter:
@@ -135,14 +159,21 @@ def _node_key(value: str) -> tuple[str, UUID]:
     return parsed[0], raw_id
 
 
-@strawberry.type
+@strawberry.type(description="Reads. Each request reads one consistent snapshot; any role "
+                             "may read.")
 class Query(JobQueries):
-    @strawberry.field(permission_classes=[CanRead])
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The Asset, Collection, Job or Relationship with this global "
+                                  "ID; null if none exists in the workspace.")
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="A global ID of any type.")]) -> Node | None:
         return await _load_node(info, *_node_key(id))
 
-    @strawberry.field(permission_classes=[CanRead])
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="Several nodes at once, in the order of `ids`, null where "
+                                  "none exists.")
+    async def nodes(self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(
+            description="Up to 100 global IDs, of any types.")]) -> list[Node | None]:
         limit = info.context.limits.max_page_size
         if len(ids) > limit:
             raise bad_input(f"at most {limit} ids", "ids")
@@ -150,7 +181,8 @@ class Query(JobQueries):
         # Start every load before awaiting any, so the loaders batch them.
         return list(await asyncio.gather(*(_load_node(info, t, i) for t, i in keys)))
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The caller: workspace, role and actor name of the token.")
     async def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
         assert principal is not None  # CanRead
@@ -167,15 +199,23 @@ class Query(JobQueries):
             actor=principal.actor,
         )
 
-    @strawberry.field(permission_classes=[CanRead])
-    async def asset(self, info: Info, id: strawberry.ID) -> Asset | None:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="An asset, soft-deleted or not; null if none has this ID.")
+    async def asset(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="The asset's global ID.")]) -> Asset | None:
         record = await info.context.loaders.asset_by_id.load(query_id(id, "Asset"))
         return Asset.from_record(record) if record else None
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The workspace's assets, filtered and ordered; live ones "
+                                  "unless includeDeleted.")
     async def assets(
-        self, info: Info, filter: AssetFilter | None = None, order_by: AssetOrder | None = None,
-        first: int | None = None, after: str | None = None,
+        self, info: Info,
+        filter: Annotated[AssetFilter | None, strawberry.argument(
+            description="Which assets; null for every live asset.")] = None,
+        order_by: Annotated[AssetOrder | None, strawberry.argument(
+            description="Default: by creation time, oldest first.")] = None,
+        first: First = None, after: After = None,
     ) -> AssetConnection:
         order = order_by or AssetOrder()
         domain_order = DomainAssetOrder(order.field, order.direction)
@@ -195,8 +235,10 @@ class Query(JobQueries):
 
     @strawberry.field(permission_classes=[CanRead],
                       description="Per instance used in the scene: what a prompt builder needs.")
-    async def scene_context(self, info: Info, scene_id: strawberry.ID
-                            ) -> list[SceneContextEntry]:
+    async def scene_context(
+        self, info: Info, scene_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The scene asset's global ID.")],
+    ) -> list[SceneContextEntry]:
         found = await info.context.loaders.instances_by_scene.load(
             query_id(scene_id, "Asset", "sceneId"))
         return [
@@ -209,15 +251,21 @@ class Query(JobQueries):
             for i in found
         ]
 
-    @strawberry.field(permission_classes=[CanRead])
-    async def collection(self, info: Info, id: strawberry.ID) -> Collection | None:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="A collection; null if none has this ID.")
+    async def collection(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="The collection's global ID.")]) -> Collection | None:
         record = await info.context.loaders.collection_by_id.load(query_id(id, "Collection"))
         return Collection.from_record(record) if record else None
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The workspace's collections, oldest first.")
     async def collections(
-        self, info: Info, types: list[str] | None = None, first: int | None = None,
-        after: str | None = None,
+        self, info: Info,
+        types: Annotated[list[str] | None, strawberry.argument(
+            description="Only collections of these types (library, project, ...); null for "
+                        "all, an empty list for none.")] = None,
+        first: First = None, after: After = None,
     ) -> CollectionConnection:
         cursor = decode_cursor(after, *COLLECTION_KEY)
         page = await list_collections(

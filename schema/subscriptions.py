@@ -5,6 +5,7 @@ read and the subscription is missed; what both deliver is de-duplicated.
 """
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -17,7 +18,7 @@ from domain.jobs.rules import TERMINAL
 from domain.records import EventRecord
 from schema.context import EventScope, SubscriptionContext
 from schema.inputs import decode_cursor, query_id
-from schema.types.event import Event
+from schema.types.event import GraphEvent
 from schema.types.job import Job
 
 REPLAY_PAGE = 200
@@ -30,13 +31,14 @@ def _context(info: strawberry.Info) -> SubscriptionContext:
     return context
 
 
-@strawberry.input
+@strawberry.input(description="Which events to deliver: every condition given must hold.")
 class EventFilter:
     topics: list[str] | None = strawberry.field(default=None,
                                                 description="e.g. asset.updated, job.updated")
     collection_id: strawberry.ID | None = strawberry.field(
         default=None, description="Events of the collection and of its member assets.")
-    asset_id: strawberry.ID | None = None
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events about this asset only.")
 
 
 class _Matcher:
@@ -65,12 +67,16 @@ class _Matcher:
         return True
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over a WebSocket on /graphql; the bearer token "
+                             "goes in the Authorization header or the connection_init "
+                             "payload.")
 class Subscription:
     @strawberry.subscription(description="The job's current state first, then each change; "
                                          "ends after a terminal state.")
-    async def job_updated(self, info: strawberry.Info, job_id: strawberry.ID
-                          ) -> AsyncGenerator[Job, None]:
+    async def job_updated(
+        self, info: strawberry.Info, job_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The job's global ID.")],
+    ) -> AsyncGenerator[Job, None]:
         context = _context(info)
         assert context.principal is not None
         wanted = query_id(job_id, "Job", "jobId")
@@ -103,8 +109,14 @@ class Subscription:
     @strawberry.subscription(description="Events of the workspace as they are committed; "
                                          "with `after` (an event cursor) it first replays "
                                          "everything since.")
-    async def events(self, info: strawberry.Info, filter: EventFilter | None = None,
-                     after: str | None = None) -> AsyncGenerator[Event, None]:
+    async def events(
+        self, info: strawberry.Info,
+        filter: Annotated[EventFilter | None, strawberry.argument(
+            description="Which events; null for all of the workspace.")] = None,
+        after: Annotated[str | None, strawberry.argument(
+            description="An event's `cursor`: first replay every matching event after it, "
+                        "then go live. Omit to start live.")] = None,
+    ) -> AsyncGenerator[GraphEvent, None]:
         context = _context(info)
         assert context.principal is not None
         f = filter or EventFilter()
@@ -130,7 +142,7 @@ class Subscription:
                     for event in found:
                         delivered.add(event.id)
                         if matches(event):
-                            yield Event.from_record(event)
+                            yield GraphEvent.from_record(event)
                     if len(found) < REPLAY_PAGE:
                         break
                     last = found[-1].id
@@ -138,7 +150,7 @@ class Subscription:
                 if event.id in delivered or (cursor is not None and event.id <= cursor[0]):
                     continue
                 if matches(event):
-                    yield Event.from_record(event)
+                    yield GraphEvent.from_record(event)
         finally:
             await scope.end()
             live.close()

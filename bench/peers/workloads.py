@@ -89,7 +89,7 @@ AG_W4 = """query ($tags: [String!]) {
     id name metadata tags createdAt version
     parents(types: [DERIVED_FROM]) { totalCount edges { node { type metadata parent { name } } } }
     children(types: [REFERENCE_FOR]) { totalCount edges { node { child { name url } } } }
-    collections { name } } } } }"""
+    collections { edges { node { name } } } } } } }"""
 
 AG_T = "{ viewer { role } }"
 

@@ -145,10 +145,12 @@ async def live_members(
     return [AssetRecord.from_row(row) for row in rows]
 
 
-async def collections_of_assets(
-    tx: Transaction, asset_ids: Sequence[UUID]
-) -> dict[UUID, list[CollectionRecord]]:
-    rows = await tx.execute(
+async def collection_pages(
+    tx: Transaction, asset_ids: Sequence[UUID], *, first: int, after: Key | None
+) -> dict[UUID, Page[CollectionRecord]]:
+    """The collections holding each of many assets, oldest first (`COLLECTION_KEY`), a page
+    of each from the keyset `after`, with totals, in one statement."""
+    holding = (
         select(members.c.asset_id.label("member_asset_id"), collections)
         .join(
             collections,
@@ -158,12 +160,44 @@ async def collections_of_assets(
             ),
         )
         .where(members.c.workspace_id == tx.ws, members.c.asset_id.in_(asset_ids))
-        .order_by(members.c.asset_id, collections.c.created_at, collections.c.id)
+        .cte("holding")
     )
-    grouped: dict[UUID, list[CollectionRecord]] = {asset_id: [] for asset_id in asset_ids}
+    order_key = (holding.c.created_at, holding.c.id)
+    totals = (
+        select(holding.c.member_asset_id, func.count().label("total"))
+        .group_by(holding.c.member_asset_id)
+        .cte("totals")
+    )
+    page_query = select(
+        holding,
+        func.row_number()
+        .over(partition_by=holding.c.member_asset_id, order_by=order_key)
+        .label("rn"),
+    )
+    if after is not None:
+        page_query = page_query.where(tuple_(*order_key) > tuple_(*after))
+    page = page_query.cte("page")
+    rows = await tx.execute(
+        select(totals.c.member_asset_id.label("owner"), totals.c.total, page)
+        .select_from(
+            totals.outerjoin(
+                page,
+                and_(page.c.member_asset_id == totals.c.member_asset_id,
+                     page.c.rn <= first + 1),
+            )
+        )
+        .order_by(totals.c.member_asset_id, page.c.rn)
+    )
+    collected: dict[UUID, tuple[int, list[CollectionRecord]]] = {}
     for row in rows:
-        grouped[row.member_asset_id].append(CollectionRecord.from_row(row))
-    return grouped
+        _, found = collected.setdefault(row.owner, (row.total, []))
+        if row.id is not None:
+            found.append(CollectionRecord.from_row(row))
+    result = {}
+    for asset_id in asset_ids:
+        total, found = collected.get(asset_id, (0, []))
+        result[asset_id] = Page.cut(found, first, lambda c: (c.created_at, c.id), total=total)
+    return result
 
 
 async def get_collection_for_update(

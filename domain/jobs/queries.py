@@ -122,17 +122,50 @@ async def count_jobs(tx: Transaction, f: JobFilter) -> int:
     return int(result.scalar_one())
 
 
-async def jobs_of_assets(
-    tx: Transaction, asset_ids: Sequence[UUID], statuses: Sequence[JobStatus] | None
-) -> dict[UUID, list[JobRecord]]:
-    query = select(jobs).where(jobs.c.workspace_id == tx.ws, jobs.c.asset_id.in_(asset_ids))
+async def job_pages(
+    tx: Transaction, asset_ids: Sequence[UUID], *, statuses: Sequence[JobStatus] | None,
+    first: int, after: Key | None,
+) -> dict[UUID, Page[JobRecord]]:
+    """The jobs about each of many assets, newest first (`JOB_KEY` descending), a page of each
+    from the keyset `after`, with totals, in one statement."""
+    about = select(jobs).where(jobs.c.workspace_id == tx.ws, jobs.c.asset_id.in_(asset_ids))
     if statuses is not None:
-        query = query.where(jobs.c.status.in_(statuses))
-    rows = await tx.execute(query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()))
-    grouped: dict[UUID, list[JobRecord]] = {asset_id: [] for asset_id in asset_ids}
+        about = about.where(jobs.c.status.in_(statuses))
+    about_cte = about.cte("about")
+    order_key = (about_cte.c.created_at, about_cte.c.id)
+    totals = (
+        select(about_cte.c.asset_id, func.count().label("total"))
+        .group_by(about_cte.c.asset_id)
+        .cte("totals")
+    )
+    page_query = select(
+        about_cte,
+        func.row_number()
+        .over(partition_by=about_cte.c.asset_id, order_by=[k.desc() for k in order_key])
+        .label("rn"),
+    )
+    if after is not None:
+        page_query = page_query.where(tuple_(*order_key) < tuple_(*after))
+    page = page_query.cte("page")
+    rows = await tx.execute(
+        select(totals.c.asset_id.label("owner"), totals.c.total, page)
+        .select_from(
+            totals.outerjoin(
+                page, and_(page.c.asset_id == totals.c.asset_id, page.c.rn <= first + 1)
+            )
+        )
+        .order_by(totals.c.asset_id, page.c.rn)
+    )
+    collected: dict[UUID, tuple[int, list[JobRecord]]] = {}
     for row in rows:
-        grouped[row.asset_id].append(JobRecord.from_row(row))
-    return grouped
+        _, found = collected.setdefault(row.owner, (row.total, []))
+        if row.id is not None:
+            found.append(JobRecord.from_row(row))
+    result = {}
+    for asset_id in asset_ids:
+        total, found = collected.get(asset_id, (0, []))
+        result[asset_id] = Page.cut(found, first, lambda j: (j.created_at, j.id), total=total)
+    return result
 
 
 async def claim_next(tx: Transaction, *, worker: str, lease_seconds: float) -> JobRecord | None:

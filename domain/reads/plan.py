@@ -142,9 +142,11 @@ class StepRelationship:
 
 @dataclass(frozen=True)
 class AssetCollections:
-    """The collections holding an asset, oldest first."""
+    """A page of the collections holding an asset, oldest first (`created_at`, id)."""
 
-    obj: Obj
+    first: Arg
+    after: tuple[Arg, Arg] | None
+    connection: "Connection"
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ class MemberSequence:
 
 @dataclass(frozen=True)
 class EdgeNode:
-    """The edge's node: the relationship row (`Edges`) or the member asset (`Members`)."""
+    """The edge's node: the relationship row (`Edges`), the member asset (`Members`) or the
+    collection (`AssetCollections`)."""
 
     obj: Obj
 

@@ -4,7 +4,7 @@ response's JSON in PostgreSQL, as PostGraphile and Hasura do.
 Each shape mirrors the query function the general path reads through, rule for rule:
 `edge_pages` (live other ends, `(sequence, id)` or `(0, id)` keysets, totals), `member_pages`,
 `lineages` (shortest depth per node, one level past `maxDepth` to learn `isPartial`),
-`collections_of_assets`, `instances_of_scenes`, `get_assets` (soft-deleted included). The
+`collection_pages`, `instances_of_scenes`, `get_assets` (soft-deleted included). The
 differential tests (tests/schema/test_compiled_reads.py) hold the two paths equal.
 
 A plan's SQL is compiled once per shape (`compile_read` is cached) and run through the
@@ -199,8 +199,8 @@ class _Compiler:
                 return self.edges(field, row)
             case p.Lineage():
                 return self.lineage(field, row)
-            case p.AssetCollections(obj):
-                return self.asset_collections(obj, row)
+            case p.AssetCollections():
+                return self.asset_collections(field, row)
             case p.SceneInstances(obj):
                 return self.scene_instances(obj, row)
             case p.EdgeEnd(parent, obj):
@@ -402,18 +402,23 @@ class _Compiler:
 
     # -- lists ------------------------------------------------------------------------------
 
-    def asset_collections(self, obj: p.Obj, asset: Any) -> Any:
+    def asset_collections(self, field: p.AssetCollections, asset: Any) -> Any:
         member, collection = self.alias(asset_collection_members), self.alias(asset_collections)
-        found = (
-            select(func.json_agg(aggregate_order_by(self.obj(obj.fields, collection),
-                                                    collection.c.created_at, collection.c.id)))
-            .select_from(member)
-            .join(collection, and_(collection.c.workspace_id == member.c.workspace_id,
-                                   collection.c.id == member.c.collection_id))
-            .where(member.c.workspace_id == self.ws, member.c.asset_id == asset.c.id)
-            .correlate(_from(asset))
-        )
-        return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
+        key = (collection.c.created_at, collection.c.id)
+        live = (select(collection)
+                .select_from(member)
+                .join(collection, and_(collection.c.workspace_id == member.c.workspace_id,
+                                       collection.c.id == member.c.collection_id))
+                .where(member.c.workspace_id == self.ws, member.c.asset_id == asset.c.id))
+        after = None
+        if field.after is not None:
+            after = tuple_(*key) > tuple_(self.arg(field.after[0], DateTime(timezone=True)),
+                                          self.arg(field.after[1], UUID_TYPE))
+        cursor = _b64(literal('["', Text) + _iso(collection.c.created_at) + literal('","', Text)
+                      + cast(collection.c.id, Text) + literal('"]', Text))
+        return self.page(field.connection, live, key=key, descending=False, after=after,
+                         first=self.arg(field.first, Integer()), cursor=cursor,
+                         correlate=asset, node_row=lambda page: page)
 
     def scene_instances(self, obj: p.Obj, scene: Any) -> Any:
         used_in, variant = self.alias(asset_relationships), asset_relationships

@@ -10,7 +10,9 @@ from schema.mutations.scenes import SceneMutations
 from schema.mutations.sync import SyncMutations
 
 
-@strawberry.type
+@strawberry.type(description="Writes; editor or admin role. Each mutation field is "
+                             "all-or-nothing: refused, it writes nothing and says why in "
+                             "`errors`.")
 class Mutation(AssetMutations, GraphMutations, CollectionMutations, SyncMutations,
                SceneMutations, JobMutations):
     pass

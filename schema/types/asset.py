@@ -7,84 +7,122 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.collections.queries import COLLECTION_KEY
 from domain.events import EVENT_KEY
 from domain.graph.queries import EDGE_KEY
 from domain.graph.vocabulary import EdgeDirection
+from domain.jobs.queries import JOB_KEY
 from domain.records import AssetRecord
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
-from schema.dataloaders import EdgeArgs, HistoryArgs, LineageArgs
-from schema.inputs import bad_input, decode_cursor, page_size, to_global_id
+from schema.dataloaders import CollectionPageArgs, EdgeArgs, HistoryArgs, JobPageArgs, LineageArgs
+from schema.inputs import After, First, bad_input, decode_cursor, page_size, to_global_id
 from schema.types.common import LineageDirection, Node, RelationshipType, distinct_types
 from schema.types.connection import connection
-from schema.types.event import Event, EventConnection, EventEdge
-from schema.types.job import Job, JobStatus
+from schema.types.event import EventConnection, EventEdge, GraphEvent
+from schema.types.job import AssetJobsConnection, Job, JobEdge, JobStatus
 from schema.types.record_fields import build
 from schema.types.relationship import Relationship, RelationshipConnection, RelationshipEdge
 from schema.types.sync import SyncStatus
 
 if TYPE_CHECKING:
-    from schema.types.collection import Collection
+    from schema.types.collection import AssetCollectionsConnection
 
-CollectionRef = Annotated["Collection", strawberry.lazy("schema.types.collection")]
+RelationshipTypes = Annotated[list[RelationshipType] | None, strawberry.argument(
+    description="Only edges of these types; null for all.")]
+CollectionsOfAsset = Annotated[
+    "AssetCollectionsConnection", strawberry.lazy("schema.types.collection")
+]
 
 
-@strawberry.type
+@strawberry.type(description="One asset reached by a lineage walk, and how.")
 class LineageStep:
-    depth: int
-    asset: "Asset"
-    relationship: Relationship
+    depth: int = strawberry.field(
+        description="Edges between the start and this asset along the shortest path: 1 for a "
+                    "direct parent (or child).")
+    asset: "Asset" = strawberry.field(description="The asset reached (live assets only).")
+    relationship: Relationship = strawberry.field(
+        description="The edge this step arrived by.")
 
 
-@strawberry.type
+@strawberry.type(description="The assets upstream or downstream of an asset, nearest first.")
 class LineageResult:
-    steps: list[LineageStep]
+    steps: list[LineageStep] = strawberry.field(
+        description="Each asset once, at its shortest depth; by depth, then by edge order.")
     is_partial: bool = strawberry.field(
         description="True when maxDepth or first cut the walk short."
     )
 
 
-@strawberry.type
+@strawberry.type(description="Whether an asset may be deleted without `force`, and what "
+                             "stands in the way.")
 class DeleteCheck:
-    allowed: bool
-    dependents: list["Asset"]
-    dependent_count: int
+    allowed: bool = strawberry.field(
+        description="True when the asset is unlocked and no live asset depends on it.")
+    dependents: list["Asset"] = strawberry.field(
+        description="Live assets DERIVED_FROM or VARIANT_OF this one: deleting it would "
+                    "leave them without their source.")
+    dependent_count: int = strawberry.field(description="The length of `dependents`.")
 
 
 @strawberry.type(description="Content stored by this service (uploaded or generated).")
 class AssetFile:
-    sha256: str
-    size: int | None
-    mime_type: str | None
+    sha256: str = strawberry.field(
+        description="SHA-256 of the content, lowercase hex: its address in the store.")
+    size: int | None = strawberry.field(description="Length in bytes.")
+    mime_type: str | None = strawberry.field(
+        description="Media type the uploader declared, e.g. image/png; null if none.")
 
-    @strawberry.field(description="GET it with the same bearer token.")
+    @strawberry.field(description="Path to GET the content from (relative to the server), "
+                                  "with the same bearer token.")
     def download_url(self) -> str:
         return f"/files/{self.sha256}"
 
 
-@strawberry.type
+@strawberry.type(description="Anything a production is made of (script, image, shot, scene, "
+                             "film, character reference, style, ...), linked to others by "
+                             "typed, ordered relationships.")
 class Asset(Node):
     record: strawberry.Private[AssetRecord]
-    id: strawberry.ID
-    type: str
-    name: str
-    description: str
-    generation_prompt: str
-    url: str | None
-    mime_type: str | None
-    size: int | None
-    duration: float | None
-    metadata: JSON
-    tags: list[str]
-    source: str
-    generation_cost: float
-    generation_metadata: JSON
-    locked: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
-    created_by: str | None
+    id: strawberry.ID = strawberry.field(
+        description="Global ID: opaque, stable, unique across types; pass it to `node(id:)`.")
+    type: str = strawberry.field(
+        description="One of script, text, audio, video, image, shot, film, character_ref, "
+                    "scene, style, prop, location; it decides which metadata is valid.")
+    name: str = strawberry.field(description="Display name; not unique.")
+    description: str = strawberry.field(
+        description="Free text; empty when none. Generation uses it when generationPrompt is "
+                    "empty.")
+    generation_prompt: str = strawberry.field(
+        description="The prompt image generation uses; empty when none.")
+    url: str | None = strawberry.field(
+        description="Where the content lives outside this service, if anywhere. Content "
+                    "stored here is under `file`.")
+    mime_type: str | None = strawberry.field(description="Media type, e.g. image/png.")
+    size: int | None = strawberry.field(description="Content length in bytes.")
+    duration: float | None = strawberry.field(description="Length in seconds (audio, video, "
+                                                          "shots, scenes).")
+    metadata: JSON = strawberry.field(
+        description="Type-specific attributes, validated on write (image: width, height, "
+                    "format, thumbnail_url; video: width, height, format, fps, codec; ...).")
+    tags: list[str] = strawberry.field(description="Free labels, in the order given.")
+    source: str = strawberry.field(
+        description="How it came to be: upload, generation, import or derivative (a clone).")
+    generation_cost: float = strawberry.field(
+        description="What generating it cost, in the provider's currency units; 0 if none.")
+    generation_metadata: JSON = strawberry.field(
+        description="What the generator reported: provider, model, seed, ...")
+    locked: bool = strawberry.field(
+        description="A locked asset refuses edits and deletion (LOCKED) until unlocked.")
+    version: int = strawberry.field(
+        description="1 at creation, +1 on every edit: pass it as expectedVersion to refuse "
+                    "lost updates.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was soft-deleted; null while live. restoreAsset undoes it.")
+    created_by: str | None = strawberry.field(
+        description="The actor (token name) that created it; null if unknown.")
 
     @classmethod
     def from_record(cls, r: AssetRecord) -> "Asset":
@@ -95,34 +133,40 @@ class Asset(Node):
             generation_cost=float(r.generation_cost),
         )
 
-    @strawberry.field
+    @strawberry.field(description="The content stored by this service; null when none was "
+                                  "uploaded or generated.")
     def file(self) -> AssetFile | None:
         r = self.record
         if r.blob_sha256 is None:
             return None
         return AssetFile(sha256=r.blob_sha256, size=r.size, mime_type=r.mime_type)
 
-    @strawberry.field(description="Edges to this asset's parents, in link order.")
+    @strawberry.field(description="Edges to this asset's live parents, in link order.")
     async def parents(
-        self, info: Info, types: list[RelationshipType] | None = None,
-        first: int | None = None, after: str | None = None,
+        self, info: Info, types: RelationshipTypes = None, first: First = None,
+        after: After = None,
     ) -> RelationshipConnection:
         return await _edges(info, self.record.id, children=False, types=types, first=first,
                             after=after)
 
-    @strawberry.field(description="Edges to this asset's children, by sequence.")
+    @strawberry.field(description="Edges to this asset's live children, by sequence.")
     async def children(
-        self, info: Info, types: list[RelationshipType] | None = None,
-        first: int | None = None, after: str | None = None,
+        self, info: Info, types: RelationshipTypes = None, first: First = None,
+        after: After = None,
     ) -> RelationshipConnection:
         return await _edges(info, self.record.id, children=True, types=types, first=first,
                             after=after)
 
     @strawberry.field(description="Ancestors (UPSTREAM) or descendants, nearest first.")
     async def lineage(
-        self, info: Info, direction: LineageDirection,
-        types: list[RelationshipType] | None = None, max_depth: int = 10,
-        first: int | None = None,
+        self, info: Info,
+        direction: Annotated[LineageDirection, strawberry.argument(
+            description="UPSTREAM for ancestors, DOWNSTREAM for descendants.")],
+        types: RelationshipTypes = None,
+        max_depth: Annotated[int, strawberry.argument(
+            description="How many edges deep to walk, 1 to 50.")] = 10,
+        first: Annotated[int | None, strawberry.argument(
+            description="At most this many steps, 0 to 100; default 100.")] = None,
     ) -> LineageResult:
         limits = info.context.limits
         if not 1 <= max_depth <= limits.max_lineage_depth:
@@ -149,12 +193,26 @@ class Asset(Node):
             is_partial=lineage.is_partial,
         )
 
-    @strawberry.field
-    async def collections(self, info: Info) -> list[CollectionRef]:
-        from schema.types.collection import Collection
+    @strawberry.field(description="The collections holding this asset, oldest first.")
+    async def collections(
+        self, info: Info, first: First = None, after: After = None
+    ) -> CollectionsOfAsset:
+        from schema.types.collection import (
+            AssetCollectionsConnection,
+            Collection,
+            CollectionEdge,
+        )
 
-        found = await info.context.loaders.collections_by_asset.load(self.record.id)
-        return [Collection.from_record(c) for c in found]
+        cursor = decode_cursor(after, *COLLECTION_KEY)
+        args = CollectionPageArgs(
+            first=page_size(first, info.context.limits.max_page_size), after=cursor
+        )
+        page = await info.context.loaders.collections_by_asset.load((self.record.id, args))
+        return connection(
+            AssetCollectionsConnection, page,
+            lambda c, r: CollectionEdge(cursor=c, node=Collection.from_record(r)),
+            has_previous=cursor is not None,
+        )
 
     @strawberry.field(description="Whether deleteAsset would succeed without force.")
     async def can_delete(self, info: Info) -> DeleteCheck:
@@ -165,9 +223,10 @@ class Asset(Node):
             dependent_count=len(dependents),
         )
 
-    @strawberry.field(description="This asset's events, oldest first.")
+    @strawberry.field(description="This asset's events (created, updated with the changes, "
+                                  "deleted, restored, synced, ...), oldest first.")
     async def history(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> EventConnection:
         cursor = decode_cursor(after, *EVENT_KEY)
         args = HistoryArgs(
@@ -175,7 +234,7 @@ class Asset(Node):
         )
         page = await info.context.loaders.history_by_asset.load((self.record.id, args))
         return connection(
-            EventConnection, page, lambda c, e: EventEdge(cursor=c, node=Event.from_record(e)),
+            EventConnection, page, lambda c, e: EventEdge(cursor=c, node=GraphEvent.from_record(e)),
             has_previous=cursor is not None,
         )
 
@@ -205,17 +264,34 @@ class Asset(Node):
         neighbours = await info.context.loaders.neighbours_by_scene.load(self.record.id)
         return await _asset(info, neighbours.next_id)
 
-    @strawberry.field(description="Jobs about this asset, newest first.")
-    async def jobs(self, info: Info, statuses: list[JobStatus] | None = None) -> list[Job]:
-        key = tuple(statuses) if statuses is not None else None
-        found = await info.context.loaders.jobs_by_asset.load((self.record.id, key))
-        return [Job.from_record(j) for j in found]
+    @strawberry.field(description="Generation jobs about this asset, newest first.")
+    async def jobs(
+        self, info: Info,
+        statuses: Annotated[list[JobStatus] | None, strawberry.argument(
+            description="Only jobs in one of these states; null for all.")] = None,
+        first: First = None, after: After = None,
+    ) -> AssetJobsConnection:
+        cursor = decode_cursor(after, *JOB_KEY)
+        args = JobPageArgs(
+            statuses=tuple(dict.fromkeys(statuses)) if statuses is not None else None,
+            first=page_size(first, info.context.limits.max_page_size),
+            after=cursor,
+        )
+        page = await info.context.loaders.jobs_by_asset.load((self.record.id, args))
+        return connection(
+            AssetJobsConnection, page, lambda c, j: JobEdge(cursor=c, node=Job.from_record(j)),
+            has_previous=cursor is not None,
+        )
 
-    @strawberry.field(description="How many times the content was edited.")
+    @strawberry.field(description="How many edits were recorded (asset.updated events: "
+                                  "updateAsset, syncAsset, revertField that changed "
+                                  "something).")
     async def modification_count(self, info: Info) -> int:
         return await info.context.loaders.modification_count_by_asset.load(self.record.id)
 
-    @strawberry.field(description="The fields the latest edit changed.")
+    @strawberry.field(description="The fields the latest edit changed, as stored (e.g. "
+                                  "description, generation_prompt, metadata); empty if "
+                                  "never edited.")
     async def last_modified_fields(self, info: Info) -> list[str]:
         event = await info.context.loaders.last_update_by_asset.load(self.record.id)
         return list(event.payload.get("changes", {})) if event else []
@@ -247,7 +323,7 @@ async def _edges(
     )
 
 
-@strawberry.type
+@strawberry.type(description="An asset in a list of assets.")
 class AssetEdge:
-    cursor: str
-    node: Asset
+    cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
+    node: Asset = strawberry.field(description="The asset.")

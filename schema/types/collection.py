@@ -1,6 +1,7 @@
 """Collections (libraries, projects, ...) and their ordered member assets."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -9,37 +10,42 @@ from domain.collections.queries import MEMBER_KEY
 from domain.records import CollectionRecord
 from schema.context import Info
 from schema.dataloaders import MemberArgs
-from schema.inputs import decode_cursor, page_size, to_global_id
+from schema.inputs import After, First, decode_cursor, page_size, to_global_id
 from schema.types.asset import Asset
 from schema.types.common import Node, PageInfo
 from schema.types.connection import connection
 from schema.types.record_fields import build
 
 
-@strawberry.type
+@strawberry.type(description="A member asset of a collection, at its position.")
 class CollectionAssetEdge:
-    cursor: str
-    sequence: int
-    node: Asset
+    cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
+    sequence: int = strawberry.field(
+        description="The asset's position in the collection (ascending; gaps allowed).")
+    node: Asset = strawberry.field(description="The member asset.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a collection's live member assets.")
 class CollectionAssetConnection:
-    edges: list[CollectionAssetEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[CollectionAssetEdge] = strawberry.field(
+        description="The members of this page, in collection order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(
+        description="How many live members (of the asked types) the collection holds.")
 
 
-@strawberry.type
+@strawberry.type(description="An ordered, named group of assets: a library, a project, a "
+                             "character sheet, a storyboard, ... An asset may be in many.")
 class Collection(Node):
     record: strawberry.Private[CollectionRecord]
-    id: strawberry.ID
-    name: str
-    type: str
-    description: str
-    metadata: JSON
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global ID of the collection.")
+    name: str = strawberry.field(description="Display name; not unique.")
+    type: str = strawberry.field(
+        description="A lowercase word: library, project, character, storyboard or another.")
+    description: str = strawberry.field(description="Free text; empty when none.")
+    metadata: JSON = strawberry.field(description="Free JSON object for clients' own use.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
 
     @classmethod
     def from_record(cls, r: CollectionRecord) -> "Collection":
@@ -47,8 +53,10 @@ class Collection(Node):
 
     @strawberry.field(description="The live member assets, in collection order.")
     async def assets(
-        self, info: Info, types: list[str] | None = None, first: int | None = None,
-        after: str | None = None,
+        self, info: Info,
+        types: Annotated[list[str] | None, strawberry.argument(
+            description="Only members of these asset types; null for all.")] = None,
+        first: First = None, after: After = None,
     ) -> CollectionAssetConnection:
         cursor = decode_cursor(after, *MEMBER_KEY)
         args = MemberArgs(
@@ -65,7 +73,15 @@ class Collection(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="A collection in a list of collections.")
 class CollectionEdge:
-    cursor: str
-    node: Collection
+    cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
+    node: Collection = strawberry.field(description="The collection.")
+
+
+@strawberry.type(description="A page of the collections holding an asset.")
+class AssetCollectionsConnection:
+    edges: list[CollectionEdge] = strawberry.field(
+        description="The collections of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="How many collections hold the asset.")

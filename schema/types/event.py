@@ -15,19 +15,27 @@ from schema.types.record_fields import build
 SUBJECT_TYPES = {"asset": "Asset", "collection": "Collection", "job": "Job"}
 
 
-@strawberry.type
-class Event(Node):
+@strawberry.type(description="An entry of the workspace's append-only event log: the audit "
+                             "trail and what the `events` subscription delivers.")
+class GraphEvent(Node):
     record: strawberry.Private[EventRecord]
-    id: strawberry.ID
-    cursor: str
-    topic: str
-    subject_id: strawberry.ID | None
-    actor: str | None
-    payload: JSON
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global ID of the event.")
+    cursor: str = strawberry.field(
+        description="Its place in the log: pass it as `events(after:)` to resume after it.")
+    topic: str = strawberry.field(
+        description="Dotted, subject type first: asset.created, asset.updated, "
+                    "asset.deleted, collection.asset_added, job.updated, ...")
+    subject_id: strawberry.ID | None = strawberry.field(
+        description="Global ID of the asset, collection or job it is about; null if none.")
+    actor: str | None = strawberry.field(
+        description="The token name that caused it; null for the system (e.g. a worker).")
+    payload: JSON = strawberry.field(
+        description="Topic-specific detail, e.g. asset.updated: {changes: {field: {before, "
+                    "after}}, reason}; job.updated: the whole job.")
+    created_at: datetime = strawberry.field(description="When it was committed (UTC).")
 
     @classmethod
-    def from_record(cls, record: EventRecord) -> "Event":
+    def from_record(cls, record: EventRecord) -> "GraphEvent":
         subject_type = SUBJECT_TYPES.get(record.topic.split(".", 1)[0])
         return build(
             cls, record,
@@ -41,13 +49,13 @@ class Event(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="An event in an asset's history.")
 class EventEdge:
-    cursor: str
-    node: Event
+    cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
+    node: GraphEvent = strawberry.field(description="The event.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of an asset's history, oldest first.")
 class EventConnection:
-    edges: list[EventEdge]
-    page_info: PageInfo
+    edges: list[EventEdge] = strawberry.field(description="The events of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")

@@ -18,14 +18,21 @@ if TYPE_CHECKING:
 AssetRef = Annotated["Asset", strawberry.lazy("schema.types.asset")]
 
 
-@strawberry.type(description="child `type` parent, e.g. a scene PART_OF its film.")
+@strawberry.type(description="A typed, ordered edge: the child stands in `type` to the "
+                             "parent, e.g. a scene PART_OF its film.")
 class Relationship(Node):
     record: strawberry.Private[RelationshipRecord]
-    id: strawberry.ID
-    type: RelationshipType
-    sequence: int
-    metadata: JSON
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global ID of the relationship.")
+    type: RelationshipType = strawberry.field(
+        description="How the child stands to the parent. Within one type the graph has no "
+                    "cycles.")
+    sequence: int = strawberry.field(
+        description="The child's position among the parent's children of this type "
+                    "(ascending); a scene's number in its film.")
+    metadata: JSON = strawberry.field(
+        description="Free JSON on the edge; a sync source's edge also keeps its sync state "
+                    "here (source_version, synced_at, overridden_fields, base).")
+    created_at: datetime = strawberry.field(description="When the link was made (UTC).")
 
     @classmethod
     def from_record(cls, record: RelationshipRecord) -> "Relationship":
@@ -35,14 +42,16 @@ class Relationship(Node):
             type=record.relationship_type,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The parent asset, even if soft-deleted; null only if "
+                                  "it is gone.")
     async def parent(self, info: Info) -> AssetRef | None:
         from schema.types.asset import Asset
 
         record = await info.context.loaders.asset_by_id.load(self.record.parent_asset_id)
         return Asset.from_record(record) if record else None
 
-    @strawberry.field
+    @strawberry.field(description="The child asset, even if soft-deleted; null only if "
+                                  "it is gone.")
     async def child(self, info: Info) -> AssetRef | None:
         from schema.types.asset import Asset
 
@@ -50,14 +59,16 @@ class Relationship(Node):
         return Asset.from_record(record) if record else None
 
 
-@strawberry.type
+@strawberry.type(description="A relationship in a list of an asset's edges.")
 class RelationshipEdge:
-    cursor: str
-    node: Relationship
+    cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
+    node: Relationship = strawberry.field(description="The relationship.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of an asset's edges to its live parents or children.")
 class RelationshipConnection:
-    edges: list[RelationshipEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[RelationshipEdge] = strawberry.field(
+        description="The edges of this page: children by sequence, parents in link order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(
+        description="How many such edges (of the asked types) lead to live assets.")

@@ -20,10 +20,13 @@ AssetRef = Annotated["Asset", strawberry.lazy("schema.types.asset")]
 @strawberry.type(description="A field overridden here and changed at the source since the "
                              "last sync.")
 class SyncConflict:
-    field: str
-    local_value: JSON | None
-    source_value: JSON | None
-    base_value: JSON | None
+    field: str = strawberry.field(
+        description="The field: name, description, generationPrompt, url, tags, or "
+                    "metadata.<key>.")
+    local_value: JSON | None = strawberry.field(description="The value here (overridden).")
+    source_value: JSON | None = strawberry.field(description="The value at the source now.")
+    base_value: JSON | None = strawberry.field(
+        description="Both sides' value at the last sync: what each changed from.")
 
     @classmethod
     def of(cls, conflict: Conflict) -> "SyncConflict":
@@ -31,15 +34,23 @@ class SyncConflict:
                    source_value=JSON(conflict.source_value), base_value=JSON(conflict.base_value))
 
 
-@strawberry.type
+@strawberry.type(description="How an asset derived from another (a clone, a promoted asset, "
+                             "a scene instance) stands to its source.")
 class SyncStatus:
-    relationship_type: RelationshipType
+    relationship_type: RelationshipType = strawberry.field(
+        description="The sync-source edge's type: DERIVED_FROM (clone) or VARIANT_OF (scene "
+                    "instance).")
     source_version: int = strawberry.field(description="The source's version at the last sync.")
-    current_source_version: int
+    current_source_version: int = strawberry.field(
+        description="The source's version now.")
     outdated: bool = strawberry.field(description="An update is available at the source.")
-    overridden_fields: list[str]
-    conflicts: list[SyncConflict]
-    synced_at: datetime | None
+    overridden_fields: list[str] = strawberry.field(
+        description="Fields edited here since the last sync; a sync keeps them unless told "
+                    "to take the source's.")
+    conflicts: list[SyncConflict] = strawberry.field(
+        description="Overridden fields the source also changed since the last sync.")
+    synced_at: datetime | None = strawberry.field(
+        description="When the asset was last synced (or created from the source), UTC.")
     source_record: strawberry.Private[AssetRecord]
 
     @strawberry.field(description="The source; `deletedAt` is set if it was force-deleted.")
@@ -67,10 +78,13 @@ class SyncStatus:
 
 @strawberry.type(description="What a prompt builder injects for one asset of a scene.")
 class SceneContextEntry:
-    asset_id: strawberry.ID
-    project_asset_id: strawberry.ID
-    name: str
-    type: str
-    description: str
-    status_tags: list[str]
-    image_url: str | None
+    asset_id: strawberry.ID = strawberry.field(description="The scene instance's global ID.")
+    project_asset_id: strawberry.ID = strawberry.field(
+        description="Global ID of the project asset the instance is a VARIANT_OF.")
+    name: str = strawberry.field(description="The instance's name.")
+    type: str = strawberry.field(description="The instance's asset type.")
+    description: str = strawberry.field(
+        description="The instance's description, as this scene has it.")
+    status_tags: list[str] = strawberry.field(
+        description="The instance's tags: its state in this scene (e.g. muddy, wounded).")
+    image_url: str | None = strawberry.field(description="The instance's url, if any.")

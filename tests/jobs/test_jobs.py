@@ -169,12 +169,35 @@ async def test_jobs_list_filters_and_asset_jobs(gql: GraphQLClient, worker: Work
       done: jobs(filter: {statuses: [SUCCEEDED]}) { totalCount edges { node { kind } } }
       noop: jobs(filter: {kinds: ["noop"]}) { totalCount }
       lamp: jobs(filter: {assetId: $lamp}) { totalCount }
-      asset(id: $lamp) { jobs { status } queued: jobs(statuses: [QUEUED]) { status } } }""",
+      asset(id: $lamp) { jobs { totalCount edges { node { status } } }
+        queued: jobs(statuses: [QUEUED]) { totalCount edges { node { status } } } } }""",
                         {"lamp": lamp})
     assert listing["data"] == {
         "done": {"totalCount": 1, "edges": [{"node": {"kind": "generate_image"}}]},
         "noop": {"totalCount": 1}, "lamp": {"totalCount": 1},
-        "asset": {"jobs": [{"status": "SUCCEEDED"}], "queued": []}}
+        "asset": {"jobs": {"totalCount": 1, "edges": [{"node": {"status": "SUCCEEDED"}}]},
+                  "queued": {"totalCount": 0, "edges": []}}}
+
+
+ASSET_JOBS = """query ($id: ID!, $after: String) { asset(id: $id) {
+  jobs(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { params } } } } }"""
+
+
+async def test_an_assets_jobs_page_newest_first(gql: GraphQLClient) -> None:
+    # given three jobs about one asset
+    lamp = await create_asset(gql, "Lamp", "prop")
+    for n in range(3):
+        await _enqueue(gql, assetId=lamp, params={"prompt": f"lamp {n}"})
+    # when its jobs are read two at a time
+    first = (await gql(ASSET_JOBS, {"id": lamp}))["data"]["asset"]["jobs"]
+    second = (await gql(ASSET_JOBS, {"id": lamp, "after": first["pageInfo"]["endCursor"]})
+              )["data"]["asset"]["jobs"]
+    # then the newest come first, the second page has the rest, and both know the total
+    assert [e["node"]["params"]["prompt"] for e in first["edges"] + second["edges"]] == [
+        "lamp 2", "lamp 1", "lamp 0"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (3, True)
+    assert (second["totalCount"], second["pageInfo"]["hasNextPage"]) == (3, False)
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:

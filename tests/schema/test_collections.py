@@ -60,9 +60,10 @@ async def test_collections_filter_by_type_and_show_on_assets(gql: GraphQLClient)
                         "edges { node { name } } } }")
     assert listing["data"]["collections"] == {"totalCount": 1,
                                               "edges": [{"node": {"name": "Library"}}]}
-    on_asset = await gql("query ($id: ID!) { asset(id: $id) { collections { name } } }",
-                         {"id": mara})
-    assert on_asset["data"]["asset"]["collections"] == [{"name": "Library"}, {"name": "Pilot"}]
+    on_asset = await gql("query ($id: ID!) { asset(id: $id) { collections { totalCount "
+                         "edges { node { name } } } } }", {"id": mara})
+    assert on_asset["data"]["asset"]["collections"] == {
+        "totalCount": 2, "edges": [{"node": {"name": "Library"}}, {"node": {"name": "Pilot"}}]}
     in_project = await gql("query ($c: ID!) { assets(filter: {collectionId: $c}) { totalCount "
                            "edges { node { name } } } }", {"c": project})
     assert in_project["data"]["assets"] == {"totalCount": 1, "edges": [{"node": {"name": "Mara"}}]}
@@ -82,8 +83,9 @@ async def test_update_and_delete_collection_keep_the_assets(gql: GraphQLClient) 
     assert deleted["data"]["deleteCollection"] == {"collection": {"name": "Pilot v2"},
                                                    "errors": []}
     assert (await gql(MEMBERS, {"id": project}))["data"]["collection"] is None
-    assert (await gql("query ($id: ID!) { asset(id: $id) { name collections { name } } }",
-                      {"id": mara}))["data"]["asset"] == {"name": "Mara", "collections": []}
+    assert (await gql("query ($id: ID!) { asset(id: $id) { name collections { totalCount "
+                      "edges { node { name } } } } }", {"id": mara}))["data"]["asset"] == {
+        "name": "Mara", "collections": {"totalCount": 0, "edges": []}}
 
 
 async def test_collection_type_must_be_a_lowercase_word(gql: GraphQLClient) -> None:
@@ -93,3 +95,30 @@ async def test_collection_type_must_be_a_lowercase_word(gql: GraphQLClient) -> N
         {"code": "INVALID", "field": "type",
          "message": "collection type must be a lowercase word such as library, project, "
                     "character, storyboard"}]}
+
+
+ASSET_COLLECTIONS = """query ($id: ID!, $after: String) { asset(id: $id) {
+  collections(first: 1, after: $after) { totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { name } } } } }"""
+
+
+async def test_an_assets_collections_page_oldest_first(gql: GraphQLClient) -> None:
+    # given an asset in three collections
+    mara = await create_asset(gql, "Mara", "character_ref")
+    for name in ("Library", "Pilot", "Sequel"):
+        await add_to_collection(gql, await create_collection(gql, name), mara)
+    # when its collections are read one at a time
+    names, after, pages = [], None, []
+    while True:
+        page = (await gql(ASSET_COLLECTIONS, {"id": mara, "after": after}))["data"]["asset"][
+            "collections"]
+        pages.append((page["totalCount"], page["pageInfo"]["hasNextPage"],
+                      page["pageInfo"]["hasPreviousPage"]))
+        names += [e["node"]["name"] for e in page["edges"]]
+        assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # then every collection comes once, oldest first, and each page knows the total
+    assert names == ["Library", "Pilot", "Sequel"]
+    assert pages == [(3, True, False), (3, True, True), (3, False, True)]

@@ -21,7 +21,8 @@ LIST = """query ($filter: AssetFilter, $order: AssetOrder, $first: Int, $after: 
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { cursor node { __typename id name type tags metadata createdAt
       parents(types: [DERIVED_FROM]) { totalCount edges { node { type parent { name } } } }
-      collections { name } } } } }"""
+      collections(first: 1) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+        edges { cursor node { id name } } } } } } }"""
 
 
 @pytest.fixture
