@@ -6,8 +6,10 @@ page requests (HTTP and WebSocket) is recorded, so a test can say none left loop
 """
 
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,7 +95,11 @@ class Page:
 def page(profile: Path) -> Iterator[Page]:
     """A fresh headless Chromium with its profile in `profile`, and one blank page."""
     assert CHROMIUM is not None
+    # Chromium leaves its singleton socket in TMPDIR: give it one of its own, removed after.
+    # (Not inside `profile`: a socket's path must stay under 108 bytes.)
+    scratch = tempfile.TemporaryDirectory(prefix="chromium-")
     process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                               env={**os.environ, "TMPDIR": scratch.name},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = profile / "DevToolsActivePort"
@@ -119,3 +125,4 @@ def page(profile: Path) -> Iterator[Page]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        scratch.cleanup()
