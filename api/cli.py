@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -212,57 +213,98 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
             await engine.dispose()
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except None: those defaults come from the settings and
+    their help says so."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, help="data directory (default ./.assetgraph)")
+    common.add_argument("--data-dir", type=Path,
+                        help="data directory of the embedded PostgreSQL, the blobs and the dev "
+                             "token (default: ASSETGRAPH_DATA_DIR, else ./.assetgraph)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
-    root = argparse.ArgumentParser(prog="assetgraph")
-    commands = root.add_subparsers(dest="command", required=True)
+    root = argparse.ArgumentParser(
+        prog="assetgraph", formatter_class=_HelpFormatter,
+        description="Asset Graph: a GraphQL API over a universal asset graph. Settings come "
+                    "from ASSETGRAPH_* variables (see `assetgraph config`).")
+    root.add_argument("--version", action="version",
+                      version=f"%(prog)s {metadata.version('assetgraph')}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", parents=[common], help="run the API server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    def command(group: Any, name: str, summary: str, description: str,
+                common_options: bool = True) -> argparse.ArgumentParser:
+        made: argparse.ArgumentParser = group.add_parser(
+            name, parents=[common] if common_options else [], help=summary,
+            description=description, formatter_class=_HelpFormatter)
+        return made
+
+    serve = command(commands, "serve", "run the API server",
+                    "Serve /graphql (HTTP and WebSocket), GraphiQL in development, /healthz "
+                    "and /readyz; runs the job workers unless ASSETGRAPH_WORKERS=0.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--processes", type=int, default=None,
                        help="server processes (default: ASSETGRAPH_PROCESSES, else one per core)")
     serve.set_defaults(run=cmd_serve)
 
-    gc = commands.add_parser("gc", parents=[common], help="remove files no asset uses")
+    gc = command(commands, "gc", "remove files no asset uses",
+                 "Delete blob rows no asset references and the files no row holds.")
     gc.add_argument("--grace-seconds", type=float, default=3600,
                     help="keep files younger than this (uploads in flight)")
     gc.set_defaults(run=cmd_gc)
-    worker = commands.add_parser("worker", parents=[common], help="run job workers only")
-    worker.set_defaults(run=cmd_worker)
-    commands.add_parser("migrate", parents=[common], help="migrate the database").set_defaults(
-        run=cmd_migrate)
-    commands.add_parser("schema", parents=[common], help="print the GraphQL SDL").set_defaults(
-        run=cmd_schema)
-    config = commands.add_parser("config", parents=[common],
-                                 help="print the effective settings (secrets masked)")
-    config.set_defaults(run=cmd_config)
-    demo = commands.add_parser("demo", parents=[common], help="load the demo dataset")
-    demo.add_argument("--workspace", type=UUID, help="default: the development workspace")
+    command(commands, "worker", "run job workers only",
+            "Run ASSETGRAPH_WORKERS job slots without serving HTTP, until SIGTERM or SIGINT."
+            ).set_defaults(run=cmd_worker)
+    command(commands, "migrate", "migrate the database",
+            "Upgrade the database to the latest revision (alembic upgrade head)."
+            ).set_defaults(run=cmd_migrate)
+    command(commands, "schema", "print the GraphQL SDL",
+            "Print the schema in GraphQL SDL, as the current settings build it."
+            ).set_defaults(run=cmd_schema)
+    command(commands, "config", "print the effective settings (secrets masked)",
+            "Print every ASSETGRAPH_* setting with the value in effect; secrets are masked."
+            ).set_defaults(run=cmd_config)
+    demo = command(commands, "demo", "load the demo dataset",
+                   "Load a small film with scenes, shots, characters and a style.")
+    demo.add_argument("--workspace", type=UUID,
+                      help="workspace to load into (default: the development workspace)")
     demo.set_defaults(run=cmd_demo)
 
-    workspace = commands.add_parser("workspace", help="manage workspaces").add_subparsers(
-        dest="action", required=True)
-    create = workspace.add_parser("create", parents=[common], help="create a workspace")
-    create.add_argument("name")
-    create.add_argument("--slug")
+    workspace = command(commands, "workspace", "manage workspaces", "Manage workspaces.",
+                        common_options=False).add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    create = command(workspace, "create", "create a workspace",
+                     "Create a workspace and print its first admin token (shown once).")
+    create.add_argument("name", help="the workspace's display name")
+    create.add_argument("--slug", help="URL name (default: derived from the name)")
     create.set_defaults(run=cmd_workspace_create)
 
-    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
-        dest="action", required=True)
-    token_create = token.add_parser("create", parents=[common], help="create a token")
-    token_create.add_argument("--workspace", type=UUID, required=True)
-    token_create.add_argument("--role", choices=[r.value for r in access.Role], default="viewer")
-    token_create.add_argument("--name", default="api")
+    token = command(commands, "token", "manage API tokens", "Create, list and revoke API tokens.",
+                    common_options=False).add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    token_create = command(token, "create", "create a token",
+                           "Create an API token and print it (shown once).")
+    token_create.add_argument("--workspace", type=UUID, required=True,
+                              help="workspace the token belongs to")
+    token_create.add_argument("--role", choices=[r.value for r in access.Role], default="viewer",
+                              help="what the token may do")
+    token_create.add_argument("--name", default="api", help="a label to recognise the token by")
     token_create.set_defaults(run=cmd_token_create)
-    token_list = token.add_parser("list", parents=[common], help="list tokens")
-    token_list.add_argument("--workspace", type=UUID, required=True)
+    token_list = command(token, "list", "list tokens",
+                         "List a workspace's tokens: prefix, role, state and name.")
+    token_list.add_argument("--workspace", type=UUID, required=True, help="workspace to list")
     token_list.set_defaults(run=cmd_token_list)
-    token_revoke = token.add_parser("revoke", parents=[common], help="revoke a token")
-    token_revoke.add_argument("token_id", type=UUID)
-    token_revoke.add_argument("--workspace", type=UUID, required=True)
+    token_revoke = command(token, "revoke", "revoke a token",
+                           "Revoke a token; requests with it fail from then on.")
+    token_revoke.add_argument("token_id", type=UUID, help="id of the token (from `token list`)")
+    token_revoke.add_argument("--workspace", type=UUID, required=True,
+                              help="workspace the token belongs to")
     token_revoke.set_defaults(run=cmd_token_revoke)
     return root
 

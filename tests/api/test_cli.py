@@ -1,14 +1,17 @@
 """The `assetgraph` command against the test database, as a real subprocess."""
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.cli import parser
 from domain.db import EngineDatabase
 from tests.conftest import GraphQLClient, dev_settings, http_client
 
@@ -52,3 +55,45 @@ def test_schema_prints_the_sdl() -> None:
     assert "type Asset implements Node {" in done.stdout
     assert "  linkAssets(\n" in done.stdout
     assert done.stdout == (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    done = subprocess.run([sys.executable, "-m", "api.cli", "--version"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout == f"assetgraph {metadata.version('assetgraph')}\n"
+
+
+def test_every_command_and_option_is_described() -> None:
+    # given every parser, the root's and each (sub)command's
+    parsers = [parser()]
+    undescribed: list[str] = []
+    while parsers:
+        current = parsers.pop()
+        if not current.description:
+            undescribed.append(current.prog)
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+                undescribed += [f"{current.prog} {choice.dest}" for choice in
+                                action._choices_actions if not choice.help]
+            elif not action.help:
+                undescribed.append(f"{current.prog} {action.dest}")
+    # then each has a description, each option and command a help line
+    assert undescribed == []
+    # and defaults show in the help
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    serve = " ".join(commands.choices["serve"].format_help().split())
+    assert "--port PORT port to listen on (default: 8000)" in serve
+
+
+def test_starting_without_xdg_runtime_dir_prints_no_warning(tmp_path: Path) -> None:
+    # given no XDG_RUNTIME_DIR (containers, CI), where platformdirs warns when asked for it
+    env = {k: v for k, v in os.environ.items()
+           if k != "XDG_RUNTIME_DIR" and not k.startswith("ASSETGRAPH_")}
+    # when a command starts the embedded server
+    done = subprocess.run([sys.executable, "-m", "api.cli", "migrate", "--data-dir",
+                           str(tmp_path / "data")], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    # then it says what it did, and nothing else
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "database is at the latest revision\n", "")
