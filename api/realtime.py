@@ -84,6 +84,7 @@ class Broker:
         self.reconnects = 0
         self._observers: list[Callable[[EventRecord], None]] = []
         self._observed_topics: set[str] = set()
+        self._caught_up = asyncio.Event()
 
     def observe(self, observer: Callable[[EventRecord], None], *, topics: set[str]) -> None:
         """Call `observer` with every event of these topics, of every workspace (process-internal
@@ -134,9 +135,12 @@ class Broker:
             lost = asyncio.Event()
             try:
                 connection.add_termination_listener(lambda _, lost=lost: lost.set())
+                self._caught_up.clear()
                 await connection.add_listener(EVENTS_CHANNEL, self._notified)
                 backoff = 0.1
                 await self._catch_up()
+                # Notified events wait for the catch-up: subscribers see events in order.
+                self._caught_up.set()
                 self.connected.set()
                 while not lost.is_set() and not connection.is_closed():
                     with contextlib.suppress(TimeoutError):
@@ -180,6 +184,7 @@ class Broker:
     async def _deliver(self) -> None:
         while True:
             ids = [await self._pending.get()]
+            await self._caught_up.wait()
             while not self._pending.empty() and len(ids) < 500:
                 ids.append(self._pending.get_nowait())
             fresh = [i for i in ids if i not in self._seen_set]
