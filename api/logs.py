@@ -51,10 +51,13 @@ class TextFormatter(logging.Formatter):
         return f"{line} {fields}" if fields else line
 
 
-def configure_logging(log_format: LogFormat, level: int = logging.INFO) -> None:
-    """Every logger (ours, uvicorn's, libraries') writes to stderr in `log_format`."""
+def configure_logging(log_format: LogFormat) -> None:
+    """Every logger writes to stderr in `log_format`: ours and uvicorn's from INFO, other
+    libraries' (chatty at INFO, the embedded server's in particular) from WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level)
+    root.setLevel(logging.WARNING)
+    for name in ("assetgraph", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.INFO)
