@@ -126,6 +126,11 @@ class Broker:
                 await asyncio.sleep(backoff)
                 backoff = min(5.0, backoff * 2)
                 continue
+            except Exception:  # e.g. a DSN asyncpg refuses: loud, and retried like the rest
+                log.exception("realtime listener cannot connect; retrying")
+                await asyncio.sleep(backoff)
+                backoff = min(5.0, backoff * 2)
+                continue
             lost = asyncio.Event()
             try:
                 connection.add_termination_listener(lambda _, lost=lost: lost.set())

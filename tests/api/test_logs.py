@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from api.logs import JsonFormatter, TextFormatter
+from api.realtime import Broker
 from api.settings import Settings
 from api.worker import Worker
 from domain.db import OpenTransaction
@@ -121,3 +122,17 @@ async def test_the_reaper_logs_its_failures(caplog: pytest.LogCaptureFixture) ->
     assert (failure.levelname, failure.getMessage()) == (
         "ERROR", "job reaper failed; trying again later")
     assert failure.exc_info is not None and failure.exc_info[0] is ConnectionRefusedError
+
+
+async def test_the_realtime_listener_logs_its_failures(caplog: pytest.LogCaptureFixture) -> None:
+    # given a broker whose listening DSN asyncpg refuses (not a network error)
+    broker = Broker(UnreachableDatabase(), "postgresql://127.0.0.1:1/db?sslmode=sometimes")
+    # when its listener runs for a moment
+    listening = asyncio.create_task(broker._listen())
+    await asyncio.sleep(0.1)
+    listening.cancel()
+    await asyncio.gather(listening, return_exceptions=True)
+    # then the failure was logged with its traceback, and the listener kept trying
+    failures = [r for r in caplog.records if r.name == "assetgraph.realtime"]
+    assert failures[0].getMessage() == "realtime listener cannot connect; retrying"
+    assert {(r.levelname, r.exc_info is not None) for r in failures} == {("ERROR", True)}
