@@ -16,8 +16,12 @@ from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-BUSY = json.dumps({"errors": [{"message": "the server is busy: retry later",
-                               "extensions": {"code": "OVERLOADED"}}]}).encode()
+from api.observe import error_extensions
+
+
+def _busy() -> bytes:
+    return json.dumps({"errors": [{"message": "the server is busy: retry later",
+                                   "extensions": error_extensions("OVERLOADED")}]}).encode()
 
 
 class Admission:
@@ -39,12 +43,16 @@ class Admission:
             await send({"type": "http.response.start", "status": 503, "headers": [
                 (b"content-type", b"application/json"),
                 (b"retry-after", str(max(1, round(self.wait_seconds))).encode())]})
-            await send({"type": "http.response.body", "body": BUSY})
+            await send({"type": "http.response.body", "body": _busy()})
             return
         try:
             await _cancel_on_disconnect(self.app, scope, receive, send)
         finally:
             self._release()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
 
     async def _admit(self) -> bool:
         if self.in_flight < self.limit and not self._waiting:

@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (+ GraphiQL), /healthz, /readyz, static GraphiQL files.
+"""The Starlette application: /graphql (+ GraphiQL), /healthz, /readyz, /metrics, static
+GraphiQL files.
 
 `create_app(settings)` owns its database: the lifespan starts the embedded PostgreSQL when no
 URL is configured, migrates in development, and stops everything on shutdown (SIGTERM too).
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 import migrations
 from api.admission import Admission
@@ -28,6 +30,9 @@ from api.database import asyncpg_dsn, create_engine, database_url
 from api.devmode import ensure_dev_token
 from api.files import files_endpoint
 from api.limits import BodySizeLimit
+from api.logs import configure_logging
+from api.metrics import ProcessState, RequestMetrics, metrics_endpoint, sampling
+from api.observe import Observe
 from api.realtime import Broker
 from api.settings import Settings, schema_options
 from api.tracing import Tracing, from_environment
@@ -49,7 +54,9 @@ class AppState(TypedDict):
 
 def app_from_environment() -> Starlette:
     """The app of one `serve --processes N` worker process, from the environment's settings."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def create_app(
@@ -60,6 +67,13 @@ def create_app(
     schema = build_schema(schema_options(settings), extensions=tracing.extensions)
     authenticator = Authenticator(jwt_secret=settings.jwt_secret, ttl=settings.auth_cache_seconds)
     graphql = tracing.view(schema, settings=settings, authenticator=authenticator)
+    process = ProcessState()
+
+    def admission(app: ASGIApp) -> Admission:
+        process.admission = Admission(app, limit=settings.max_in_flight,
+                                      queue=settings.max_queued,
+                                      wait_seconds=settings.queue_wait_seconds)
+        return process.admission
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -75,6 +89,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         if database is not None:
+            process.broker = broker
             yield AppState(database=tracing.database(database), broker=broker,
                            dev_token=dev_token)
             return
@@ -83,6 +98,7 @@ def create_app(
                 await migrations.upgrade(url)
             engine = create_engine(url, settings)
             owned = EngineDatabase(engine, statement_timeout_ms=settings.statement_timeout_ms)
+            process.pools = owned
             try:
                 token = None
                 if settings.development and settings.embedded:
@@ -90,11 +106,12 @@ def create_app(
                     token_file = settings.data_dir.resolve() / "dev-token"
                     print(f"Development token (also in {token_file}):\n  {token}", flush=True)
                 events = Broker(owned, asyncpg_dsn(url))
+                process.broker = events
                 await events.start()
                 try:
                     async with tracing.instrumenting(engine), \
                             run_workers(settings, owned, url, broker=events), \
-                            authenticator.recording(owned):
+                            authenticator.recording(owned), sampling(process):
                         yield AppState(database=tracing.database(owned), broker=events,
                                        dev_token=token)
                 finally:
@@ -110,12 +127,12 @@ def create_app(
             Route("/files/{sha256}", files_endpoint(graphql.store, authenticator)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint(settings.metrics_token, process)),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),
         ],
         middleware=[*tracing.middleware,
-                    Middleware(Admission, limit=settings.max_in_flight,
-                               queue=settings.max_queued,
-                               wait_seconds=settings.queue_wait_seconds),
+                    Middleware(Observe, metrics=RequestMetrics()),
+                    Middleware(admission),
                     Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes,
                                max_upload_bytes=settings.max_upload_bytes)],
         lifespan=lifespan,

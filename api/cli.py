@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -154,7 +156,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.logs import configure_logging
 
+    # Our one line per request replaces uvicorn's access log; all lines go through our format.
+    configure_logging(settings.log_format)
     processes = args.processes or settings.processes or os.cpu_count() or 1
     where = (f"embedded PostgreSQL in {settings.data_dir}" if settings.embedded
              else "ASSETGRAPH_DATABASE_URL")
@@ -162,18 +167,39 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
           f"{processes} process{'es' if processes > 1 else ''})", flush=True)
     if processes == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                    lifespan="on")
+                    lifespan="on", log_config=None, access_log=False)
         return
     os.environ["ASSETGRAPH_DATA_DIR"] = str(settings.data_dir.resolve())
+    metrics_dir = _metrics_directory()
     embedded = EmbeddedPostgres(settings.data_dir) if settings.embedded else None
     url = embedded.start() if embedded is not None else asyncpg_url(str(settings.database_url))
     try:
         asyncio.run(_prepare(settings, url))
         uvicorn.run("api.app:app_from_environment", factory=True, workers=processes,
-                    host=args.host, port=args.port, log_level="info", lifespan="on")
+                    host=args.host, port=args.port, log_level="info", lifespan="on",
+                    log_config=None, access_log=False)
     finally:
         if embedded is not None:
             embedded.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_directory() -> Path | None:
+    """Where N processes keep their Prometheus samples, so that a scrape answered by any one
+    of them reports all (set before they start; `api.metrics`). An operator's
+    PROMETHEUS_MULTIPROC_DIR is emptied of a previous run's files; else a temporary directory
+    is made, and removed at the end (the returned path)."""
+    from api.metrics import MULTIPROCESS_DIR
+
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return None
+    made = Path(tempfile.mkdtemp(prefix="assetgraph-metrics-"))
+    os.environ[MULTIPROCESS_DIR] = str(made)
+    return made
 
 
 async def _prepare(settings: Settings, url: str) -> None:

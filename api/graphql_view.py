@@ -7,6 +7,9 @@ and the event fan-out come from the lifespan's state (`request.state`, `websocke
 A query the database can answer whole goes the compiled read path (`schema.compiled`): one
 statement, its JSON spliced into the response; everything else runs through strawberry's
 resolvers. GraphiQL is served from files in the package, never a CDN.
+
+It tells the request's observer (`api.observe`) the operation's name and whether errors were
+answered, and puts the request's id in every error's `extensions.requestId`.
 """
 
 import ipaddress
@@ -14,17 +17,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import Authenticator
+from api.metrics import INVALID, operation_label
+from api.observe import current_request, error_extensions
 from api.settings import Settings
 from domain.db import Database, RequestTransaction
 from domain.storage import BlobStore
@@ -68,14 +74,15 @@ class GraphQLView(GraphQL[Context, None]):
             # unless a header that forces one is there (the GraphQL multipart request spec).
             return JSONResponse({"errors": [{
                 "message": "multipart requests need an Apollo-Require-Preflight or "
-                           "X-Requested-With header", "extensions": {"code": "CSRF"}}]},
+                           "X-Requested-With header", "extensions": error_extensions("CSRF")}]},
                 status_code=400)
         database: Database = request.state.database
         auth = await self.authenticator.authenticate(database,
                                                      request.headers.get("authorization"))
         if auth.principal is None:
             return JSONResponse(
-                {"errors": [{"message": auth.problem, "extensions": {"code": "UNAUTHENTICATED"}}]},
+                {"errors": [{"message": auth.problem,
+                             "extensions": error_extensions("UNAUTHENTICATED")}]},
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
@@ -111,6 +118,7 @@ class GraphQLView(GraphQL[Context, None]):
                 operation_name is None or isinstance(operation_name, str)):
             return None
         document = self.documents.valid(body["query"])
+        _note_operation(document, operation_name)
         if document is None or context.principal is None:
             return None
         query = compiled.prepare(self.documents.schema, document, operation_name, variables,
@@ -149,12 +157,29 @@ class GraphQLView(GraphQL[Context, None]):
             context.principal = auth.principal
         return await super().on_ws_connect(context)
 
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            try:  # parsed once: the schema's document cache keeps it for execution
+                document = self.documents.parse(data.query) if data.query else None
+            except GraphQLError:
+                document = None
+            _note_operation(document, data.operation_name)
+        return data
+
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
         """Stage 3 of the request's transaction: commit unless `data` is null."""
         context: Context = request.state.context
         await context.transaction.finish(result.data)
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        observed = current_request()
+        if result.errors and observed is not None:
+            observed.errors = True
+            for error in response.get("errors") or ():
+                if isinstance(error, dict):
+                    error.setdefault("extensions", {})["requestId"] = observed.id
+        return response
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # Unlike strawberry, a browser gets the page for a `?query=` link too: the link fills
@@ -181,6 +206,22 @@ class GraphQLView(GraphQL[Context, None]):
             "__DEFAULT_HEADERS__", json.dumps(json.dumps(headers, indent=2))
         )
         return HTMLResponse(page)
+
+
+def _note_operation(document: DocumentNode | None, given: str | None) -> None:
+    """The operation's name for the request's log line and metrics: the one asked for, else
+    the name of the document's only operation."""
+    observed = current_request()
+    if observed is None:
+        return
+    name = given if isinstance(given, str) else None
+    if name is None and document is not None:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) == 1 and operations[0].name is not None:
+            name = operations[0].name.value
+    if name is not None and operation_label(name) == INVALID:
+        name = INVALID
+    observed.operation = name
 
 
 def _events(websocket: WebSocket) -> EventSource:

@@ -4,6 +4,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.observe import error_extensions
+
 
 class BodyTooLarge(Exception):
     pass
@@ -56,7 +58,7 @@ class BodySizeLimit:
     async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {"errors": [{"message": f"request body is larger than {limit} bytes",
-                         "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
+                         "extensions": error_extensions("PAYLOAD_TOO_LARGE")}]}
         ).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),

@@ -3,20 +3,23 @@
 Writers NOTIFY `<workspace>:<event id>` at commit (`domain.events.record_event`). The
 listener collects ids, reads the events in batches, and hands each to the subscribers of its
 workspace. A subscriber whose queue is full is closed with an error rather than allowed to
-grow memory. When the connection drops (a database restart), the listener reconnects and
-catches up from the last id it saw, re-reading a window before it (ids are taken before
-commit, so they can commit out of order) and skipping what it already delivered.
+grow memory (and counted: `assetgraph_subscribers_dropped_total`). When the connection drops
+(a database restart), the listener reconnects and catches up from the last id it saw,
+re-reading a window before it (ids are taken before commit, so they can commit out of order)
+and skipping what it already delivered. Anything else that fails is logged and started over.
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from uuid import UUID
 
 import asyncpg
 
+from api.metrics import FANOUT_LAG, SUBSCRIBERS_DROPPED
 from domain.db import Database, transaction
 from domain.events import (
     EVENTS_CHANNEL,
@@ -49,6 +52,7 @@ class Subscription:
         if len(self._queue) >= self.max_queue:
             self.error = f"subscriber fell {self.max_queue} events behind; resume from a cursor"
             self.broker.unsubscribe(self)
+            SUBSCRIBERS_DROPPED.inc()
         else:
             self._queue.append(event)
         self._ready.set()
@@ -132,6 +136,11 @@ class Broker:
                 await asyncio.sleep(backoff)
                 backoff = min(5.0, backoff * 2)
                 continue
+            except Exception:  # e.g. a DSN asyncpg refuses: loud, and retried like the rest
+                log.exception("realtime listener cannot connect; retrying")
+                await asyncio.sleep(backoff)
+                backoff = min(5.0, backoff * 2)
+                continue
             lost = asyncio.Event()
             try:
                 connection.add_termination_listener(lambda _, lost=lost: lost.set())
@@ -153,10 +162,16 @@ class Broker:
                             lost.set()
             except (OSError, asyncpg.PostgresError) as error:
                 log.warning("realtime listener lost its connection (%s)", error)
+            except Exception:  # a bug must not end realtime for the process: start over
+                log.exception("realtime listener failed; reconnecting")
+                await asyncio.sleep(backoff)
+                backoff = min(5.0, backoff * 2)
             finally:
                 self.connected.clear()
-                with contextlib.suppress(Exception):
+                try:
                     await connection.close(timeout=1)
+                except Exception:
+                    log.exception("realtime listener could not close its connection")
             self.reconnects += 1
 
     def _notified(self, connection: object, pid: int, channel: str, payload: str) -> None:
@@ -207,7 +222,10 @@ class Broker:
             self._seen.append(event.id)
             self._seen_set.add(event.id)
             self._last_id = max(self._last_id, event.id)
-            for subscription in list(self._subscribers.get(event.workspace_id, ())):
-                subscription.push(event)
+            subscriptions = self._subscribers.get(event.workspace_id)
+            if subscriptions:
+                for subscription in list(subscriptions):
+                    subscription.push(event)
+                FANOUT_LAG.observe(time.time() - event.created_at.timestamp())
             for observer in self._observers:
                 observer(event)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 PREFIX = "ASSETGRAPH_"
 Environment = Literal["development", "production"]
-SECRETS = frozenset({"jwt_secret", "http_provider_auth_header"})
+SECRETS = frozenset({"jwt_secret", "http_provider_auth_header", "metrics_token"})
 MASK = "***"
 
 # Part of the API's contract rather than deployment choices, so not configurable.
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     data_dir: Path = Path(".assetgraph")
-    # The next three follow the environment unless set (see _derived_defaults).
+    # The next three (and log_format) follow the environment unless set (_derived_defaults).
     environment: Environment = Field("development", validation_alias=f"{PREFIX}ENV")
     introspection: bool = True
     graphiql: bool = True
@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(30.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
     backoff_base_seconds: float = Field(2.0, ge=0)
+    log_format: Literal["json", "text"] = "text"
+    # /metrics answers `Authorization: Bearer <metrics_token>`; unset, it is not served.
+    metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -119,6 +122,8 @@ class Settings(BaseSettings):
             environment=environment,
             introspection=self.introspection if "introspection" in given else development,
             graphiql=self.graphiql if "graphiql" in given else development,
+            log_format=self.log_format if "log_format" in given
+            else "text" if development else "json",
         )
         return self
 

@@ -9,10 +9,10 @@ idle slots; they poll as well, since a notification is only a hint.
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -20,6 +20,7 @@ from decimal import Decimal
 import asyncpg
 
 from api.database import asyncpg_dsn
+from api.metrics import JOB_SECONDS
 from api.realtime import Broker
 from api.settings import JobSettings, Settings
 from domain.db import Database, transaction
@@ -121,8 +122,10 @@ class Worker:
 
     async def _reaper(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            with contextlib.suppress(Exception):
+            try:
                 await self.reap()
+            except Exception:
+                log.exception("job reaper failed; trying again later")
             await self._sleep(stop, max(1.0, self.settings.lease_seconds / 2))
 
     async def reap(self) -> int:
@@ -140,16 +143,21 @@ class Worker:
                                         lease_seconds=self.settings.lease_seconds)
         if job is None:
             return None
+        started = time.perf_counter()
         work = asyncio.create_task(self._execute(job))
         beat = asyncio.create_task(self._heartbeat(job, work))
         try:
-            return await work
+            ended = await work
         except asyncio.CancelledError:
-            if beat.done() and beat.result() == "cancel":
-                return await self._finish_cancelled(job)
-            raise
+            if not (beat.done() and beat.result() == "cancel"):
+                raise
+            ended = await self._finish_cancelled(job)
         finally:
             beat.cancel()
+        if ended is not None:  # None: the job was no longer ours to end
+            JOB_SECONDS.labels(ended.kind.value, ended.status.value).observe(
+                time.perf_counter() - started)
+        return ended
 
     async def _heartbeat(self, job: JobRecord, work: "asyncio.Task[JobRecord | None]"
                          ) -> str:

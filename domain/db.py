@@ -9,17 +9,22 @@ an `asyncio.Lock`; loader batches queue on it.
 
 Transactions begin and end here and in their callers (api/, a subscription's event scope);
 domain functions take a `Transaction` and never commit.
+
+Statements are counted for the request that sends them (`Statements`, in a context variable
+its owner sets): SQLAlchemy's through a `before_cursor_execute` listener on the engine, the
+single-statement reads of `read_one` where they run. One increment per statement, none per row.
 """
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Executable, text
+from sqlalchemy import Engine, Executable, event, text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
@@ -31,6 +36,32 @@ SET_LOCALS = text(
 
 
 AfterCommit = Callable[["Transaction"], Awaitable[object]]
+
+
+class Statements:
+    """How many statements a unit of work (a request) has sent so far."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+# Set by whoever wants a count (the API, per request); tasks spawned inside share the object.
+counted_statements: ContextVar[Statements | None] = ContextVar("counted_statements",
+                                                               default=None)
+
+
+def _count_statement(*_: object) -> None:
+    tally = counted_statements.get()
+    if tally is not None:
+        tally.count += 1
+
+
+def count_statements(engine: Engine) -> None:
+    """Count every statement `engine` sends into the current `counted_statements`."""
+    if not event.contains(engine, "before_cursor_execute", _count_statement):
+        event.listen(engine, "before_cursor_execute", _count_statement)
 
 
 class OpenTransaction(Protocol):
@@ -77,12 +108,14 @@ class EngineDatabase:
     def __init__(self, engine: AsyncEngine, *, statement_timeout_ms: int = 10_000) -> None:
         self.engine = engine
         self.statement_timeout_ms = statement_timeout_ms
+        count_statements(engine.sync_engine)
         self._reads: asyncpg.Pool | None = None
         self._reads_lock = asyncio.Lock()
 
     async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
         pool = self._reads or await self._read_pool()
         for attempt in (1, 2):
+            _count_statement()
             try:
                 async with pool.acquire() as connection:
                     return await connection.fetchval(sql, *values)
@@ -104,6 +137,15 @@ class EngineDatabase:
                                      "plan_cache_mode": "force_generic_plan"},
                     reset=_keep_session)
             return self._reads
+
+    def connections_in_use(self) -> dict[str, int]:
+        """Checked-out connections by pool: SQLAlchemy's for transactions, asyncpg's for
+        single-statement reads."""
+        reads = self._reads
+        return {
+            "transactions": self.engine.pool.checkedout(),  # type: ignore[attr-defined]
+            "reads": 0 if reads is None else reads.get_size() - reads.get_idle_size(),
+        }
 
     async def close(self) -> None:
         if self._reads is not None:

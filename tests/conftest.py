@@ -33,7 +33,13 @@ from api.app import create_app
 from api.database import EmbeddedPostgres, asyncpg_url
 from api.settings import Settings
 from domain.access import Role, create_token, create_workspace
-from domain.db import Database, EngineDatabase, OpenTransaction, transaction
+from domain.db import (
+    Database,
+    EngineDatabase,
+    OpenTransaction,
+    count_statements,
+    transaction,
+)
 from tests.lifespan import serving
 
 
@@ -81,6 +87,7 @@ def database_url() -> Iterator[str]:
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await migrations.upgrade(database_url)
     engine = create_async_engine(database_url, pool_size=25, max_overflow=10)
+    count_statements(engine.sync_engine)  # each request's, for its metrics and log line
     yield engine
     await engine.dispose()
 

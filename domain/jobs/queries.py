@@ -224,6 +224,21 @@ async def expired_leases(tx: Transaction, *, limit: int = 100) -> list[JobRecord
     return [JobRecord.from_row(row) for row in rows]
 
 
+QUEUE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+async def queue_depth(tx: Transaction) -> dict[JobStatus, int]:
+    """Jobs of every workspace waiting and running (for the operator's metrics). Finished jobs
+    are history that only grows: counting them would get slower with every job, while these
+    two statuses are read from their partial indexes."""
+    rows = await tx.execute(select(jobs.c.status, func.count().label("jobs"))
+                            .where(jobs.c.status.in_(QUEUE_STATUSES)).group_by(jobs.c.status))
+    counts = dict.fromkeys(QUEUE_STATUSES, 0)
+    for row in rows:
+        counts[JobStatus(row.status)] = int(row.jobs)
+    return counts
+
+
 @dataclass(frozen=True)
 class CostSummary:
     total: Decimal

@@ -72,7 +72,8 @@ async def test_multipart_without_a_preflight_header_is_refused(
 ) -> None:
     response = await upload(http, workspace.editor, CREATE, png(), preflight=False)
     assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"] == {"code": "CSRF"}
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "CSRF", "requestId": response.headers["x-request-id"]}
 
 
 async def test_downloads_are_workspace_checked_cached_and_ranged(

@@ -22,8 +22,9 @@ def test_defaults_without_a_database_url_are_development() -> None:
     # when the settings are read
     settings = Settings.from_env()
     # then it is a development setup on the embedded database, with the default limits
-    assert (settings.environment, settings.introspection, settings.graphiql) == (
-        "development", True, True)
+    assert (settings.environment, settings.introspection, settings.graphiql,
+            settings.log_format, settings.metrics_token) == (
+        "development", True, True, "text", None)
     assert settings.embedded
     assert settings.blobs == Path(".assetgraph/blobs")
     assert settings.limits == Limits(max_depth=15, max_aliases=30, max_tokens=15_000,
@@ -36,23 +37,24 @@ def test_a_database_url_means_production(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("ASSETGRAPH_DATABASE_URL", "postgresql://app@db/assets")
     # when the settings are read
     settings = Settings.from_env()
-    # then production, without introspection or GraphiQL
-    assert (settings.environment, settings.introspection, settings.graphiql) == (
-        "production", False, False)
+    # then production, without introspection or GraphiQL, logging JSON lines
+    assert (settings.environment, settings.introspection, settings.graphiql,
+            settings.log_format) == ("production", False, False, "json")
     assert not settings.embedded
 
 
 def test_introspection_and_graphiql_can_be_set_apart_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given production with GraphiQL switched on
+    # given production with GraphiQL switched on and readable logs
     monkeypatch.setenv("ASSETGRAPH_ENV", "production")
     monkeypatch.setenv("ASSETGRAPH_GRAPHIQL", "yes")
+    monkeypatch.setenv("ASSETGRAPH_LOG_FORMAT", "text")
     # when the settings are read
     settings = Settings.from_env()
-    # then only GraphiQL is on
-    assert (settings.development, settings.introspection, settings.graphiql) == (
-        False, False, True)
+    # then only GraphiQL is on, and the logs are text
+    assert (settings.development, settings.introspection, settings.graphiql,
+            settings.log_format) == (False, False, True, "text")
 
 
 def test_flat_variables_fill_the_groups(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,6 +167,7 @@ def test_config_prints_every_setting_with_secrets_masked(
                        "postgresql://app:hunter2@db:5432/assets?password=hunter3&sslmode=require")
     monkeypatch.setenv("ASSETGRAPH_JWT_SECRET", "jwt-s3cret")
     monkeypatch.setenv("ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER", "X-Api-Key: k3y")
+    monkeypatch.setenv("ASSETGRAPH_METRICS_TOKEN", "scr4pe")
     # when `assetgraph config --json` runs
     main(["config", "--json"])
     # then every setting is there by variable name, and no secret is
@@ -200,8 +203,11 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_LEASE_SECONDS": 30.0,
         "ASSETGRAPH_POLL_SECONDS": 1.0,
         "ASSETGRAPH_BACKOFF_BASE_SECONDS": 2.0,
+        "ASSETGRAPH_LOG_FORMAT": "json",
+        "ASSETGRAPH_METRICS_TOKEN": "***",
     }
     assert "hunter" not in out and "s3cret" not in out and "k3y" not in out
+    assert "scr4pe" not in out
 
 
 def test_config_text_is_one_aligned_line_per_variable(

@@ -138,6 +138,7 @@ async def test_a_missing_job_is_an_error(live: LiveServer) -> None:
 
 async def test_a_subscriber_that_falls_behind_is_closed(committed_database: EngineDatabase
                                                         ) -> None:
+    from datetime import UTC, datetime
     from uuid import uuid4
 
     from domain.records import EventRecord
@@ -145,8 +146,8 @@ async def test_a_subscriber_that_falls_behind_is_closed(committed_database: Engi
     broker = Broker(committed_database, "unused", max_queue=2)
     workspace = uuid4()
     slow = broker.subscribe(workspace)
-    events = [EventRecord(workspace, n, "asset.created", None, None, {}, None)  # type: ignore
-              for n in range(1, 4)]
+    events = [EventRecord(workspace, n, "asset.created", None, None, {},  # type: ignore
+                          datetime.now(UTC)) for n in range(1, 4)]
     broker._dispatch(events)
     received = []
     with pytest.raises(SubscriberTooSlow):

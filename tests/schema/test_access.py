@@ -69,7 +69,9 @@ async def test_a_revoked_token_stops_working_within_the_cache_bound(
         response = await gql.post(VIEWER)
     assert response.status_code == 401
     assert response.json() == {"errors": [{"message": "invalid, expired or revoked token",
-                                           "extensions": {"code": "UNAUTHENTICATED"}}]}
+                                           "extensions": {"code": "UNAUTHENTICATED",
+                                                          "requestId": response.headers[
+                                                              "x-request-id"]}}]}
 
 
 def _jwt(secret: str, **claims: object) -> str:

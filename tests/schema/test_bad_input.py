@@ -92,7 +92,9 @@ async def test_a_body_over_one_megabyte_is_refused(http: httpx.AsyncClient,
                                         "Authorization": f"Bearer {gql.token}"})
     assert response.status_code == 413
     assert response.json() == {"errors": [{"message": "request body is larger than 1048576 bytes",
-                                           "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
+                                           "extensions": {"code": "PAYLOAD_TOO_LARGE",
+                                                          "requestId": response.headers[
+                                                              "x-request-id"]}}]}
 
 
 async def test_garbage_json_is_a_400(http: httpx.AsyncClient, gql: GraphQLClient) -> None:
