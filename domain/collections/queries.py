@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import and_, false, func, select, text, tuple_
 
 from domain.db import Transaction
+from domain.pages import pages_by_owner
 from domain.records import AssetRecord, CollectionRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import asset_collections as collections
@@ -92,42 +93,12 @@ async def member_pages(
     if types is not None:
         live = live.where(assets.c.type.in_(types) if types else false())
     live_cte = live.cte("live")
-    order_key = (live_cte.c.member_sequence, live_cte.c.member_id)
-    totals = (
-        select(live_cte.c.collection_id, func.count().label("total"))
-        .group_by(live_cte.c.collection_id)
-        .cte("totals")
-    )
-    page_query = select(
-        live_cte,
-        func.row_number()
-        .over(partition_by=live_cte.c.collection_id, order_by=order_key)
-        .label("rn"),
-    )
-    if after is not None:
-        page_query = page_query.where(tuple_(*order_key) > tuple_(*after))
-    page = page_query.cte("page")
-    rows = await tx.execute(
-        select(totals.c.collection_id.label("owner"), totals.c.total, page)
-        .select_from(
-            totals.outerjoin(
-                page,
-                and_(page.c.collection_id == totals.c.collection_id, page.c.rn <= first + 1),
-            )
-        )
-        .order_by(totals.c.collection_id, page.c.rn)
-    )
-    collected: dict[UUID, tuple[int, list[Member]]] = {}
-    for row in rows:
-        _, found = collected.setdefault(row.owner, (row.total, []))
-        if row.id is not None:
-            found.append(Member(row.member_sequence, row.member_id, AssetRecord.from_row(row)))
-    result = {}
-    for collection_id in collection_ids:
-        total, found = collected.get(collection_id, (0, []))
-        result[collection_id] = Page.cut(found, first, lambda m: (m.sequence, m.member_id),
-                                         total=total)
-    return result
+    return await pages_by_owner(
+        tx, live_cte, owner="collection_id",
+        key=(live_cte.c.member_sequence, live_cte.c.member_id), owners=collection_ids,
+        first=first, after=after,
+        record=lambda row: Member(row.member_sequence, row.member_id, AssetRecord.from_row(row)),
+        record_key=lambda member: (member.sequence, member.member_id))
 
 
 async def live_members(
@@ -162,42 +133,10 @@ async def collection_pages(
         .where(members.c.workspace_id == tx.ws, members.c.asset_id.in_(asset_ids))
         .cte("holding")
     )
-    order_key = (holding.c.created_at, holding.c.id)
-    totals = (
-        select(holding.c.member_asset_id, func.count().label("total"))
-        .group_by(holding.c.member_asset_id)
-        .cte("totals")
-    )
-    page_query = select(
-        holding,
-        func.row_number()
-        .over(partition_by=holding.c.member_asset_id, order_by=order_key)
-        .label("rn"),
-    )
-    if after is not None:
-        page_query = page_query.where(tuple_(*order_key) > tuple_(*after))
-    page = page_query.cte("page")
-    rows = await tx.execute(
-        select(totals.c.member_asset_id.label("owner"), totals.c.total, page)
-        .select_from(
-            totals.outerjoin(
-                page,
-                and_(page.c.member_asset_id == totals.c.member_asset_id,
-                     page.c.rn <= first + 1),
-            )
-        )
-        .order_by(totals.c.member_asset_id, page.c.rn)
-    )
-    collected: dict[UUID, tuple[int, list[CollectionRecord]]] = {}
-    for row in rows:
-        _, found = collected.setdefault(row.owner, (row.total, []))
-        if row.id is not None:
-            found.append(CollectionRecord.from_row(row))
-    result = {}
-    for asset_id in asset_ids:
-        total, found = collected.get(asset_id, (0, []))
-        result[asset_id] = Page.cut(found, first, lambda c: (c.created_at, c.id), total=total)
-    return result
+    return await pages_by_owner(
+        tx, holding, owner="member_asset_id", key=(holding.c.created_at, holding.c.id),
+        owners=asset_ids, first=first, after=after, record=CollectionRecord.from_row,
+        record_key=lambda collection: (collection.created_at, collection.id))
 
 
 async def get_collection_for_update(

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, literal, literal_column, select, text, tuple_
+from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
+from domain.pages import pages_by_owner
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
 from domain.tables import asset_relationships as rel
 from domain.tables import assets
@@ -64,42 +65,12 @@ async def edge_pages(
         )
         .cte("edges")
     )
-    if direction == EdgeDirection.CHILDREN:
-        order_key = (edges.c.sequence, edges.c.id)
-    else:
-        order_key = (literal_column("0"), edges.c.id)
-    totals = (
-        select(edges.c.owner, func.count().label("total")).group_by(edges.c.owner).cte("totals")
-    )
-    page_query = select(
-        edges, func.row_number().over(partition_by=edges.c.owner, order_by=order_key).label("rn")
-    )
-    if after is not None:
-        page_query = page_query.where(tuple_(*order_key) > tuple_(*after))
-    page = page_query.cte("page")
-    rows = await tx.execute(
-        select(totals.c.owner.label("page_owner"), totals.c.total, page)
-        .select_from(
-            totals.outerjoin(
-                page, and_(page.c.owner == totals.c.owner, page.c.rn <= first + 1)
-            )
-        )
-        .order_by(totals.c.owner, page.c.rn)
-    )
-    collected: dict[UUID, tuple[int, list[RelationshipRecord]]] = {}
-    for row in rows:
-        total, found = collected.setdefault(row.page_owner, (row.total, []))
-        if row.id is not None:
-            found.append(RelationshipRecord.from_row(row))
-
-    def key(edge: RelationshipRecord) -> Key:
-        return (edge.sequence if direction == "children" else 0, edge.id)
-
-    result = {}
-    for owner_id in owner_ids:
-        total, found = collected.get(owner_id, (0, []))
-        result[owner_id] = Page.cut(found, first, key, total=total)
-    return result
+    children = direction == EdgeDirection.CHILDREN
+    key = (edges.c.sequence if children else literal_column("0"), edges.c.id)
+    return await pages_by_owner(
+        tx, edges, owner="owner", key=key, owners=owner_ids, first=first, after=after,
+        record=RelationshipRecord.from_row,
+        record_key=lambda edge: (edge.sequence if children else 0, edge.id))
 
 
 @dataclass(frozen=True)

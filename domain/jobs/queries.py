@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.db import Transaction
 from domain.events import jsonable
 from domain.jobs.rules import JobStatus
+from domain.pages import pages_by_owner
 from domain.records import JobRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
 from domain.tables import jobs
@@ -132,40 +133,10 @@ async def job_pages(
     if statuses is not None:
         about = about.where(jobs.c.status.in_(statuses))
     about_cte = about.cte("about")
-    order_key = (about_cte.c.created_at, about_cte.c.id)
-    totals = (
-        select(about_cte.c.asset_id, func.count().label("total"))
-        .group_by(about_cte.c.asset_id)
-        .cte("totals")
-    )
-    page_query = select(
-        about_cte,
-        func.row_number()
-        .over(partition_by=about_cte.c.asset_id, order_by=[k.desc() for k in order_key])
-        .label("rn"),
-    )
-    if after is not None:
-        page_query = page_query.where(tuple_(*order_key) < tuple_(*after))
-    page = page_query.cte("page")
-    rows = await tx.execute(
-        select(totals.c.asset_id.label("owner"), totals.c.total, page)
-        .select_from(
-            totals.outerjoin(
-                page, and_(page.c.asset_id == totals.c.asset_id, page.c.rn <= first + 1)
-            )
-        )
-        .order_by(totals.c.asset_id, page.c.rn)
-    )
-    collected: dict[UUID, tuple[int, list[JobRecord]]] = {}
-    for row in rows:
-        _, found = collected.setdefault(row.owner, (row.total, []))
-        if row.id is not None:
-            found.append(JobRecord.from_row(row))
-    result = {}
-    for asset_id in asset_ids:
-        total, found = collected.get(asset_id, (0, []))
-        result[asset_id] = Page.cut(found, first, lambda j: (j.created_at, j.id), total=total)
-    return result
+    return await pages_by_owner(
+        tx, about_cte, owner="asset_id", key=(about_cte.c.created_at, about_cte.c.id),
+        owners=asset_ids, first=first, after=after, record=JobRecord.from_row,
+        record_key=lambda job: (job.created_at, job.id), descending=True)
 
 
 async def claim_next(tx: Transaction, *, worker: str, lease_seconds: float) -> JobRecord | None:
