@@ -12,6 +12,7 @@ and socket's `state`: a server must run the lifespan (`lifespan="on"`, or
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from multiprocessing import parent_process
 from pathlib import Path
 from typing import TypedDict
 
@@ -27,7 +28,7 @@ import migrations
 from api.admission import Admission
 from api.auth import Authenticator
 from api.database import asyncpg_dsn, create_engine, database_url
-from api.devmode import ensure_dev_token
+from api.devmode import announce_dev_token, ensure_dev_token
 from api.files import files_endpoint
 from api.limits import BodySizeLimit
 from api.logs import configure_logging
@@ -103,8 +104,8 @@ def create_app(
                 token = None
                 if settings.development and settings.embedded:
                     token = await ensure_dev_token(owned, settings.data_dir)
-                    token_file = settings.data_dir.resolve() / "dev-token"
-                    print(f"Development token (also in {token_file}):\n  {token}", flush=True)
+                    if parent_process() is None:  # `serve --processes N`: the parent says it
+                        announce_dev_token(token, settings.data_dir)
                 events = Broker(owned, asyncpg_dsn(url))
                 process.broker = events
                 await events.start()

@@ -21,7 +21,7 @@ from uuid import UUID
 
 import migrations
 from api.database import EmbeddedPostgres, asyncpg_url, create_engine, database_url
-from api.devmode import ensure_dev_token
+from api.devmode import announce_dev_token, ensure_dev_token
 from api.settings import InvalidSettings, Settings
 from domain import access
 from domain.db import EngineDatabase, transaction
@@ -210,7 +210,8 @@ async def _prepare(settings: Settings, url: str) -> None:
     if settings.embedded:
         engine = create_engine(url, settings.model_copy(update={"pool_size": 1}))
         try:
-            await ensure_dev_token(EngineDatabase(engine), settings.data_dir)
+            announce_dev_token(await ensure_dev_token(EngineDatabase(engine), settings.data_dir),
+                               settings.data_dir)
         finally:
             await engine.dispose()
 

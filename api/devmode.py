@@ -32,3 +32,8 @@ async def ensure_dev_token(database: Database, data_dir: Path) -> str:
     path.write_text(secret + "\n")
     path.chmod(0o600)
     return secret
+
+
+def announce_dev_token(token: str, data_dir: Path) -> None:
+    print(f"Development token (also in {data_dir.resolve() / 'dev-token'}):\n  {token}",
+          flush=True)
