@@ -7,6 +7,7 @@ batch runs one statement per distinct `args`, so a list of 50 scenes asking the 
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, TypeVar
 from uuid import UUID
 
@@ -230,25 +231,75 @@ class JobsByAssetLoader(ByOwnerWithArgsLoader[JobPageArgs, Page[JobRecord]]):
 
 
 class Loaders:
-    """Every loader of one request, created inside its running event loop."""
+    """Every loader of one request, each made on first use inside the request's event loop (a
+    request answered by the compiled read path, or a mutation, uses few or none)."""
 
     def __init__(self, tx: Transaction) -> None:
-        self.asset_by_id = AssetByIdLoader(tx)
-        self.relationship_by_id = RelationshipByIdLoader(tx)
-        self.collection_by_id = CollectionByIdLoader(tx)
-        self.collections_by_asset = CollectionsByAssetLoader(tx)
-        self.dependents_by_asset = DependentsByAssetLoader(tx)
-        self.modification_count_by_asset = ModificationCountByAssetLoader(tx)
-        self.last_update_by_asset = LastUpdateByAssetLoader(tx)
-        self.sync_source_by_asset = SyncSourceByAssetLoader(tx)
-        self.job_by_id = JobByIdLoader(tx)
-        self.jobs_by_asset = JobsByAssetLoader(tx)
-        self.instances_by_scene = InstancesBySceneLoader(tx)
-        self.neighbours_by_scene = NeighboursBySceneLoader(tx)
-        self.edges_by_asset = EdgesByAssetLoader(tx)
-        self.lineage_by_asset = LineageByAssetLoader(tx)
-        self.history_by_asset = HistoryByAssetLoader(tx)
-        self.members_by_collection = MembersByCollectionLoader(tx)
+        self.tx = tx
+
+    @cached_property
+    def asset_by_id(self) -> AssetByIdLoader:
+        return AssetByIdLoader(self.tx)
+
+    @cached_property
+    def relationship_by_id(self) -> RelationshipByIdLoader:
+        return RelationshipByIdLoader(self.tx)
+
+    @cached_property
+    def collection_by_id(self) -> CollectionByIdLoader:
+        return CollectionByIdLoader(self.tx)
+
+    @cached_property
+    def collections_by_asset(self) -> CollectionsByAssetLoader:
+        return CollectionsByAssetLoader(self.tx)
+
+    @cached_property
+    def dependents_by_asset(self) -> DependentsByAssetLoader:
+        return DependentsByAssetLoader(self.tx)
+
+    @cached_property
+    def modification_count_by_asset(self) -> ModificationCountByAssetLoader:
+        return ModificationCountByAssetLoader(self.tx)
+
+    @cached_property
+    def last_update_by_asset(self) -> LastUpdateByAssetLoader:
+        return LastUpdateByAssetLoader(self.tx)
+
+    @cached_property
+    def sync_source_by_asset(self) -> SyncSourceByAssetLoader:
+        return SyncSourceByAssetLoader(self.tx)
+
+    @cached_property
+    def job_by_id(self) -> JobByIdLoader:
+        return JobByIdLoader(self.tx)
+
+    @cached_property
+    def jobs_by_asset(self) -> JobsByAssetLoader:
+        return JobsByAssetLoader(self.tx)
+
+    @cached_property
+    def instances_by_scene(self) -> InstancesBySceneLoader:
+        return InstancesBySceneLoader(self.tx)
+
+    @cached_property
+    def neighbours_by_scene(self) -> NeighboursBySceneLoader:
+        return NeighboursBySceneLoader(self.tx)
+
+    @cached_property
+    def edges_by_asset(self) -> EdgesByAssetLoader:
+        return EdgesByAssetLoader(self.tx)
+
+    @cached_property
+    def lineage_by_asset(self) -> LineageByAssetLoader:
+        return LineageByAssetLoader(self.tx)
+
+    @cached_property
+    def history_by_asset(self) -> HistoryByAssetLoader:
+        return HistoryByAssetLoader(self.tx)
+
+    @cached_property
+    def members_by_collection(self) -> MembersByCollectionLoader:
+        return MembersByCollectionLoader(self.tx)
 
     def forget(self) -> None:
         """After a write every cached read may be stale: drop them all."""
