@@ -9,7 +9,11 @@ and socket's `state`: a server must run the lifespan (`lifespan="on"`, or
 `tests.lifespan.serving` in-process).
 """
 
+import ctypes
+import ctypes.util
 import logging
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from multiprocessing import parent_process
@@ -54,10 +58,22 @@ class AppState(TypedDict):
 
 
 def app_from_environment() -> Starlette:
-    """The app of one `serve --processes N` worker process, from the environment's settings."""
+    """The app of one `serve --processes N` worker process, from the environment's settings.
+
+    The process asks the kernel for SIGTERM when its parent dies: a supervisor killed outright
+    (SIGKILL) must not leave workers serving on without it."""
+    _terminate_with_parent()
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     return create_app(settings)
+
+
+def _terminate_with_parent() -> None:
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def create_app(
