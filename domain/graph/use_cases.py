@@ -17,6 +17,7 @@ from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key, uuid7
 from domain.records import RelationshipRecord
 from domain.rules import json_object_errors, raise_if
+from domain.sync.rules import SYNC_KEYS
 
 SEQUENCE_MAX = 1_000_000_000
 
@@ -36,6 +37,9 @@ async def link_assets(
                                   f"sequence must be between 0 and {SEQUENCE_MAX}", "sequence"))
     if metadata is not None:
         errors += json_object_errors(metadata, "metadata")
+        errors += [ErrorDetail(ErrorCode.INVALID, f"{key!r} is sync state: only clone, promote "
+                               "and scene inheritance write it", f"metadata.{key}")
+                   for key in SYNC_KEYS if key in metadata]
     found = await get_assets(tx, [parent_id, child_id])
     for asset_id, field in ((parent_id, "parentId"), (child_id, "childId")):
         asset = found.get(asset_id)

@@ -186,3 +186,24 @@ async def test_reorder_children_puts_the_listed_first(gql: GraphQLClient) -> Non
     assert refused["data"]["reorderChildren"] == {"asset": None, "errors": [
         {"code": "NOT_FOUND", "field": "childIds",
          "message": "1 of childIds are not part_of children of this asset"}]}
+
+
+async def test_sync_state_in_link_metadata_is_refused_and_nothing_is_linked(
+    gql: GraphQLClient,
+) -> None:
+    # given two assets
+    source = await create_asset(gql, "Mara", "character_ref")
+    copy = await create_asset(gql, "Mara (copy)", "character_ref")
+    # when a client links them with sync keys in the edge's metadata
+    body = await gql(LINK, {"input": {"parentId": source, "childId": copy, "type": "DERIVED_FROM",
+                                      "metadata": {"source_version": 1, "base": {}, "note": "x"}}})
+    # then both keys are refused by name, and no edge exists
+    assert body["data"]["linkAssets"] == {"relationship": None, "errors": [
+        {"code": "INVALID", "field": "metadata.source_version",
+         "message": "'source_version' is sync state: only clone, promote and scene inheritance "
+                    "write it"},
+        {"code": "INVALID", "field": "metadata.base",
+         "message": "'base' is sync state: only clone, promote and scene inheritance write it"},
+    ]}
+    children = await gql(CHILDREN, {"id": source})
+    assert children["data"]["asset"]["children"]["totalCount"] == 0
