@@ -14,10 +14,11 @@ answered, and puts the request's id in every error's `extensions.requestId`.
 
 import ipaddress
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -37,6 +38,7 @@ from domain.storage import BlobStore
 from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
 from schema.dataloaders import Loaders
+from schema.documents import Documents
 from schema.schema import Schema
 
 GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
@@ -93,7 +95,13 @@ class GraphQLView(GraphQL[Context, None]):
                           loaders=Loaders(transaction.tx), limits=self.limits, store=self.store)
         request.state.context = context  # for process_result
         try:
-            data = await self._compiled_read(request, context)
+            posted = await _json_post(request)
+            refusal = _refusal(self.documents, posted)
+            if refusal is not None:
+                return JSONResponse({"errors": [{"message": refusal,
+                                                 "extensions": error_extensions("BAD_REQUEST")}]},
+                                    status_code=400)
+            data = await self._compiled_read(posted, context)
             if data is not None:
                 return Response(b'{"data":' + data.encode() + b"}",
                                 media_type="application/json")
@@ -101,28 +109,18 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             await transaction.abandon()
 
-    async def _compiled_read(self, request: Request, context: Context) -> str | None:
+    async def _compiled_read(self, posted: "Posted | None", context: Context
+                             ) -> str | None:
         """The `data` of a JSON POST the compiled read path can answer, else None."""
-        json_post = request.method == "POST" and request.headers.get(
-            "content-type", "").startswith("application/json")
-        if not (self.settings.compiled_reads and json_post):
+        if not self.settings.compiled_reads or posted is None:
             return None
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return None
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return None
-        variables, operation_name = body.get("variables"), body.get("operationName")
-        if not (variables is None or isinstance(variables, dict)) or not (
-                operation_name is None or isinstance(operation_name, str)):
-            return None
-        document = self.documents.valid(body["query"])
-        _note_operation(document, operation_name)
+        document = self.documents.valid(posted.query)
+        _note_operation(document, posted.operation_name)
         if document is None or context.principal is None:
             return None
-        query = compiled.prepare(self.documents.schema, document, operation_name, variables,
-                                 limits=self.limits, principal=context.principal)
+        query = compiled.prepare(self.documents.schema, document, posted.operation_name,
+                                 posted.variables, limits=self.limits,
+                                 principal=context.principal)
         return None if query is None else await self.read_compiled(query, context)
 
     async def read_compiled(self, query: compiled.CompiledQuery, context: Context
@@ -236,6 +234,55 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A well-formed JSON POST's GraphQL request."""
+
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+async def _json_post(request: Request) -> Posted | None:
+    """The GraphQL request of a JSON POST, or None (strawberry reports what is malformed)."""
+    if request.method != "POST" or not request.headers.get("content-type", "").startswith(
+            "application/json"):
+        return None
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return None
+    variables, operation_name = body.get("variables"), body.get("operationName")
+    if not (variables is None or isinstance(variables, dict)) or not (
+            operation_name is None or isinstance(operation_name, str)):
+        return None
+    return Posted(body["query"], variables, operation_name)
+
+
+def _refusal(documents: Documents, posted: Posted | None) -> str | None:
+    """Why a valid document cannot run over HTTP: an operation name it does not have, several
+    operations and no name, or a subscription (which needs a socket); None when it can."""
+    document = None if posted is None else documents.valid(posted.query)
+    if posted is None or document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if posted.operation_name is not None:
+        chosen = [o for o in operations
+                  if o.name is not None and o.name.value == posted.operation_name]
+        if not chosen:
+            return f"the document has no operation named {posted.operation_name!r}"
+    elif len(operations) > 1:
+        return "the document has several operations: say which in operationName"
+    else:
+        chosen = operations
+    if chosen and chosen[0].operation == OperationType.SUBSCRIPTION:
+        return ("subscriptions are served over WebSocket at /graphql (graphql-transport-ws or "
+                "graphql-ws), not over HTTP")
+    return None
 
 
 def _is_multipart(request: Request) -> bool:
