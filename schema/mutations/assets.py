@@ -54,9 +54,9 @@ class CreateAssetInput:
     mime_type: str | None = strawberry.field(default=None, description="e.g. image/png.")
     size: int | None = strawberry.field(default=None, description="Content length in bytes.")
     duration: float | None = strawberry.field(default=None, description="Length in seconds.")
-    metadata: JSON = strawberry.field(
-        default_factory=dict, description="Attributes the type's model validates, e.g. for "
-                                          "image: width, height, format, thumbnail_url.")
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Attributes the type's model validates, e.g. for image: width, "
+                                  "height, format, thumbnail_url. Null or absent: none.")
     tags: list[str] = strawberry.field(default_factory=list, description="Free labels.")
     source: str = strawberry.field(default=AssetSource.UPLOAD.value,
                                    description="upload, generation, import or derivative.")
@@ -129,7 +129,7 @@ class AssetMutations:
             mime_type=input.mime_type,
             size=input.size,
             duration=_decimal(input.duration),
-            metadata=cast(dict[str, Any], input.metadata),
+            metadata=cast(dict[str, Any], input.metadata if input.metadata is not None else {}),
             tags=input.tags,
             source=input.source,
         )

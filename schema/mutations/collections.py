@@ -36,8 +36,8 @@ class CreateCollectionInput:
     type: str = strawberry.field(description="A lowercase word: library, project, character, "
                                              "storyboard, ...")
     description: str = strawberry.field(default="", description="Free text.")
-    metadata: JSON = strawberry.field(default_factory=dict,
-                                      description="Free JSON object for clients' own use.")
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Free JSON object for clients' own use. Null or absent: {}.")
 
 
 @strawberry.input(description="Fields left out stay as they are; none may be null.")
@@ -100,7 +100,8 @@ class CollectionMutations:
     ) -> CollectionPayload:
         return _payload(await run_mutation(info, lambda: use_cases.create_collection(
             info.context.tx, name=input.name, type=input.type, description=input.description,
-            metadata=cast(dict[str, Any], input.metadata))))
+            metadata=cast(dict[str, Any],
+                          input.metadata if input.metadata is not None else {}))))
 
     @strawberry.mutation(permission_classes=[CanEdit], description="Edit a collection.")
     async def update_collection(

@@ -10,6 +10,8 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    get_introspection_query,
+    graphql_sync,
     specified_scalar_types,
 )
 
@@ -68,3 +70,17 @@ def test_the_check_lists_undescribed_elements() -> None:
                        "size: Int } enum Colour { RED }")
     # then exactly the undescribed ones are listed
     assert undocumented(schema) == ["Colour", "Colour.RED", "Query.name(upper)", "Query.size"]
+
+
+def test_standard_introspection_prints_every_default_value() -> None:
+    # given the schema, as GraphiQL, gql and codegen see it
+    schema = build_schema(schema_options(Settings(_env_file=None)))._schema
+    # when they send the standard introspection query (which asks every defaultValue)
+    result = graphql_sync(schema, get_introspection_query())
+    # then it answers without error, and the JSON defaults that were `{}` are null
+    assert result.errors is None
+    assert result.data is not None
+    inputs = {t["name"]: {f["name"]: f["defaultValue"] for f in t["inputFields"]}
+              for t in result.data["__schema"]["types"] if t["kind"] == "INPUT_OBJECT"}
+    assert (inputs["CreateAssetInput"]["metadata"],
+            inputs["CreateCollectionInput"]["metadata"]) == ("null", "null")
