@@ -2,6 +2,11 @@
 
 Content never changes under a hash, so responses carry the hash as ETag and may be cached
 for a year; Range requests are served (video scrubbing, resumed downloads).
+
+Content is whatever a client uploaded, so it is never rendered as a page of this origin:
+`nosniff`, `Content-Security-Policy: sandbox` on everything, and a type outside the allow-list
+(images, audio, video, PDF, plain text, JSON) goes out as an `application/octet-stream`
+attachment.
 """
 
 import re
@@ -17,6 +22,18 @@ from domain.storage import BlobStore
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CACHE = "private, max-age=31536000, immutable"
+SAFE = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+SHOWN_TYPES = ("image/", "audio/", "video/")
+SHOWN_EXACT = {"application/pdf", "text/plain", "application/json"}
+
+
+def served_as(mime_type: str | None) -> tuple[str, dict[str, str]]:
+    """The type a file goes out as, and the headers that go with it."""
+    declared = (mime_type or "").split(";")[0].strip().lower()
+    if declared in SHOWN_EXACT or (declared.startswith(SHOWN_TYPES)
+                                   and declared != "image/svg+xml"):
+        return declared, SAFE
+    return "application/octet-stream", {**SAFE, "Content-Disposition": "attachment"}
 
 
 def files_endpoint(store: BlobStore, authenticator: Authenticator
@@ -36,9 +53,10 @@ def files_endpoint(store: BlobStore, authenticator: Authenticator
         if blob is None or not store.exists(sha256):
             return JSONResponse({"error": "no such file", "code": "NOT_FOUND"}, status_code=404)
         etag = f'"{sha256}"'
+        media_type, safety = served_as(blob.mime_type)
+        headers = {"ETag": etag, "Cache-Control": CACHE, **safety}
         if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE})
-        return FileResponse(store.path(sha256), media_type=blob.mime_type,
-                            headers={"ETag": etag, "Cache-Control": CACHE})
+            return Response(status_code=304, headers=headers)
+        return FileResponse(store.path(sha256), media_type=media_type, headers=headers)
 
     return download

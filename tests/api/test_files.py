@@ -197,3 +197,32 @@ async def test_a_release_waits_for_a_registration_of_the_same_content(
     # then, B having committed, the file stays
     assert await release == 0
     assert store.exists(pending.sha256)
+
+
+async def test_files_are_never_rendered_as_pages_of_this_origin(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens
+) -> None:
+    # given an image and an HTML page uploaded as files
+    document = CREATE.replace('type: "image"', 'type: "text"')
+    image = (await upload(http, workspace.editor, CREATE, png((4, 5, 6)))).json()
+    operations = {"query": document, "variables": {"file": None}}
+    page = (await http.post(
+        "/graphql", headers={"Authorization": f"Bearer {workspace.editor}",
+                             "Apollo-Require-Preflight": "true"},
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("page.html", b"<script>alert(1)</script>", "text/html")})).json()
+    mine = {"Authorization": f"Bearer {workspace.viewer}"}
+    # when both are downloaded
+    shown = await http.get(image["data"]["createAsset"]["asset"]["file"]["downloadUrl"],
+                           headers=mine)
+    attached = await http.get(page["data"]["createAsset"]["asset"]["file"]["downloadUrl"],
+                              headers=mine)
+    # then neither can be sniffed into a page or run scripts; the HTML is an attachment
+    for response in (shown, attached):
+        assert (response.headers["x-content-type-options"],
+                response.headers["content-security-policy"]) == ("nosniff", "sandbox")
+    assert (shown.headers["content-type"], "content-disposition" in shown.headers) == (
+        "image/png", False)
+    assert (attached.headers["content-type"], attached.headers["content-disposition"],
+            attached.content) == (
+        "application/octet-stream", "attachment", b"<script>alert(1)</script>")
