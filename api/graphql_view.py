@@ -62,6 +62,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_page_size=settings.limits.max_page_size,
             max_lineage_depth=settings.limits.max_lineage_depth,
             max_upload_bytes=settings.max_upload_bytes,
+            max_image_pixels=settings.max_image_pixels,
         )
 
     async def run(

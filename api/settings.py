@@ -51,6 +51,7 @@ class JobSettings:
     http_url: str | None
     http_auth_header: str | None
     http_timeout: float
+    max_image_pixels: int
 
 
 class InvalidSettings(Exception):
@@ -88,6 +89,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(15_000, ge=1)
     max_body_bytes: int = Field(1024 * 1024, ge=1)
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
+    max_image_pixels: int = Field(100_000_000, ge=1, le=178_956_970)
     blob_dir: Path | None = None
     workers: int = Field(2, ge=0)
     provider: Literal["placeholder", "thumbnail", "http"] = "placeholder"
@@ -162,7 +165,7 @@ class Settings(BaseSettings):
             poll_seconds=self.poll_seconds, backoff_base_seconds=self.backoff_base_seconds,
             provider=self.provider, placeholder_cost=self.placeholder_cost,
             http_url=self.http_provider_url, http_auth_header=self.http_provider_auth_header,
-            http_timeout=self.http_provider_timeout,
+            http_timeout=self.http_provider_timeout, max_image_pixels=self.max_image_pixels,
         )
 
     def effective(self) -> dict[str, Any]:

@@ -207,7 +207,7 @@ class Worker:
             generation = await prepare(tx, job, providers=self.providers,
                                        default_provider=self.settings.provider, store=self.store)
         image = await generation.provider.generate(generation.request)
-        blob, facts = stage_image(self.store, image)
+        blob, facts = stage_image(self.store, image, max_pixels=self.settings.max_image_pixels)
         async with transaction(self.database, workspace_id=job.workspace_id,
                                actor=f"worker:{self.name}") as tx:
             return await complete(tx, job, generation, image, blob, facts, store=self.store,

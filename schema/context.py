@@ -22,6 +22,7 @@ class Limits:
     max_page_size: int
     max_lineage_depth: int
     max_upload_bytes: int
+    max_image_pixels: int
 
 
 @dataclass

@@ -13,6 +13,7 @@ from domain.assets.queries import get_assets
 from domain.assets.use_cases import NewAsset, create_asset, update_asset
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
+from domain.errors import DomainError
 from domain.files import keep_blob
 from domain.graph.queries import edge_pages
 from domain.graph.use_cases import add_edge
@@ -75,11 +76,16 @@ async def prepare(tx: Transaction, job: JobRecord, *, providers: dict[str, Provi
     return Generation(request=request, provider=provider)
 
 
-def stage_image(store: BlobStore, image: GeneratedImage) -> tuple[PendingBlob, dict[str, Any]]:
+def stage_image(store: BlobStore, image: GeneratedImage, *, max_pixels: int
+                ) -> tuple[PendingBlob, dict[str, Any]]:
     """Write the provider's answer to a pending file (no transaction needed) and read its
-    image facts; an answer that is no image fails the job for good."""
+    image facts; an answer that is no image, or too large a one, fails the job for good."""
     blob = store.put_bytes(image.data)
-    facts = image_facts_of(blob.path)
+    try:
+        facts = image_facts_of(blob.path, max_pixels=max_pixels)
+    except DomainError as error:
+        store.discard(blob)
+        raise PermanentProviderError(f"the provider's answer: {error}") from None
     if not facts:
         store.discard(blob)
         raise PermanentProviderError("the provider's answer is not an image")

@@ -139,7 +139,8 @@ class AssetMutations:
                 return asset
             blob, mime_type = await store_upload(info, input.file)
             return await attach_file(info.context.tx, info.context.store, asset.id, blob,
-                                     mime_type)
+                                     mime_type,
+                                     max_pixels=info.context.limits.max_image_pixels)
 
         return asset_payload(await run_mutation(info, create))
 
@@ -201,7 +202,8 @@ class AssetMutations:
             asset_id = mutation_id(input.asset_id, "Asset", "assetId")
             blob, mime_type = await store_upload(info, input.file)
             return await attach_file(info.context.tx, info.context.store, asset_id, blob,
-                                     mime_type)
+                                     mime_type,
+                                     max_pixels=info.context.limits.max_image_pixels)
 
         return asset_payload(await run_mutation(info, attach))
 

@@ -4,6 +4,8 @@ import asyncio
 import hashlib
 import io
 import json
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +228,45 @@ async def test_files_are_never_rendered_as_pages_of_this_origin(
     assert (attached.headers["content-type"], attached.headers["content-disposition"],
             attached.content) == (
         "application/octet-stream", "attachment", b"<script>alert(1)</script>")
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares `width` x `height` pixels (nothing decodes it)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+async def test_an_image_of_too_many_pixels_is_refused_and_nothing_is_written(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens, gql: GraphQLClient,
+) -> None:
+    # given small files declaring 20000 x 20000 (past Pillow's own limit) and 11000 x 10000
+    # pixels (past ours, 100 million)
+    before = (await gql("{ assets { totalCount } }"))["data"]["assets"]["totalCount"]
+    for width, height in ((20_000, 20_000), (11_000, 10_000)):
+        # when each is uploaded as a new image
+        body = (await upload(http, workspace.editor, CREATE, declared_png(width, height))).json()
+        # then it is refused with a typed error, and no asset was created
+        assert body["data"]["createAsset"] == {"asset": None, "errors": [{
+            "code": "INVALID", "field": "file",
+            "message": "the image has more than 100,000,000 pixels"}]}
+    assert (await gql("{ assets { totalCount } }"))["data"]["assets"]["totalCount"] == before
+
+
+async def test_content_that_is_no_image_clears_the_image_facts_of_the_file_it_replaces(
+    http: httpx.AsyncClient, workspace: WorkspaceTokens, gql: GraphQLClient,
+) -> None:
+    # given an image asset with a PNG attached
+    still = await create_asset(gql, "Still", "image")
+    await upload(http, workspace.editor, ATTACH, png(size=(80, 40)), {"id": still})
+    # when bytes that are no image are attached over it, declared image/png
+    body = (await upload(http, workspace.editor, ATTACH, b"not an image at all",
+                         {"id": still})).json()
+    # then the type and the facts come from the content: no image type, no image facts
+    assert body["data"]["attachFile"] == {"errors": [], "asset": {
+        "version": 3, "file": {"mimeType": "application/octet-stream", "size": 19},
+        "metadata": {}}}

@@ -77,7 +77,7 @@ def test_flat_variables_fill_the_groups(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.jobs == JobSettings(
         workers=0, lease_seconds=1.5, poll_seconds=0.2, backoff_base_seconds=0.0,
         provider="http", placeholder_cost=Decimal("0.25"), http_url="http://gen.local/run",
-        http_auth_header="X-Key: k", http_timeout=5.0)
+        http_auth_header="X-Key: k", http_timeout=5.0, max_image_pixels=100_000_000)
     assert (settings.blobs, settings.max_upload_bytes, settings.statement_timeout_ms,
             settings.pool_size, settings.jwt_secret) == (
         Path("/srv/blobs"), 4096, 250, 3, "s3cret")
@@ -193,6 +193,7 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_MAX_TOKENS": 15000,
         "ASSETGRAPH_MAX_BODY_BYTES": 1048576,
         "ASSETGRAPH_MAX_UPLOAD_BYTES": 536870912,
+        "ASSETGRAPH_MAX_IMAGE_PIXELS": 100000000,
         "ASSETGRAPH_BLOB_DIR": ".assetgraph/blobs",
         "ASSETGRAPH_WORKERS": 2,
         "ASSETGRAPH_PROVIDER": "placeholder",
