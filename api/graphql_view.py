@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import Authenticator
+from api.boundary import BoundaryError, parse_body
 from api.metrics import INVALID, operation_label
 from api.observe import current_request, error_extensions
 from api.settings import Settings
@@ -96,7 +97,12 @@ class GraphQLView(GraphQL[Context, None]):
                           loaders=Loaders(transaction.tx), limits=self.limits, store=self.store)
         request.state.context = context  # for process_result
         try:
-            posted = await _json_post(request)
+            try:
+                posted = await _json_post(request, max_depth=self.settings.max_variables_depth)
+            except BoundaryError as error:
+                return JSONResponse({"errors": [{"message": error.refused.message, "extensions": {
+                    **error_extensions("INVALID"), "field": error.refused.field}}]},
+                    status_code=400)
             refusal = _refusal(self.documents, posted)
             if refusal is not None:
                 return JSONResponse({"errors": [{"message": refusal,
@@ -246,13 +252,14 @@ class Posted:
     operation_name: str | None
 
 
-async def _json_post(request: Request) -> Posted | None:
-    """The GraphQL request of a JSON POST, or None (strawberry reports what is malformed)."""
+async def _json_post(request: Request, *, max_depth: int) -> Posted | None:
+    """The GraphQL request of a JSON POST, or None (strawberry reports what is malformed);
+    raises `BoundaryError` for what no request may hold (`api.boundary`)."""
     if request.method != "POST" or not request.headers.get("content-type", "").startswith(
             "application/json"):
         return None
     try:
-        body = json.loads(await request.body())
+        body = parse_body(await request.body(), max_depth=max_depth)
     except ValueError:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):

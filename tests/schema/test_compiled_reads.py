@@ -67,13 +67,16 @@ class Paths:
 
 
 def _without_request_ids(body: str) -> str:
-    """A body without `extensions.requestId` (each request has its own)."""
+    """A body without `extensions.requestId` (each request has its own), its errors in a
+    fixed order (sibling fields resolve concurrently, so errors come in completion order)."""
     parsed = json.loads(body)
     for error in parsed.get("errors") or ():
         extensions = error.get("extensions") or {}
         extensions.pop("requestId", None)
         if not extensions:
             error.pop("extensions", None)
+    if parsed.get("errors"):
+        parsed["errors"].sort(key=lambda e: json.dumps([e.get("path"), e.get("message")]))
     return json.dumps(parsed)
 
 
