@@ -14,6 +14,7 @@ answered, and puts the request's id in every error's `extensions.requestId`.
 
 import ipaddress
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from api.auth import Authenticator
 from api.boundary import BoundaryError, parse_body
 from api.metrics import INVALID, operation_label
 from api.observe import current_request, error_extensions
+from api.ratelimit import RateLimiter
 from api.settings import Settings
 from domain.db import Database, RequestTransaction
 from domain.storage import BlobStore
@@ -57,6 +59,7 @@ class GraphQLView(GraphQL[Context, None]):
                          multipart_uploads_enabled=True)
         self.settings = settings
         self.authenticator = authenticator
+        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.documents = schema.documents
         self.store = BlobStore(settings.blobs)
         self.limits = Limits(
@@ -90,6 +93,13 @@ class GraphQLView(GraphQL[Context, None]):
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        waiting = self.rate_limiter.wait(auth.principal.actor)
+        if waiting is not None:
+            return JSONResponse(
+                {"errors": [{"message": f"more than {self.rate_limiter.per_minute} requests a "
+                                        "minute with this token: retry later",
+                             "extensions": error_extensions("RATE_LIMITED")}]},
+                status_code=429, headers={"Retry-After": str(math.ceil(waiting))})
         transaction = RequestTransaction.open(
             database, workspace_id=auth.principal.workspace_id, actor=auth.principal.actor,
             statement_timeout_ms=self.settings.statement_timeout_ms)

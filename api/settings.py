@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(15_000, ge=1)
     max_body_bytes: int = Field(1024 * 1024, ge=1)
     max_variables_depth: int = Field(64, ge=1, le=500)
+    rate_limit_per_minute: int = Field(6000, ge=0)  # per token and process; 0: no limit
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
     max_image_pixels: int = Field(100_000_000, ge=1, le=178_956_970)

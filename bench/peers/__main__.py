@@ -73,8 +73,11 @@ def start(name: str, url: str, work: Path) -> tuple[Process, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETGRAPH_")}
     log = work / f"{name}.log"
     if name == "assetgraph":
+        # One process, as each peer runs; capacity, not the per-token rate limit.
         env.update(ASSETGRAPH_DATABASE_URL=url, ASSETGRAPH_ENV="production",
-                   ASSETGRAPH_WORKERS="0", ASSETGRAPH_DATA_DIR=str(work / "assetgraph-data"))
+                   ASSETGRAPH_WORKERS="0", ASSETGRAPH_PROCESSES="1",
+                   ASSETGRAPH_RATE_LIMIT_PER_MINUTE="0",
+                   ASSETGRAPH_DATA_DIR=str(work / "assetgraph-data"))
         process = Process(name, [sys.executable, "-m", "api.cli", "serve", "--host",
                                  "127.0.0.1", "--port", str(port)], env, log)
         process.wait_ready(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200)

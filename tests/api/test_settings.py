@@ -193,6 +193,7 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_MAX_TOKENS": 15000,
         "ASSETGRAPH_MAX_BODY_BYTES": 1048576,
         "ASSETGRAPH_MAX_VARIABLES_DEPTH": 64,
+        "ASSETGRAPH_RATE_LIMIT_PER_MINUTE": 6000,
         "ASSETGRAPH_MAX_UPLOAD_BYTES": 536870912,
         "ASSETGRAPH_MAX_IMAGE_PIXELS": 100000000,
         "ASSETGRAPH_BLOB_DIR": ".assetgraph/blobs",
