@@ -61,6 +61,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.authenticator = authenticator
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.documents = schema.documents
+        self.prepared = compiled.PreparedReads()
         self.store = BlobStore(settings.blobs)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
@@ -107,18 +108,17 @@ class GraphQLView(GraphQL[Context, None]):
                           loaders=Loaders(transaction.tx), limits=self.limits, store=self.store)
         request.state.context = context  # for process_result
         try:
+            body = await _json_body(request)
             try:
-                posted = await _json_post(request, max_depth=self.settings.max_variables_depth)
+                data = await self._compiled_read(body, context)
             except BoundaryError as error:
                 return JSONResponse({"errors": [{"message": error.refused.message, "extensions": {
                     **error_extensions("INVALID"), "field": error.refused.field}}]},
                     status_code=400)
-            refusal = _refusal(self.documents, posted)
-            if refusal is not None:
-                return JSONResponse({"errors": [{"message": refusal,
+            except _Refused as refused:
+                return JSONResponse({"errors": [{"message": str(refused),
                                                  "extensions": error_extensions("BAD_REQUEST")}]},
                                     status_code=400)
-            data = await self._compiled_read(posted, context)
             if data is not None:
                 return Response(b'{"data":' + data.encode() + b"}",
                                 media_type="application/json")
@@ -126,19 +126,33 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             await transaction.abandon()
 
-    async def _compiled_read(self, posted: "Posted | None", context: Context
-                             ) -> str | None:
-        """The `data` of a JSON POST the compiled read path can answer, else None."""
-        if not self.settings.compiled_reads or posted is None:
+    async def _compiled_read(self, body: bytes | None, context: Context) -> str | None:
+        """The `data` of a JSON POST the compiled read path can answer, else None.
+
+        Raises `BoundaryError` or `_Refused` for a body no path may run."""
+        principal = context.principal
+        if body is None or principal is None:
             return None
-        document = self.documents.valid(posted.query)
-        _note_operation(document, posted.operation_name)
-        if document is None or context.principal is None:
-            return None
-        query = compiled.prepare(self.documents.schema, document, posted.operation_name,
-                                 posted.variables, limits=self.limits,
-                                 principal=context.principal)
-        return None if query is None else await self.read_compiled(query, context)
+        query = self.prepared.get(body, principal)
+        if query is None:
+            posted = _posted(body, max_depth=self.settings.max_variables_depth)
+            refusal = _refusal(self.documents, posted)
+            if refusal is not None:
+                raise _Refused(refusal)
+            if not self.settings.compiled_reads or posted is None:
+                return None
+            document = self.documents.valid(posted.query)
+            _note_operation(document, posted.operation_name)
+            if document is None:
+                return None
+            query = compiled.prepare(self.documents.schema, document, posted.operation_name,
+                                     posted.variables, limits=self.limits, principal=principal)
+            if query is None:
+                return None
+            self.prepared.put(body, principal, query)
+        else:
+            _note_name(query.operation_name)
+        return await self.read_compiled(query, context)
 
     async def read_compiled(self, query: compiled.CompiledQuery, context: Context
                             ) -> str | None:
@@ -226,17 +240,19 @@ class GraphQLView(GraphQL[Context, None]):
 def _note_operation(document: DocumentNode | None, given: str | None) -> None:
     """The operation's name for the request's log line and metrics: the one asked for, else
     the name of the document's only operation."""
-    observed = current_request()
-    if observed is None:
-        return
     name = given if isinstance(given, str) else None
     if name is None and document is not None:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if len(operations) == 1 and operations[0].name is not None:
             name = operations[0].name.value
-    if name is not None and operation_label(name) == INVALID:
-        name = INVALID
-    observed.operation = name
+    _note_name(name)
+
+
+def _note_name(name: str | None) -> None:
+    observed = current_request()
+    if observed is None or name is None:
+        return
+    observed.operation = INVALID if operation_label(name) == INVALID else name
 
 
 def _events(websocket: WebSocket) -> EventSource:
@@ -262,23 +278,32 @@ class Posted:
     operation_name: str | None
 
 
-async def _json_post(request: Request, *, max_depth: int) -> Posted | None:
-    """The GraphQL request of a JSON POST, or None (strawberry reports what is malformed);
-    raises `BoundaryError` for what no request may hold (`api.boundary`)."""
+class _Refused(Exception):
+    """A valid document that cannot run over HTTP as asked (`_refusal`)."""
+
+
+async def _json_body(request: Request) -> bytes | None:
+    """The body of a JSON POST, or None for any other request."""
     if request.method != "POST" or not request.headers.get("content-type", "").startswith(
             "application/json"):
         return None
+    return await request.body()
+
+
+def _posted(body: bytes, *, max_depth: int) -> Posted | None:
+    """The GraphQL request of a JSON POST's body, or None (strawberry reports what is
+    malformed); raises `BoundaryError` for what no request may hold (`api.boundary`)."""
     try:
-        body = parse_body(await request.body(), max_depth=max_depth)
+        parsed = parse_body(body, max_depth=max_depth)
     except ValueError:
         return None
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("query"), str):
         return None
-    variables, operation_name = body.get("variables"), body.get("operationName")
+    variables, operation_name = parsed.get("variables"), parsed.get("operationName")
     if not (variables is None or isinstance(variables, dict)) or not (
             operation_name is None or isinstance(operation_name, str)):
         return None
-    return Posted(body["query"], variables, operation_name)
+    return Posted(parsed["query"], variables, operation_name)
 
 
 def _refusal(documents: Documents, posted: Posted | None) -> str | None:

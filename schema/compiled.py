@@ -7,8 +7,14 @@ do. Anything it does not know, or any argument the resolvers would refuse, makes
 None and the general resolver path answers instead, with its own errors: a response never
 depends on which path ran. The planner costs what the document costs, never what the rows
 cost, and the SQL of a plan's shape is compiled once.
+
+`PreparedReads` remembers the compiled query of a request body: clients send the same bodies
+over and over (a panel polled, many users on one scene), and planning is a pure function of
+the body and the caller's role and name, so an identical body skips parsing, the input
+boundary, planning and compiling. Bodies that fall back are not kept.
 """
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -495,3 +501,25 @@ def prepare(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
     except Unsupported:
         return None
     return CompiledQuery(operation.name.value if operation.name else None, read, args)
+
+
+class PreparedReads:
+    """A bounded LRU of compiled queries by (request body, role, actor)."""
+
+    def __init__(self, *, maxsize: int = 1000, max_body_bytes: int = 16_384) -> None:
+        self.maxsize = maxsize
+        self.max_body_bytes = max_body_bytes
+        self._entries: OrderedDict[tuple[bytes, Role, str], CompiledQuery] = OrderedDict()
+
+    def get(self, body: bytes, principal: Principal) -> CompiledQuery | None:
+        found = self._entries.get((body, principal.role, principal.actor))
+        if found is not None:
+            self._entries.move_to_end((body, principal.role, principal.actor))
+        return found
+
+    def put(self, body: bytes, principal: Principal, query: CompiledQuery) -> None:
+        if len(body) > self.max_body_bytes:
+            return
+        self._entries[(body, principal.role, principal.actor)] = query
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)

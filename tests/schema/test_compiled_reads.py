@@ -865,3 +865,36 @@ async def test_a_field_the_planner_does_not_know_falls_back(
     assert fast == slow == {"data": {"asset": {"name": "Film", "modificationCount": 0}}}
     assert fast_count == slow_count == 3
 
+
+
+async def test_a_repeated_body_is_answered_again_from_the_rows(
+    paths: Paths, statement_counter: StatementCounter
+) -> None:
+    # given an asset read once through the compiled path
+    gql = paths.compiled
+    asset = await create_asset(gql, "Before", "image")
+    query = "query ($id: ID!) { asset(id: $id) { name version } }"
+    assert await gql(query, {"id": asset}) == {
+        "data": {"asset": {"name": "Before", "version": 1}}}
+    # when it is renamed and the very same body is sent again
+    await gql('mutation ($id: ID!) { updateAsset(input: {id: $id, name: "After"}) '
+              "{ errors { code } } }", {"id": asset})
+    with statement_counter.counting() as statements:
+        again = await gql(query, {"id": asset})
+    # then the remembered plan ran its one statement over the rows as they are now
+    assert again == {"data": {"asset": {"name": "After", "version": 2}}}
+    assert len(statements) == 1
+
+
+async def test_a_repeated_body_answers_each_caller_as_itself(
+    paths: Paths, workspace: WorkspaceTokens
+) -> None:
+    # given the same body sent by an editor and then by a viewer of the workspace
+    query = "{ viewer { role actor } }"
+    as_editor = await paths.compiled(query)
+    # when the viewer sends the identical body
+    as_viewer = await paths.compiled(query, token=workspace.viewer)
+    # then each got its own role: the remembered plan is the caller's own
+    assert (as_editor["data"]["viewer"]["role"], as_viewer["data"]["viewer"]["role"]) == (
+        "editor", "viewer")
+    assert as_editor["data"]["viewer"]["actor"] != as_viewer["data"]["viewer"]["actor"]
