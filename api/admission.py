@@ -91,35 +91,39 @@ class Admission:
 
 async def _cancel_on_disconnect(app: ASGIApp, scope: Scope, receive: Receive,
                                 send: Send) -> None:
-    body_read = asyncio.Event()
+    """Run the request in this task; once its body is read, one watcher task waits for the
+    client to leave and cancels this one."""
+    task = asyncio.current_task()
+    assert task is not None
     gone = asyncio.Event()
+    watcher: asyncio.Future[None] | None = None
+    left = False
+
+    async def watch() -> None:
+        nonlocal left
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            left = True
+            task.cancel()
 
     async def app_receive() -> Message:
-        if body_read.is_set():  # after the body only a disconnect can come
+        nonlocal watcher
+        if watcher is not None:  # after the body only a disconnect can come
             await gone.wait()
             return {"type": "http.disconnect"}
         message = await receive()
         if message["type"] == "http.disconnect":
             gone.set()
         elif not message.get("more_body", False):
-            body_read.set()
+            watcher = asyncio.ensure_future(watch())
         return message
 
-    handler = asyncio.ensure_future(app(scope, app_receive, send))
-
-    async def watch() -> None:
-        await body_read.wait()
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            gone.set()
-            handler.cancel()
-
-    watcher = asyncio.ensure_future(watch())
     try:
-        await asyncio.wait({handler})
+        await app(scope, app_receive, send)
+    except asyncio.CancelledError:
+        if not left or task.uncancel() > 0:
+            raise  # cancelled from elsewhere (server shutdown), not by the client leaving
     finally:
-        watcher.cancel()
-        if not handler.done():  # this task itself was cancelled (server shutdown)
-            handler.cancel()
-    if not handler.cancelled():
-        handler.result()  # re-raise what the handler raised
+        if watcher is not None:
+            watcher.cancel()

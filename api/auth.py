@@ -54,7 +54,7 @@ class Authenticator:
         self.clock = clock
         self._cache: OrderedDict[str, tuple[float, AuthResult]] = OrderedDict()
         self._uses: dict[tuple[UUID, UUID], None] = {}
-        self._noted: dict[UUID, float] = {}
+        self._noted: dict[str, float] = {}  # by actor
 
     async def authenticate(self, database: Database, authorization: str | None
                            ) -> AuthResult:
@@ -107,9 +107,9 @@ class Authenticator:
     def _note_use(self, principal: Principal | None, now: float) -> None:
         if principal is None or not principal.actor.startswith("token:"):
             return
-        token_id = UUID(principal.actor.removeprefix("token:"))
-        if now - self._noted.get(token_id, -USE_INTERVAL) >= USE_INTERVAL:
-            self._noted[token_id] = now
+        if now - self._noted.get(principal.actor, -USE_INTERVAL) >= USE_INTERVAL:
+            self._noted[principal.actor] = now
+            token_id = UUID(principal.actor.removeprefix("token:"))
             self._uses[(principal.workspace_id, token_id)] = None
 
     async def record_uses(self, database: Database) -> None:

@@ -26,9 +26,18 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return {"requestId": request.id} if request is not None else {}
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def _time(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + \
-        f".{int(created % 1 * 1000):03d}Z"
+    global _second
+    whole = int(created)
+    if whole != _second[0]:  # one strftime a second, not one a line
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int(created % 1 * 1000):03d}Z"
+
+
+_encode = json.JSONEncoder(default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
@@ -38,7 +47,7 @@ class JsonFormatter(logging.Formatter):
                                 **_fields(record)}
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return _encode(line)
 
 
 class TextFormatter(logging.Formatter):
