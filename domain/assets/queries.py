@@ -3,11 +3,25 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.db import Transaction
@@ -113,23 +127,24 @@ async def count_assets(tx: Transaction, f: AssetFilter) -> int:
     return int(result.scalar_one())
 
 
+# The hot look-ups as statements built once (their SQL is compiled once, their cache key
+# computed once): only the parameters change per call.
+GET_ASSETS = select(assets).where(
+    assets.c.workspace_id == bindparam("ws"),
+    assets.c.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))))
+GET_ASSET_FOR_UPDATE = select(assets).where(
+    assets.c.workspace_id == bindparam("ws"), assets.c.id == bindparam("id")).with_for_update()
+
+
 async def get_assets(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, AssetRecord]:
     """Assets by id, soft-deleted ones included: a direct look-up shows `deletedAt`."""
-    rows = await tx.execute(
-        select(assets).where(assets.c.workspace_id == tx.ws, assets.c.id.in_(ids))
-    )
+    rows = await tx.execute(GET_ASSETS, {"ws": tx.ws, "ids": list(ids)})
     return {row.id: AssetRecord.from_row(row) for row in rows}
 
 
 async def get_asset_for_update(tx: Transaction, asset_id: UUID) -> AssetRecord | None:
     """The asset, row-locked until the transaction ends: concurrent writers queue, none is lost."""
-    row = (
-        await tx.execute(
-            select(assets)
-            .where(assets.c.workspace_id == tx.ws, assets.c.id == asset_id)
-            .with_for_update()
-        )
-    ).one_or_none()
+    row = (await tx.execute(GET_ASSET_FOR_UPDATE, {"ws": tx.ws, "id": asset_id})).one_or_none()
     return AssetRecord.from_row(row) if row else None
 
 
@@ -142,26 +157,35 @@ async def insert_asset(tx: Transaction, values: dict[str, Any]) -> AssetRecord:
     return AssetRecord.from_row(row)
 
 
-async def update_asset(
-    tx: Transaction, asset_id: UUID, values: dict[str, Any], *, bump_version: bool
-) -> AssetRecord:
-    extra: dict[str, Any] = {"updated_at": func.now()}
+@lru_cache(maxsize=256)
+def _update_statement(columns: tuple[str, ...], now: tuple[str, ...], bump_version: bool
+                      ) -> Any:
+    """The UPDATE of these columns (and of `now`'s to the transaction's time), built once per
+    shape: its SQL is compiled once and only the parameters change per call."""
+    values: dict[str, Any] = {name: bindparam(f"v_{name}", type_=assets.c[name].type)
+                              for name in columns}
+    values.update({name: func.now() for name in (*now, "updated_at")})
     if bump_version:
-        extra["version"] = assets.c.version + 1
-    row = (
-        await tx.execute(
-            assets.update()
-            .where(assets.c.workspace_id == tx.ws, assets.c.id == asset_id)
-            .values(**values, **extra)
-            .returning(*assets.c)
-        )
-    ).one()
-    return AssetRecord.from_row(row)
+        values["version"] = assets.c.version + 1
+    return (assets.update()
+            .where(assets.c.workspace_id == bindparam("k_ws"),
+                   assets.c.id == bindparam("k_id"))
+            .values(values).returning(*assets.c))
+
+
+async def update_asset(
+    tx: Transaction, asset_id: UUID, values: dict[str, Any], *, bump_version: bool,
+    now: tuple[str, ...] = (),
+) -> AssetRecord:
+    statement = _update_statement(tuple(sorted(values)), now, bump_version)
+    params = {"k_ws": tx.ws, "k_id": asset_id, **{f"v_{k}": v for k, v in values.items()}}
+    return AssetRecord.from_row((await tx.execute(statement, params)).one())
 
 
 async def mark_deleted(tx: Transaction, asset_id: UUID, *, deleted: bool) -> AssetRecord:
-    value = func.now() if deleted else None
-    return await update_asset(tx, asset_id, {"deleted_at": value}, bump_version=False)
+    if deleted:
+        return await update_asset(tx, asset_id, {}, bump_version=False, now=("deleted_at",))
+    return await update_asset(tx, asset_id, {"deleted_at": None}, bump_version=False)
 
 
 async def delete_asset_row(tx: Transaction, asset_id: UUID) -> None:

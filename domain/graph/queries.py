@@ -218,6 +218,43 @@ async def find_edge(
     return RelationshipRecord.from_row(row) if row else None
 
 
+@dataclass(frozen=True)
+class LinkCheck:
+    linked: bool  # the edge exists already
+    closes_cycle: bool  # the child is an ancestor of (or is) the parent along this type
+    next_sequence: int  # after the parent's last child of this type
+
+
+LINK_CHECK = text(
+    """
+    WITH RECURSIVE up(node) AS (
+        SELECT CAST(:parent AS uuid)
+      UNION
+        SELECT e.parent_asset_id FROM up
+        JOIN asset_relationships e ON e.workspace_id = :ws AND e.child_asset_id = up.node
+            AND e.relationship_type = :type
+    )
+    SELECT
+        EXISTS (SELECT 1 FROM asset_relationships WHERE workspace_id = :ws
+                AND parent_asset_id = :parent AND child_asset_id = :child
+                AND relationship_type = :type) AS linked,
+        EXISTS (SELECT 1 FROM up WHERE node = :child) AS closes_cycle,
+        (SELECT coalesce(max(sequence), 0) + 1 FROM asset_relationships WHERE workspace_id = :ws
+                AND parent_asset_id = :parent AND relationship_type = :type) AS next_sequence
+    """
+)
+
+
+async def link_check(
+    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: RelationshipType
+) -> LinkCheck:
+    """What linking `parent_id` to `child_id` would meet, in one statement: an existing edge,
+    a cycle (as `reaches` walks it), and the next free sequence."""
+    row = (await tx.execute(LINK_CHECK, {"ws": tx.ws, "parent": parent_id, "child": child_id,
+                                         "type": relationship_type})).one()
+    return LinkCheck(row.linked, row.closes_cycle, int(row.next_sequence))
+
+
 async def next_sequence(
     tx: Transaction, parent_id: UUID, relationship_type: RelationshipType
 ) -> int:
@@ -231,10 +268,11 @@ async def next_sequence(
     return int(row.scalar_one())
 
 
+INSERT_EDGE = rel.insert().returning(*rel.c)
+
+
 async def insert_edge(tx: Transaction, values: dict[str, Any]) -> RelationshipRecord:
-    row = (
-        await tx.execute(rel.insert().values(workspace_id=tx.ws, **values).returning(*rel.c))
-    ).one()
+    row = (await tx.execute(INSERT_EDGE, {"workspace_id": tx.ws, **values})).one()
     return RelationshipRecord.from_row(row)
 
 

@@ -50,15 +50,13 @@ async def link_assets(
         raise DomainError.of(ErrorCode.CYCLE, "an asset cannot be linked to itself", "childId")
 
     await queries.lock_graph(tx, lock_key(tx.ws, "graph"))
-    if await queries.find_edge(
-        tx, parent_id=parent_id, child_id=child_id, relationship_type=relationship_type
-    ):
+    check = await queries.link_check(tx, parent_id=parent_id, child_id=child_id,
+                                     relationship_type=relationship_type)
+    if check.linked:
         raise DomainError.of(
             ErrorCode.CONFLICT, f"these assets are already linked as {relationship_type}", "childId"
         )
-    if await queries.reaches(
-        tx, start=parent_id, target=child_id, relationship_type=relationship_type
-    ):
+    if check.closes_cycle:
         raise DomainError.of(
             ErrorCode.CYCLE,
             f"{found[child_id].name!r} is already an ancestor of {found[parent_id].name!r} "
@@ -66,7 +64,8 @@ async def link_assets(
             "childId",
         )
     return await add_edge(tx, parent_id=parent_id, child_id=child_id,
-                          relationship_type=relationship_type, sequence=sequence,
+                          relationship_type=relationship_type,
+                          sequence=check.next_sequence if sequence is None else sequence,
                           metadata=metadata)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from domain.db import Transaction
 from domain.graph.vocabulary import DERIVING_TYPES
@@ -58,18 +58,19 @@ async def sync_sources(tx: Transaction, asset_ids: Sequence[UUID]) -> dict[UUID,
     return {s.edge.child_asset_id: s for s in found}
 
 
+SYNC_SOURCE_FOR_UPDATE = (
+    select(*_REL_LABELS, assets)
+    .join(assets, and_(assets.c.workspace_id == rel.c.workspace_id,
+                       assets.c.id == rel.c.parent_asset_id))
+    .where(rel.c.workspace_id == bindparam("ws"), rel.c.child_asset_id == bindparam("id"),
+           rel.c.relationship_type.in_(DERIVING_TYPES), IS_SYNC_SOURCE)
+    .with_for_update(of=rel)
+)  # built once: every edit of an asset looks it up
+
+
 async def sync_source_for_update(tx: Transaction, asset_id: UUID) -> SyncSource | None:
     """The sync source with its edge row locked (the caller holds the asset's row lock)."""
-    row = (
-        await tx.execute(
-            select(*_REL_LABELS, assets)
-            .join(assets, and_(assets.c.workspace_id == rel.c.workspace_id,
-                               assets.c.id == rel.c.parent_asset_id))
-            .where(rel.c.workspace_id == tx.ws, rel.c.child_asset_id == asset_id,
-                   rel.c.relationship_type.in_(DERIVING_TYPES), IS_SYNC_SOURCE)
-            .with_for_update(of=rel)
-        )
-    ).one_or_none()
+    row = (await tx.execute(SYNC_SOURCE_FOR_UPDATE, {"ws": tx.ws, "id": asset_id})).one_or_none()
     return _sync_source(row) if row else None
 
 

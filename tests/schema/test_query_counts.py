@@ -70,3 +70,32 @@ async def test_the_resolver_path_costs_a_fixed_count_too(
     # assets, parents, their assets, lineage
     assert (small_scenes, large_scenes) == (25, 400)
     assert small_count == large_count == 8
+
+
+async def test_single_object_mutations_cost_a_fixed_count(
+    gql: GraphQLClient, statement_counter: StatementCounter
+) -> None:
+    # given two assets
+    parent = await create_asset(gql, "Parent", "film")
+    child = await create_asset(gql, "Child", "scene")
+    mutations = {
+        "create": ('mutation { createAsset(input: {type: "prop", name: "P"}) '
+                   "{ asset { id } errors { code } } }", {}),
+        "update": ('mutation ($id: ID!) { updateAsset(input: {id: $id, name: "Renamed"}) '
+                   "{ asset { version } errors { code } } }", {"id": child}),
+        "link": ("mutation ($p: ID!, $c: ID!) { linkAssets(input: {parentId: $p, childId: $c, "
+                 "type: PART_OF}) { relationship { sequence } errors { code } } }",
+                 {"p": parent, "c": child}),
+    }
+    counts = {}
+    for name, (query, variables) in mutations.items():
+        # when each runs
+        with statement_counter.counting() as statements:
+            body = await gql(query, variables)
+        payload = next(iter(body["data"].values()))
+        assert payload["errors"] == []
+        counts[name] = len(statements)
+    # then set_config and: the insert and its event; the locked read, the update, the sync
+    # source look-up and the event; the two assets, the graph lock, one check (existing edge,
+    # cycle, next sequence), the insert and its event
+    assert counts == {"create": 3, "update": 5, "link": 6}
