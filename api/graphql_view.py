@@ -40,6 +40,7 @@ from domain.db import Database, RequestTransaction
 from domain.storage import BlobStore
 from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
+from schema.cost import estimate
 from schema.dataloaders import Loaders
 from schema.documents import Documents
 from schema.schema import Schema
@@ -62,6 +63,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.documents = schema.documents
         self.prepared = compiled.PreparedReads()
+        self.max_cost = schema.max_cost
         self.store = BlobStore(settings.blobs)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
@@ -120,21 +122,20 @@ class GraphQLView(GraphQL[Context, None]):
                                                  "extensions": error_extensions("BAD_REQUEST")}]},
                                     status_code=400)
             if data is not None:
-                return Response(b'{"data":' + data.encode() + b"}",
-                                media_type="application/json")
+                return Response(data, media_type="application/json")
             return await super().run(request, context, root_value)
         finally:
             await transaction.abandon()
 
-    async def _compiled_read(self, body: bytes | None, context: Context) -> str | None:
-        """The `data` of a JSON POST the compiled read path can answer, else None.
+    async def _compiled_read(self, body: bytes | None, context: Context) -> bytes | None:
+        """The response to a JSON POST the compiled read path can answer, else None.
 
         Raises `BoundaryError` or `_Refused` for a body no path may run."""
         principal = context.principal
         if body is None or principal is None:
             return None
-        query = self.prepared.get(body, principal)
-        if query is None:
+        prepared = self.prepared.get(body, principal)
+        if prepared is None:
             posted = _posted(body, max_depth=self.settings.max_variables_depth)
             refusal = _refusal(self.documents, posted)
             if refusal is not None:
@@ -145,14 +146,23 @@ class GraphQLView(GraphQL[Context, None]):
             _note_operation(document, posted.operation_name)
             if document is None:
                 return None
-            query = compiled.prepare(self.documents.schema, document, posted.operation_name,
-                                     posted.variables, limits=self.limits, principal=principal)
+            schema = self.documents.schema
+            cost = estimate(schema, document, posted.operation_name, posted.variables,
+                            page_size=self.limits.max_page_size)
+            if cost is None or cost > self.max_cost:
+                return None  # the resolver path refuses it, with the same words
+            query = compiled.prepare(schema, document, posted.operation_name, posted.variables,
+                                     limits=self.limits, principal=principal)
             if query is None:
                 return None
-            self.prepared.put(body, principal, query)
+            prepared = compiled.Prepared(query, cost)
+            self.prepared.put(body, principal, prepared)
         else:
-            _note_name(query.operation_name)
-        return await self.read_compiled(query, context)
+            _note_name(prepared.query.operation_name)
+        data = await self.read_compiled(prepared.query, context)
+        if data is None:
+            return None
+        return b'{"data":%s,"extensions":{"cost":%d}}' % (data.encode(), prepared.cost)
 
     async def read_compiled(self, query: compiled.CompiledQuery, context: Context
                             ) -> str | None:

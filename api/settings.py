@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(15_000, ge=1)
     max_body_bytes: int = Field(1024 * 1024, ge=1)
     max_variables_depth: int = Field(64, ge=1, le=500)
+    # The objects an operation could return, estimated before it runs (schema/cost.py).
+    max_query_cost: int = Field(50_000, ge=1)
     rate_limit_per_minute: int = Field(6000, ge=0)  # per token and process; 0: no limit
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
@@ -191,7 +193,8 @@ def schema_options(settings: Settings) -> "SchemaOptions":
     return SchemaOptions(
         development=settings.development, introspection=settings.introspection,
         max_depth=settings.max_depth, max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
+        max_tokens=settings.max_tokens, max_cost=settings.max_query_cost,
+        page_size=MAX_PAGE_SIZE,
     )
 
 

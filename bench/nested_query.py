@@ -19,10 +19,12 @@ from domain.graph.use_cases import link_assets
 from schema.inputs import to_global_id
 from tests.lifespan import serving
 
-QUERY = """query ($id: ID!) { collection(id: $id) { assets(types: ["film"], first: 100) {
-  edges { node { name children(types: [PART_OF], first: 100) { totalCount edges { node {
-    child { name parents { totalCount edges { node { type parent { name } } } }
-      lineage(direction: UPSTREAM, maxDepth: 5) { isPartial steps { depth asset { name } } }
+# Pages sized so that 50x50 stays under the default cost limit (schema/cost.py): ~42,600.
+QUERY = """query ($id: ID!) { collection(id: $id) { assets(types: ["film"], first: 50) {
+  edges { node { name children(types: [PART_OF], first: 50) { totalCount edges { node {
+    child { name parents(first: 2) { totalCount edges { node { type parent { name } } } }
+      lineage(direction: UPSTREAM, maxDepth: 5, first: 3) {
+        isPartial steps { depth asset { name } } }
 } } } } } } } } }"""
 SIZES = [(5, 5), (20, 20), (50, 50)]
 RUNS = 15

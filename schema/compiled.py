@@ -503,23 +503,32 @@ def prepare(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
     return CompiledQuery(operation.name.value if operation.name else None, read, args)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A request body's compiled query and its cost (`schema.cost`)."""
+
+    query: CompiledQuery
+    cost: int
+
+
 class PreparedReads:
-    """A bounded LRU of compiled queries by (request body, role, actor)."""
+    """A bounded LRU of prepared queries by (request body, role, actor)."""
 
     def __init__(self, *, maxsize: int = 1000, max_body_bytes: int = 16_384) -> None:
         self.maxsize = maxsize
         self.max_body_bytes = max_body_bytes
-        self._entries: OrderedDict[tuple[bytes, Role, str], CompiledQuery] = OrderedDict()
+        self._entries: OrderedDict[tuple[bytes, Role, str], Prepared] = OrderedDict()
 
-    def get(self, body: bytes, principal: Principal) -> CompiledQuery | None:
-        found = self._entries.get((body, principal.role, principal.actor))
+    def get(self, body: bytes, principal: Principal) -> Prepared | None:
+        key = (body, principal.role, principal.actor)
+        found = self._entries.get(key)
         if found is not None:
-            self._entries.move_to_end((body, principal.role, principal.actor))
+            self._entries.move_to_end(key)
         return found
 
-    def put(self, body: bytes, principal: Principal, query: CompiledQuery) -> None:
+    def put(self, body: bytes, principal: Principal, prepared: Prepared) -> None:
         if len(body) > self.max_body_bytes:
             return
-        self._entries[(body, principal.role, principal.actor)] = query
+        self._entries[(body, principal.role, principal.actor)] = prepared
         while len(self._entries) > self.maxsize:
             self._entries.popitem(last=False)

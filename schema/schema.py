@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
+from schema.cost import cost_limit
 from schema.documents import Documents, document_cache
 from schema.mutations import Mutation
 from schema.queries import Query
@@ -48,19 +49,25 @@ class SchemaOptions:
     max_depth: int
     max_aliases: int
     max_tokens: int
+    max_cost: int
+    page_size: int
 
 
 class Schema(strawberry.Schema):
-    """The strawberry schema and the `Documents` every operation is parsed and validated by."""
+    """The strawberry schema, the `Documents` every operation is parsed and validated by, and
+    the cost limit and page size every operation is measured with (`schema.cost`)."""
 
     documents: Documents
+    max_cost: int
+    page_size: int
 
 
 def build_schema(options: SchemaOptions, *, extensions: Sequence[object] = ()) -> Schema:
     """`extensions` (classes or factories) run outermost, before ours."""
     documents = Documents(max_tokens=options.max_tokens, max_depth=options.max_depth,
                           max_aliases=options.max_aliases, introspection=options.introspection)
-    extensions = [*extensions, TransactionMode, document_cache(documents)]
+    extensions = [*extensions, TransactionMode, document_cache(documents),
+                  cost_limit(limit=options.max_cost, page_size=options.page_size)]
     if not options.development:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
     schema = Schema(
@@ -73,4 +80,5 @@ def build_schema(options: SchemaOptions, *, extensions: Sequence[object] = ()) -
     )
     documents.bind(schema._schema)
     schema.documents = documents
+    schema.max_cost, schema.page_size = options.max_cost, options.page_size
     return schema

@@ -80,7 +80,7 @@ async def test_a_browser_following_a_query_link_gets_graphiql(
     # and a client that asks for JSON gets the query run
     ran = await http.get(link, headers={"accept": "application/json",
                                         "authorization": f"Bearer {gql.token}"})
-    assert ran.json() == {"data": {"viewer": {"role": "editor"}}}
+    assert ran.json() == {"data": {"viewer": {"role": "editor"}}, "extensions": {"cost": 1}}
 
 
 def test_only_errors_without_a_code_of_ours_are_masked() -> None:

@@ -3,8 +3,8 @@
 from api.demo import load_demo
 from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens
 
-FILM = """{ assets(filter: {types: ["film"]}) { edges { node { name
-  children(types: [PART_OF]) { edges { node { sequence child { name
+FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
+  children(types: [PART_OF], first: 20) { edges { node { sequence child { name
     children(types: [PART_OF]) { totalCount }
     instances { name tags carryForward } } } } } } } } }"""
 PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["character_ref"]) {

@@ -43,7 +43,8 @@ async def test_nesting_up_to_the_limit_is_fine(gql: GraphQLClient,
     # when it is posted
     body = (await _post(http, gql.token or "", raw)).json()
     # then the mutation runs
-    assert body == {"data": {"createAsset": {"asset": {"name": "Lamp"}, "errors": []}}}
+    assert body == {"data": {"createAsset": {"asset": {"name": "Lamp"}, "errors": []}},
+                    "extensions": {"cost": 3}}
 
 
 async def test_nan_and_infinity_are_refused(gql: GraphQLClient, http: httpx.AsyncClient) -> None:

@@ -40,4 +40,5 @@ async def test_the_named_operation_of_several_runs(gql: GraphQLClient,
     response = await http.post("/graphql", json=body,
                                headers={"Authorization": f"Bearer {gql.token}"})
     # then that operation answers
-    assert response.json() == {"data": {"viewer": {"role": "editor"}}}
+    assert response.json() == {"data": {"viewer": {"role": "editor"}},
+                               "extensions": {"cost": 1}}

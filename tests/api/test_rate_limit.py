@@ -57,4 +57,4 @@ async def test_past_the_limit_a_token_gets_429_with_retry_after(
     assert (refused.status_code, refused.headers["retry-after"]) == (429, "30")
     assert [(e["message"], e["extensions"]["code"]) for e in refused.json()["errors"]] == [
         ("more than 2 requests a minute with this token: retry later", "RATE_LIMITED")]
-    assert other.json() == {"data": {"viewer": {"role": "viewer"}}}
+    assert other.json() == {"data": {"viewer": {"role": "viewer"}}, "extensions": {"cost": 1}}

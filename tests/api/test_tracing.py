@@ -56,7 +56,8 @@ def test_off_the_app_has_no_middleware_extension_or_wrapper(
         "Observe", "admission", "BodySizeLimit"]
     view = app.routes[0].endpoint  # type: ignore[attr-defined]
     assert type(view) is GraphQLView
-    assert len(view.schema.extensions) == 2  # TransactionMode and the document cache, only
+    # TransactionMode, the document cache and the cost limit, only
+    assert len(view.schema.extensions) == 3
     assert TRACING_OFF.database(db) is db
 
 

@@ -71,7 +71,7 @@ def test_graphiql_runs_queries_and_subscriptions_offline(served: Served, tab: Pa
 
     # when it runs, its result shows
     tab.evaluate(EXECUTE)
-    assert result(tab) == {"data": {"viewer": {"role": "admin"}}}
+    assert result(tab) == {"data": {"viewer": {"role": "admin"}}, "extensions": {"cost": 1}}
 
     # when the query is edited, the address follows
     tab.evaluate(f"{QUERY_EDITOR}.setValue('{{ viewer {{ workspace {{ name }} }} }}')")
@@ -85,10 +85,12 @@ def test_graphiql_runs_queries_and_subscriptions_offline(served: Served, tab: Pa
     deadline = time.monotonic() + 15
     while not tab.evaluate(f"{RESULT}.includes('asset.created')"):
         assert time.monotonic() < deadline, tab.console_errors
-        assert served.post(CREATE) == {"data": {"createAsset": {"errors": []}}}
+        assert served.post(CREATE) == {"data": {"createAsset": {"errors": []}},
+                                       "extensions": {"cost": 2}}
         time.sleep(0.5)
     # then the page shows the event
-    assert result(tab) == {"data": {"events": {"topic": "asset.created"}}}
+    assert result(tab) == {"data": {"events": {"topic": "asset.created"}},
+                           "extensions": {"cost": 1}}
 
     # when the Explorer is opened, it shows the operation among the schema's subscriptions
     tab.evaluate("document.querySelector('[aria-label=\"Show GraphiQL Explorer\"]').click()")

@@ -10,12 +10,14 @@ from tests.conftest import (
 )
 from tests.helpers import add_to_collection, create_asset, create_collection, link
 
-NESTED = """query ($id: ID!) { collection(id: $id) { assets(types: ["film"]) { edges { node {
+NESTED = """query ($id: ID!) { collection(id: $id) {
+  assets(types: ["film"], first: 20) { edges { node {
   name
   children(types: [PART_OF], first: 50) { totalCount edges { node { sequence child {
     name
-    parents { totalCount edges { node { type parent { name } } } }
-    lineage(direction: UPSTREAM, maxDepth: 5) { isPartial steps { depth asset { name } } }
+    parents(first: 5) { totalCount edges { node { type parent { name } } } }
+    lineage(direction: UPSTREAM, maxDepth: 5, first: 10) {
+      isPartial steps { depth asset { name } } }
   } } } }
 } } } } }"""
 
