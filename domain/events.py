@@ -5,12 +5,14 @@ says something happened that was rolled back, and never misses something that wa
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Text, bindparam, cast, func, select, text
+from sqlalchemy import Row, Table, Text, bindparam, cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
@@ -43,20 +45,43 @@ def parse_notice(payload: str) -> tuple[str, int, str] | None:
     return (workspace, int(event_id), topic) if event_id.isdigit() else None
 
 
-def _record_statement() -> Any:
-    inserted = (
+EVENT_COLUMNS = ("workspace_id", "topic", "subject_id", "actor", "payload")
+
+
+def _inserted_event() -> Any:
+    """The event's INSERT as a CTE (`inserted`), its values bound as `event_<column>`."""
+    return (
         events.insert()
-        .values({column: bindparam(column, type_=events.c[column].type)
-                 for column in ("workspace_id", "topic", "subject_id", "actor", "payload")})
+        .values({column: bindparam(f"event_{column}", type_=events.c[column].type)
+                 for column in EVENT_COLUMNS})
         .returning(events.c.id, events.c.workspace_id, events.c.topic)
         .cte("inserted")
     )
+
+
+def _notified(inserted: Any) -> Any:
     notice = func.concat(cast(inserted.c.workspace_id, Text), ":", cast(inserted.c.id, Text),
                          ":", inserted.c.topic)
-    return select(inserted.c.id, func.pg_notify(EVENTS_CHANNEL, notice).label("notified"))
+    return func.pg_notify(EVENTS_CHANNEL, notice).label("notified")
 
 
-RECORD_EVENT = _record_statement()
+_RECORD_EVENT = _inserted_event()
+RECORD_EVENT = select(_RECORD_EVENT.c.id, _notified(_RECORD_EVENT))
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event to append with the change it reports (`execute_with_event`)."""
+
+    topic: str
+    subject_id: UUID | None
+    payload: dict[str, Any]
+
+
+def _event_params(tx: Transaction, event: Event) -> dict[str, Any]:
+    return {"event_workspace_id": tx.ws, "event_topic": event.topic,
+            "event_subject_id": event.subject_id, "event_actor": tx.actor,
+            "event_payload": jsonable(event.payload)}
 
 
 async def record_event(
@@ -67,10 +92,43 @@ async def record_event(
 
     PostgreSQL delivers the notification at commit, and never for a rolled-back event.
     """
-    result = await tx.execute(RECORD_EVENT, {
-        "workspace_id": tx.ws, "topic": topic, "subject_id": subject_id, "actor": tx.actor,
-        "payload": jsonable(payload)})
+    result = await tx.execute(RECORD_EVENT, _event_params(tx, Event(topic, subject_id, payload)))
     return int(result.one().id)
+
+
+@lru_cache(maxsize=64)
+def _with_event(statement: Any) -> Any:
+    changed = statement.cte("changed")
+    inserted = _inserted_event()
+    return (select(changed, inserted.c.id.label("event_id"), _notified(inserted))
+            .select_from(changed).join(inserted, true()))
+
+
+async def execute_with_event(tx: Transaction, statement: Any, params: dict[str, Any],
+                             event: Event) -> Row[Any]:
+    """The one row an INSERT or UPDATE ... RETURNING changes, and the event reporting it, in one
+    statement (one round trip instead of two).
+
+    `statement` is built once per shape (its combined form is kept per statement object) and
+    its parameters must not be named like columns of `events` (prefix them): SQLAlchemy would
+    add those columns to the event's INSERT. The event is appended even if the statement
+    changes no row, so the caller must know that it changes exactly one."""
+    result = await tx.execute(_with_event(statement), {**params, **_event_params(tx, event)})
+    return result.one()
+
+
+@lru_cache(maxsize=64)
+def _insert(table: Table, columns: tuple[str, ...]) -> Any:
+    values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
+    return table.insert().values(values).returning(*table.c)
+
+
+async def insert_with_event(tx: Transaction, table: Table, values: dict[str, Any],
+                            event: Event) -> Row[Any]:
+    """Insert one row of `table` (every column it is given) and `event`, in one statement."""
+    statement = _insert(table, tuple(sorted(values)))
+    return await execute_with_event(tx, statement, {f"v_{k}": v for k, v in values.items()},
+                                    event)
 
 
 EVENT_KEY: KeyShape = (int,)

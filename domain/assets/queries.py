@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.db import Transaction
+from domain.events import Event, execute_with_event, insert_with_event
 from domain.graph.vocabulary import DERIVING_TYPES
 from domain.records import AssetRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members, asset_relationships, assets
@@ -148,12 +149,10 @@ async def get_asset_for_update(tx: Transaction, asset_id: UUID) -> AssetRecord |
     return AssetRecord.from_row(row) if row else None
 
 
-INSERT_ASSET = assets.insert().returning(*assets.c)
-
-
-async def insert_asset(tx: Transaction, values: dict[str, Any]) -> AssetRecord:
-    # Values as parameters of one statement: no expression is built per call.
-    row = (await tx.execute(INSERT_ASSET, {"workspace_id": tx.ws, **values})).one()
+async def insert_asset(tx: Transaction, values: dict[str, Any], *, event: Event
+                       ) -> AssetRecord:
+    """Insert the asset and its event, in one statement."""
+    row = await insert_with_event(tx, assets, {"workspace_id": tx.ws, **values}, event)
     return AssetRecord.from_row(row)
 
 
@@ -175,10 +174,14 @@ def _update_statement(columns: tuple[str, ...], now: tuple[str, ...], bump_versi
 
 async def update_asset(
     tx: Transaction, asset_id: UUID, values: dict[str, Any], *, bump_version: bool,
-    now: tuple[str, ...] = (),
+    now: tuple[str, ...] = (), event: Event | None = None,
 ) -> AssetRecord:
+    """Update the asset (which the caller knows exists: it holds its row lock), and append
+    `event` in the same statement when given."""
     statement = _update_statement(tuple(sorted(values)), now, bump_version)
     params = {"k_ws": tx.ws, "k_id": asset_id, **{f"v_{k}": v for k, v in values.items()}}
+    if event is not None:
+        return AssetRecord.from_row(await execute_with_event(tx, statement, params, event))
     return AssetRecord.from_row((await tx.execute(statement, params)).one())
 
 

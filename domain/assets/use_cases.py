@@ -14,7 +14,7 @@ from domain.assets import queries
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, not_found
-from domain.events import record_event
+from domain.events import Event, record_event
 from domain.files import drop_unused_blobs, hashes_still_held
 from domain.ids import uuid7
 from domain.records import AssetRecord
@@ -105,11 +105,10 @@ async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
         + source_errors(new.source)
         + (_field_errors(new.type, values) if not type_errors else name_errors(new.name))
     )
-    asset = await queries.insert_asset(
-        tx, {"id": uuid7(), "created_by": tx.actor, **values}
-    )
-    await record_event(tx, "asset.created", asset.id, {"type": asset.type, "name": asset.name})
-    return asset
+    asset_id = uuid7()
+    return await queries.insert_asset(
+        tx, {"id": asset_id, "created_by": tx.actor, **values},
+        event=Event("asset.created", asset_id, {"type": new.type, "name": new.name}))
 
 
 COPIED_FIELDS = ("type", "name", "description", "generation_prompt", "url", "blob_sha256",
@@ -125,11 +124,11 @@ async def copy_asset(
     For clones, promotions and scene instances; `provenance` goes into the creation event.
     """
     values = {name: getattr(original, name) for name in COPIED_FIELDS} | changes
-    asset = await queries.insert_asset(
-        tx, {"id": uuid7(), "source": source, "created_by": tx.actor, **values})
-    await record_event(tx, "asset.created", asset.id,
-                       {"type": asset.type, "name": asset.name, **provenance})
-    return asset
+    asset_id = uuid7()
+    return await queries.insert_asset(
+        tx, {"id": asset_id, "source": source, "created_by": tx.actor, **values},
+        event=Event("asset.created", asset_id,
+                    {"type": values["type"], "name": values["name"], **provenance}))
 
 
 async def _get_for_update(tx: Transaction, asset_id: UUID, field: str = "id") -> AssetRecord:
@@ -184,14 +183,12 @@ async def update_asset(
     diff = changed_fields(before, changes)
     if not diff:
         return asset
-    updated = await queries.update_asset(tx, asset_id, changes, bump_version=True)
+    # The row lock makes the next version known: the event goes with the update.
+    updated = await queries.update_asset(
+        tx, asset_id, changes, bump_version=True, event=Event(
+            "asset.updated", asset_id,
+            {"changes": diff, "reason": reason, "version": asset.version + 1}))
     await note_overrides(tx, asset_id, list(diff))
-    await record_event(
-        tx,
-        "asset.updated",
-        asset_id,
-        {"changes": diff, "reason": reason, "version": updated.version},
-    )
     return updated
 
 

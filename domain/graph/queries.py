@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
+from domain.events import Event, insert_with_event
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
@@ -220,6 +221,8 @@ async def find_edge(
 
 @dataclass(frozen=True)
 class LinkCheck:
+    parent_name: str | None  # None: no such live asset
+    child_name: str | None
     linked: bool  # the edge exists already
     closes_cycle: bool  # the child is an ancestor of (or is) the parent along this type
     next_sequence: int  # after the parent's last child of this type
@@ -235,6 +238,10 @@ LINK_CHECK = text(
             AND e.relationship_type = :type
     )
     SELECT
+        (SELECT name FROM assets WHERE workspace_id = :ws AND id = :parent
+                AND deleted_at IS NULL) AS parent_name,
+        (SELECT name FROM assets WHERE workspace_id = :ws AND id = :child
+                AND deleted_at IS NULL) AS child_name,
         EXISTS (SELECT 1 FROM asset_relationships WHERE workspace_id = :ws
                 AND parent_asset_id = :parent AND child_asset_id = :child
                 AND relationship_type = :type) AS linked,
@@ -248,11 +255,13 @@ LINK_CHECK = text(
 async def link_check(
     tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: RelationshipType
 ) -> LinkCheck:
-    """What linking `parent_id` to `child_id` would meet, in one statement: an existing edge,
-    a cycle (as `reaches` walks it), and the next free sequence."""
+    """Everything linking `parent_id` to `child_id` must know, in one statement: both live
+    assets' names, an existing edge, a cycle (walked as `reaches` walks it), and the next free
+    sequence. Run it under the graph lock, so that no concurrent link changes the answer."""
     row = (await tx.execute(LINK_CHECK, {"ws": tx.ws, "parent": parent_id, "child": child_id,
                                          "type": relationship_type})).one()
-    return LinkCheck(row.linked, row.closes_cycle, int(row.next_sequence))
+    return LinkCheck(row.parent_name, row.child_name, row.linked, row.closes_cycle,
+                     int(row.next_sequence))
 
 
 async def next_sequence(
@@ -268,11 +277,10 @@ async def next_sequence(
     return int(row.scalar_one())
 
 
-INSERT_EDGE = rel.insert().returning(*rel.c)
-
-
-async def insert_edge(tx: Transaction, values: dict[str, Any]) -> RelationshipRecord:
-    row = (await tx.execute(INSERT_EDGE, {"workspace_id": tx.ws, **values})).one()
+async def insert_edge(tx: Transaction, values: dict[str, Any], *, event: Event
+                      ) -> RelationshipRecord:
+    """Insert the edge and its event, in one statement."""
+    row = await insert_with_event(tx, rel, {"workspace_id": tx.ws, **values}, event)
     return RelationshipRecord.from_row(row)
 
 

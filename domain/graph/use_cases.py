@@ -11,7 +11,7 @@ from uuid import UUID
 from domain.assets.queries import get_assets
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
-from domain.events import record_event
+from domain.events import Event, record_event
 from domain.graph import queries
 from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key, uuid7
@@ -40,18 +40,15 @@ async def link_assets(
         errors += [ErrorDetail(ErrorCode.INVALID, f"{key!r} is sync state: only clone, promote "
                                "and scene inheritance write it", f"metadata.{key}")
                    for key in SYNC_KEYS if key in metadata]
-    found = await get_assets(tx, [parent_id, child_id])
-    for asset_id, field in ((parent_id, "parentId"), (child_id, "childId")):
-        asset = found.get(asset_id)
-        if asset is None or asset.deleted_at is not None:
+    await queries.lock_graph(tx, lock_key(tx.ws, "graph"))
+    check = await queries.link_check(tx, parent_id=parent_id, child_id=child_id,
+                                     relationship_type=relationship_type)
+    for name, field in ((check.parent_name, "parentId"), (check.child_name, "childId")):
+        if name is None:
             errors.append(ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", field))
     raise_if(errors)
     if parent_id == child_id:
         raise DomainError.of(ErrorCode.CYCLE, "an asset cannot be linked to itself", "childId")
-
-    await queries.lock_graph(tx, lock_key(tx.ws, "graph"))
-    check = await queries.link_check(tx, parent_id=parent_id, child_id=child_id,
-                                     relationship_type=relationship_type)
     if check.linked:
         raise DomainError.of(
             ErrorCode.CONFLICT, f"these assets are already linked as {relationship_type}", "childId"
@@ -59,7 +56,7 @@ async def link_assets(
     if check.closes_cycle:
         raise DomainError.of(
             ErrorCode.CYCLE,
-            f"{found[child_id].name!r} is already an ancestor of {found[parent_id].name!r} "
+            f"{check.child_name!r} is already an ancestor of {check.parent_name!r} "
             f"through {relationship_type}; this link would close a cycle",
             "childId",
         )
@@ -77,19 +74,21 @@ async def add_edge(
     (`link_assets`) or link a child they just created, which cannot close a cycle."""
     if sequence is None:
         sequence = await queries.next_sequence(tx, parent_id, relationship_type)
-    relationship = await queries.insert_edge(
+    relationship_id = uuid7()
+    payload = {"relationship_id": relationship_id, "type": relationship_type,
+               "parent_id": parent_id, "child_id": child_id, "sequence": sequence}
+    return await queries.insert_edge(
         tx,
         {
-            "id": uuid7(),
+            "id": relationship_id,
             "parent_asset_id": parent_id,
             "child_asset_id": child_id,
             "relationship_type": relationship_type,
             "sequence": sequence,
             "metadata": metadata or {},
         },
+        event=Event("asset.linked", child_id, payload),
     )
-    await record_event(tx, "asset.linked", child_id, _edge_payload(relationship))
-    return relationship
 
 
 def _edge_payload(relationship: RelationshipRecord) -> dict[str, Any]:

@@ -131,8 +131,8 @@ async def test_a_mutation_is_one_operation_span_over_its_statements(
         (1, "mutation MakeOne", SpanKind.INTERNAL),
         (2, "SAVEPOINT", SpanKind.CLIENT),  # the request's transaction (a savepoint in tests)
         (2, "SELECT", SpanKind.CLIENT),     # set_config of the workspace and the timeout
-        (2, "INSERT", SpanKind.CLIENT),     # the asset (the first mutation needs no savepoint)
-        (2, "WITH", SpanKind.CLIENT),       # its event, NOTIFY in the same statement
+        (2, "WITH", SpanKind.CLIENT),       # the asset, its event and NOTIFY, one statement
+                                            # (the first mutation needs no savepoint)
         (1, "RELEASE", SpanKind.CLIENT),    # the commit, once the response is known
     ]
 

@@ -97,7 +97,7 @@ async def test_single_object_mutations_cost_a_fixed_count(
         payload = next(iter(body["data"].values()))
         assert payload["errors"] == []
         counts[name] = len(statements)
-    # then set_config and: the insert and its event; the locked read, the update, the sync
-    # source look-up and the event; the two assets, the graph lock, one check (existing edge,
-    # cycle, next sequence), the insert and its event
-    assert counts == {"create": 3, "update": 5, "link": 6}
+    # then set_config and: the insert with its event; the locked read, the update with its
+    # event, and the sync source look-up; the graph lock, one check (both assets, an existing
+    # edge, a cycle, the next sequence), and the insert with its event
+    assert counts == {"create": 2, "update": 4, "link": 4}
