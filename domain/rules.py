@@ -94,9 +94,31 @@ def nul_errors(value: object, field: str) -> list[ErrorDetail]:
     return []
 
 
+JSON_DEPTH_MAX = 32  # a stored JSON object's nesting: part of the contract, like page sizes
+
+
+def too_deep(value: object, limit: int) -> list[str] | None:
+    """The path (keys and indexes) of the first container nested deeper than `limit` levels
+    (the value itself is level 1), or None. Iterative: no depth can exhaust the stack."""
+    stack: list[tuple[object, int, list[str]]] = [(value, 1, [])]
+    while stack:
+        current, level, path = stack.pop()
+        if isinstance(current, dict | list):
+            if level > limit:
+                return path
+            items = current.items() if isinstance(current, dict) else enumerate(current)
+            stack.extend((child, level + 1, [*path, str(key)]) for key, child in items)
+    return None
+
+
 def json_object_errors(value: object, field: str) -> list[ErrorDetail]:
     if not isinstance(value, dict):
         return [ErrorDetail(ErrorCode.INVALID, f"{field} must be an object", field)]
+    deep = too_deep(value, JSON_DEPTH_MAX)
+    if deep is not None:
+        return [ErrorDetail(ErrorCode.INVALID,
+                            f"{field} is nested more than {JSON_DEPTH_MAX} levels deep",
+                            ".".join([field, *deep]))]
     return nul_errors(value, field)
 
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import ErrorCode, ErrorDetail
+from domain.rules import json_object_errors
 
 
 class JobKind(StrEnum):
@@ -60,9 +61,8 @@ def enqueue_errors(
         errors.append(ErrorDetail(ErrorCode.INVALID,
                                   f"unknown job kind {kind!r}; one of {', '.join(JobKind)}",
                                   f"{prefix}kind"))
-    if not isinstance(params, dict):
-        errors.append(ErrorDetail(ErrorCode.INVALID, "params must be an object",
-                                  f"{prefix}params"))
+    if params_errors := json_object_errors(params, f"{prefix}params"):
+        errors += params_errors
     elif params.get("provider") is not None and params["provider"] not in PROVIDERS:
         errors.append(ErrorDetail(ErrorCode.INVALID,
                                   f"unknown provider; one of {', '.join(PROVIDERS)}",

@@ -4,6 +4,7 @@ surrogate answers INVALID with the path at fault, and nothing reaches the databa
 import httpx
 
 from tests.conftest import GraphQLClient
+from tests.helpers import create_asset
 
 CREATE = """mutation ($m: JSON) { createAsset(input: {type: "prop", name: "Lamp",
   metadata: $m}) { asset { name } errors { code } } }"""
@@ -35,9 +36,9 @@ async def test_a_variable_nested_thousands_deep_is_refused_not_a_crash(
 
 async def test_nesting_up_to_the_limit_is_fine(gql: GraphQLClient,
                                                http: httpx.AsyncClient) -> None:
-    # given metadata nested 60 deep inside the variables
+    # given metadata nested 32 deep (its own limit) inside the variables
     value = "1"
-    for _ in range(60):
+    for _ in range(32):
         value = '{"a":' + value + "}"
     raw = '{"query":' + _json(CREATE) + ',"variables":{"m":' + value + "}}"
     # when it is posted
@@ -45,6 +46,36 @@ async def test_nesting_up_to_the_limit_is_fine(gql: GraphQLClient,
     # then the mutation runs
     assert body == {"data": {"createAsset": {"asset": {"name": "Lamp"}, "errors": []}},
                     "extensions": {"cost": 3}}
+
+
+def _nested(levels: int) -> dict[str, object]:
+    value: dict[str, object] = {"leaf": 1}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+async def test_metadata_and_params_nested_past_32_are_invalid_with_the_path(
+    gql: GraphQLClient,
+) -> None:
+    # given metadata and job params nested 33 deep (within the body's 64)
+    too_deep = _nested(33)
+    path = ".".join(["a"] * 32)
+    # when an asset, an edge and a job are asked for with them
+    asset = await gql("mutation ($m: JSON) { createAsset(input: {type: \"prop\", name: \"L\", "
+                      "metadata: $m}) { asset { id } errors { code field message } } }",
+                      {"m": too_deep})
+    lamp = await create_asset(gql, "Lamp", "prop")
+    job = await gql("mutation ($id: ID!, $p: JSON) { enqueueJob(input: {kind: \"generate_image\", "
+                    "assetId: $id, params: $p}) { job { id } errors { code field message } } }",
+                    {"id": lamp, "p": too_deep})
+    # then each is INVALID, naming the first object past the limit; nothing was written
+    assert asset["data"]["createAsset"] == {"asset": None, "errors": [
+        {"code": "INVALID", "field": f"metadata.{path}",
+         "message": "metadata is nested more than 32 levels deep"}]}
+    assert job["data"]["enqueueJob"] == {"job": None, "errors": [
+        {"code": "INVALID", "field": f"params.{path}",
+         "message": "params is nested more than 32 levels deep"}]}
 
 
 async def test_nan_and_infinity_are_refused(gql: GraphQLClient, http: httpx.AsyncClient) -> None:
