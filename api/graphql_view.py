@@ -16,6 +16,7 @@ import ipaddress
 import json
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from api.metrics import INVALID, operation_label
 from api.observe import current_request, error_extensions
 from api.ratelimit import RateLimiter
 from api.settings import Settings
+from api.sockets import Connections, LegacyWSHandler, TransportWSHandler
 from domain.db import Database, RequestTransaction
 from domain.storage import BlobStore
 from schema import compiled
@@ -49,6 +51,9 @@ GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(
         self,
         schema: Schema,
@@ -56,11 +61,16 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         authenticator: Authenticator,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
-                         multipart_uploads_enabled=True)
+        super().__init__(
+            schema, graphql_ide="graphiql" if settings.graphiql else None,
+            multipart_uploads_enabled=True,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.ws_max_operations)
+        self.connections = Connections(settings.ws_max_connections_per_token)
         self.settings = settings
         self.authenticator = authenticator
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.cost_limiter = RateLimiter(settings.cost_limit_per_minute)
         self.documents = schema.documents
         self.prepared = compiled.PreparedReads()
         self.max_cost = schema.max_cost
@@ -75,6 +85,13 @@ class GraphQLView(GraphQL[Context, None]):
     async def run(
         self, request: Any, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
+        if isinstance(request, WebSocket):
+            try:
+                return await super().run(request, context, root_value)
+            finally:
+                opened = getattr(request.state, "socket_context", None)
+                if opened is not None and opened.counted_as is not None:
+                    self.connections.close(opened.counted_as)
         if not isinstance(request, Request) or self._shows_graphiql(request):
             return await super().run(request, context, root_value)
         if request.method == "GET" and "query" not in request.query_params:
@@ -96,13 +113,15 @@ class GraphQLView(GraphQL[Context, None]):
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        waiting = self.rate_limiter.wait(auth.principal.actor)
-        if waiting is not None:
-            return JSONResponse(
-                {"errors": [{"message": f"more than {self.rate_limiter.per_minute} requests a "
-                                        "minute with this token: retry later",
-                             "extensions": error_extensions("RATE_LIMITED")}]},
-                status_code=429, headers={"Retry-After": str(math.ceil(waiting))})
+        for limiter, what, take in ((self.rate_limiter, "requests", 1),
+                                    (self.cost_limiter, "cost points", 0)):
+            waiting = limiter.wait(auth.principal.actor, take)
+            if waiting is not None:
+                return JSONResponse(
+                    {"errors": [{"message": f"more than {limiter.per_minute} {what} a minute "
+                                            "with this token: retry later",
+                                 "extensions": error_extensions("RATE_LIMITED")}]},
+                    status_code=429, headers={"Retry-After": str(math.ceil(waiting))})
         transaction = RequestTransaction.open(
             database, workspace_id=auth.principal.workspace_id, actor=auth.principal.actor,
             statement_timeout_ms=self.settings.statement_timeout_ms)
@@ -162,6 +181,7 @@ class GraphQLView(GraphQL[Context, None]):
         data = await self.read_compiled(prepared.query, context)
         if data is None:
             return None
+        self.cost_limiter.charge(principal.actor, prepared.cost)
         return b'{"data":%s,"extensions":{"cost":%d}}' % (data.encode(), prepared.cost)
 
     async def read_compiled(self, query: compiled.CompiledQuery, context: Context
@@ -181,6 +201,7 @@ class GraphQLView(GraphQL[Context, None]):
             auth = await self.authenticator.authenticate(context.database,
                                                          request.headers["authorization"])
             context.principal = auth.principal
+        request.state.socket_context = context  # for `run`, once the socket ends
         return context
 
     async def on_ws_connect(self, context: Any) -> Any:
@@ -194,6 +215,12 @@ class GraphQLView(GraphQL[Context, None]):
                 raise ConnectionRejectionError({"message": auth.problem,
                                                 "code": "UNAUTHENTICATED"})
             context.principal = auth.principal
+        if context.counted_as is None:
+            if not self.connections.open(context.principal.actor):
+                raise ConnectionRejectionError({
+                    "message": f"more than {self.connections.limit} connections open with this "
+                               "token: close one first", "code": "TOO_MANY_CONNECTIONS"})
+            context.counted_as = context.principal.actor
         return await super().on_ws_connect(context)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -211,6 +238,10 @@ class GraphQLView(GraphQL[Context, None]):
         """Stage 3 of the request's transaction: commit unless `data` is null."""
         context: Context = request.state.context
         await context.transaction.finish(result.data)
+        cost = (result.extensions or {}).get("cost")
+        if isinstance(cost, int) and context.principal is not None and not any(
+                (e.extensions or {}).get("code") == "COST_LIMIT" for e in result.errors or ()):
+            self.cost_limiter.charge(context.principal.actor, cost)
         response = await super().process_result(request, result)
         observed = current_request()
         if result.errors and observed is not None:

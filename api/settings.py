@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     # The objects an operation could return, estimated before it runs (schema/cost.py).
     max_query_cost: int = Field(50_000, ge=1)
     rate_limit_per_minute: int = Field(6000, ge=0)  # per token and process; 0: no limit
+    cost_limit_per_minute: int = Field(3_000_000, ge=0)  # cost points, likewise
+    # WebSockets (api/sockets.py): connection_init within, operations at once on a connection,
+    # connections open at once per token and process.
+    ws_init_timeout_seconds: float = Field(10.0, gt=0)
+    ws_max_operations: int = Field(100, ge=1)
+    ws_max_connections_per_token: int = Field(20, ge=1)
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
     max_image_pixels: int = Field(100_000_000, ge=1, le=178_956_970)

@@ -32,7 +32,8 @@ def server(**env: str) -> Iterator[tuple[str, str, int]]:
     with tempfile.TemporaryDirectory() as directory:
         port = free_port()
         environment = {k: v for k, v in os.environ.items() if not k.startswith("ASSETGRAPH_")}
-        environment.update({"ASSETGRAPH_RATE_LIMIT_PER_MINUTE": "0", **env},
+        environment.update({"ASSETGRAPH_RATE_LIMIT_PER_MINUTE": "0",
+                            "ASSETGRAPH_COST_LIMIT_PER_MINUTE": "0", **env},
                            ASSETGRAPH_DATA_DIR=str(Path(directory) / "data"))
         log = (Path(directory) / "serve.log").open("w")
         process = subprocess.Popen(

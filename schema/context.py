@@ -58,19 +58,30 @@ _scope: ContextVar["EventScope | None"] = ContextVar("assetgraph_event_scope", d
 
 
 class EventScope:
-    """The short transaction and fresh loaders one subscription event resolves with."""
+    """The short transaction and fresh loaders one subscription event resolves with, or one
+    query or mutation sent over a socket (`writes`: a mutation's)."""
 
-    def __init__(self, database: Database, principal: Principal) -> None:
+    def __init__(self, database: Database, principal: Principal, *, writes: bool = False
+                 ) -> None:
         self.tx = Transaction(database, workspace_id=principal.workspace_id,
-                              actor=principal.actor, readonly=True)
+                              actor=principal.actor, readonly=not writes)
         self.loaders = Loaders(self.tx)
 
     @classmethod
-    def begin(cls, database: Database, principal: Principal) -> "EventScope":
+    def begin(cls, database: Database, principal: Principal, *, writes: bool = False
+              ) -> "EventScope":
         """Make a new scope current for this operation's task (each operation has its own)."""
-        scope = cls(database, principal)
+        scope = cls(database, principal, writes=writes)
         _scope.set(scope)
         return scope
+
+    @staticmethod
+    def current() -> "EventScope | None":
+        return _scope.get()
+
+    async def finish(self, data: object) -> None:
+        """Commit unless the result's `data` is null (as `RequestTransaction.finish`)."""
+        await self.tx.close(commit=data is not None)
 
     async def end(self) -> None:
         await self.tx.close(commit=False)
@@ -88,6 +99,7 @@ class SubscriptionContext:
     store: BlobStore
     principal: Principal | None = None
     connection_params: dict[str, object] | None = None
+    counted_as: str | None = None  # the actor whose connections count it (api.sockets)
 
     @property
     def tx(self) -> Transaction:

@@ -1,6 +1,6 @@
 """Builds the strawberry schema with the limits of DESIGN §10 and the request model's hook."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import strawberry
@@ -9,7 +9,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
-from schema.context import Context
+from schema.context import Context, EventScope, SubscriptionContext
 from schema.cost import cost_limit
 from schema.documents import Documents, document_cache
 from schema.mutations import Mutation
@@ -23,14 +23,20 @@ from schema.types.relationship import Relationship
 
 class TransactionMode(SchemaExtension):
     """Tells the request's transaction which operation it serves, the moment that is known
-    (stage 2 of `domain.db.RequestTransaction`)."""
+    (stage 2 of `domain.db.RequestTransaction`). A query or mutation sent over a socket runs
+    in its own `EventScope` (api/sockets.py), committed here, before its result is sent."""
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):  # subscriptions resolve in read-only event scopes
             context.transaction.choose_mode(
                 writes=self.execution_context.operation_type == OperationType.MUTATION)
         yield
+        scope = EventScope.current()
+        if isinstance(context, SubscriptionContext) and scope is not None and \
+                self.execution_context.operation_type != OperationType.SUBSCRIPTION:
+            result = self.execution_context.result
+            await scope.finish(None if result is None else result.data)
 
 
 def is_unexpected(error: GraphQLError) -> bool:

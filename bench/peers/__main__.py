@@ -77,6 +77,7 @@ def start(name: str, url: str, work: Path) -> tuple[Process, str]:
         env.update(ASSETGRAPH_DATABASE_URL=url, ASSETGRAPH_ENV="production",
                    ASSETGRAPH_WORKERS="0", ASSETGRAPH_PROCESSES="1",
                    ASSETGRAPH_RATE_LIMIT_PER_MINUTE="0",
+                   ASSETGRAPH_COST_LIMIT_PER_MINUTE="0",
                    ASSETGRAPH_DATA_DIR=str(work / "assetgraph-data"))
         process = Process(name, [sys.executable, "-m", "api.cli", "serve", "--host",
                                  "127.0.0.1", "--port", str(port)], env, log)

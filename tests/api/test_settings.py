@@ -195,6 +195,10 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_MAX_VARIABLES_DEPTH": 64,
         "ASSETGRAPH_MAX_QUERY_COST": 50000,
         "ASSETGRAPH_RATE_LIMIT_PER_MINUTE": 6000,
+        "ASSETGRAPH_COST_LIMIT_PER_MINUTE": 3000000,
+        "ASSETGRAPH_WS_INIT_TIMEOUT_SECONDS": 10.0,
+        "ASSETGRAPH_WS_MAX_OPERATIONS": 100,
+        "ASSETGRAPH_WS_MAX_CONNECTIONS_PER_TOKEN": 20,
         "ASSETGRAPH_MAX_UPLOAD_BYTES": 536870912,
         "ASSETGRAPH_MAX_IMAGE_PIXELS": 100000000,
         "ASSETGRAPH_BLOB_DIR": ".assetgraph/blobs",
@@ -225,10 +229,10 @@ def test_config_text_is_one_aligned_line_per_variable(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(Settings.model_fields)
     assert lines[:6] == [
-        "ASSETGRAPH_DATABASE_URL               (unset)",
-        "ASSETGRAPH_DATA_DIR                   /srv/assetgraph",
-        "ASSETGRAPH_ENV                        development",
-        "ASSETGRAPH_INTROSPECTION              true",
-        "ASSETGRAPH_GRAPHIQL                   true",
-        "ASSETGRAPH_JWT_SECRET                 ***",
+        "ASSETGRAPH_DATABASE_URL                  (unset)",
+        "ASSETGRAPH_DATA_DIR                      /srv/assetgraph",
+        "ASSETGRAPH_ENV                           development",
+        "ASSETGRAPH_INTROSPECTION                 true",
+        "ASSETGRAPH_GRAPHIQL                      true",
+        "ASSETGRAPH_JWT_SECRET                    ***",
     ]

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.app import create_app
 from api.database import asyncpg_dsn
 from api.realtime import Broker
+from api.settings import Settings
 from domain.db import EngineDatabase
 from tests.conftest import WorkspaceTokens, dev_settings, make_workspace
 from tests.e2e.test_serve import free_port
@@ -31,15 +33,15 @@ class LiveServer:
     b: WorkspaceTokens
 
 
-@pytest.fixture
-async def live(engine: AsyncEngine, committed_database: EngineDatabase
-               ) -> AsyncIterator[LiveServer]:
+@asynccontextmanager
+async def live_server(engine: AsyncEngine, committed_database: EngineDatabase,
+                      settings: Settings | None = None) -> AsyncIterator[LiveServer]:
     broker = Broker(committed_database,
                     asyncpg_dsn(engine.url.render_as_string(hide_password=False)))
     await broker.start()
     await asyncio.wait_for(broker.connected.wait(), 10)
     port = free_port()
-    app = create_app(dev_settings(), database=committed_database, broker=broker)
+    app = create_app(settings or dev_settings(), database=committed_database, broker=broker)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            log_level="warning"))
     serving = asyncio.create_task(server.serve())
@@ -52,3 +54,10 @@ async def live(engine: AsyncEngine, committed_database: EngineDatabase
         server.should_exit = True
         await serving
         await broker.stop()
+
+
+@pytest.fixture
+async def live(engine: AsyncEngine, committed_database: EngineDatabase
+               ) -> AsyncIterator[LiveServer]:
+    async with live_server(engine, committed_database) as server:
+        yield server
