@@ -5,6 +5,8 @@ batch runs one statement per distinct `args`, so a list of 50 scenes asking the 
 `children(first: 10)` costs one statement, whatever its length.
 """
 
+import asyncio
+from asyncio import Future
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,10 +46,23 @@ from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, sce
 from domain.sync.queries import SyncSource, sync_sources
 
 A = TypeVar("A", bound=Hashable)
+K = TypeVar("K")
 V = TypeVar("V")
 
 
-class ByIdLoader(DataLoader[UUID, V | None], Generic[V]):
+class SharedLoader(DataLoader[K, V], Generic[K, V]):
+    """A loader whose futures survive the cancellation of one of their awaiters.
+
+    Two resolvers loading one key share one future; when graphql-core cancels one of them
+    (its sibling's error nulled their parent), awaiting the shared future directly would
+    cancel it for the other, which would then fail with a CancelledError instead of its
+    value. Each caller awaits a shield of the shared future instead."""
+
+    def load(self, key: K) -> "Future[V]":
+        return asyncio.shield(super().load(key))
+
+
+class ByIdLoader(SharedLoader[UUID, V | None], Generic[V]):
     fetch: Callable[[Transaction, Sequence[UUID]], Awaitable[dict[UUID, V]]]
 
     def __init__(self, tx: Transaction) -> None:
@@ -71,7 +86,7 @@ class CollectionByIdLoader(ByIdLoader[CollectionRecord]):
     fetch = staticmethod(get_collections)
 
 
-class ByOwnerLoader(DataLoader[UUID, V], Generic[V]):
+class ByOwnerLoader(SharedLoader[UUID, V], Generic[V]):
     """One value per owner id (a list, a count), from one grouped query."""
 
     fetch: Callable[[Transaction, Sequence[UUID]], Awaitable[dict[UUID, V]]]
@@ -122,7 +137,7 @@ class LastUpdateByAssetLoader(ByOwnerLoader[EventRecord | None]):
     fetch = staticmethod(_last_updates)
 
 
-class ByOwnerWithArgsLoader(DataLoader[tuple[UUID, A], V], Generic[A, V]):
+class ByOwnerWithArgsLoader(SharedLoader[tuple[UUID, A], V], Generic[A, V]):
     """Keys are (owner id, args); one fetch per distinct args in the batch."""
 
     def __init__(self, tx: Transaction) -> None:

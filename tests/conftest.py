@@ -7,15 +7,17 @@ the end. Tests that need real concurrency use `committed_database` instead, whic
 pooled connections and empties the tables afterwards.
 """
 
+import asyncio
+import contextlib
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import httpx
@@ -42,17 +44,50 @@ from domain.db import (
 )
 from tests.lifespan import serving
 
+T = TypeVar("T")
+
+
+async def _to_the_end(statement: Awaitable[T]) -> T:
+    """`statement`, finished even when the caller is cancelled (the cancellation is raised
+    once it has): see `_Shielded`."""
+    running = asyncio.ensure_future(statement)
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await running
+        raise
+
+
+class _Shielded:
+    """The test's one connection, whose statements run to their end even when the resolver
+    that sent one is cancelled (graphql-core cancels the siblings of a field whose error nulls
+    `data`). Interrupted mid-statement, the connection every request of a test shares would
+    be unusable; in production such a connection is discarded by the pool instead."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await _to_the_end(self._connection.execute(*args, **kwargs))
+
+    async def exec_driver_sql(self, *args: Any, **kwargs: Any) -> Any:
+        return await _to_the_end(self._connection.exec_driver_sql(*args, **kwargs))
+
+    async def begin_nested(self) -> Any:
+        return await _to_the_end(self._connection.begin_nested())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
 
 class _Savepoint:
     def __init__(self, connection: AsyncConnection, nested: AsyncTransaction) -> None:
-        self.connection = connection
+        self.connection = cast(AsyncConnection, _Shielded(connection))
         self._nested = nested
 
     async def close(self, *, commit: bool) -> None:
-        if commit:
-            await self._nested.commit()
-        else:
-            await self._nested.rollback()
+        await _to_the_end(self._nested.commit() if commit else self._nested.rollback())
 
 
 class SavepointDatabase:
@@ -62,10 +97,10 @@ class SavepointDatabase:
         self.connection = connection
 
     async def open(self, *, readonly: bool) -> OpenTransaction:
-        return _Savepoint(self.connection, await self.connection.begin_nested())
+        return _Savepoint(self.connection, await _to_the_end(self.connection.begin_nested()))
 
     async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
-        result = await self.connection.exec_driver_sql(sql, tuple(values))
+        result = await _to_the_end(self.connection.exec_driver_sql(sql, tuple(values)))
         return result.scalar_one()
 
 
