@@ -73,6 +73,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.cost_limiter = RateLimiter(settings.cost_limit_per_minute)
         self.documents = schema.documents
         self.prepared = compiled.PreparedReads()
+        self.templates = compiled.ByIdTemplates()
         self.max_cost = schema.max_cost
         self.store = BlobStore(settings.blobs)
         self.limits = Limits(
@@ -170,10 +171,16 @@ class GraphQLView(GraphQL[Context, None]):
                             page_size=self.limits.max_page_size)
             if cost is None or cost > self.max_cost:
                 return None  # the resolver path refuses it, with the same words
-            query = compiled.prepare(schema, document, posted.operation_name, posted.variables,
-                                     limits=self.limits, principal=principal)
+            query = self.templates.get(posted.query, document, posted.operation_name,
+                                       posted.variables, principal)
             if query is None:
-                return None
+                query = compiled.prepare(schema, document, posted.operation_name,
+                                         posted.variables, limits=self.limits,
+                                         principal=principal)
+                if query is None:
+                    return None
+                self.templates.learn(posted.query, document, posted.operation_name,
+                                     posted.variables, principal, query)
             prepared = compiled.Prepared(query, cost)
             self.prepared.put(body, principal, prepared)
         else:

@@ -12,8 +12,15 @@ cost, and the SQL of a plan's shape is compiled once.
 over and over (a panel polled, many users on one scene), and planning is a pure function of
 the body and the caller's role and name, so an identical body skips parsing, the input
 boundary, planning and compiling. Bodies that fall back are not kept.
+
+`ByIdTemplates` serves the commonest different body: the same document asking for another
+object by id (`asset(id: $id)`, `collection(id: $id)`). Where such a variable is used only
+there, the plan cannot depend on its value beyond the UUID it decodes to, so a plan made for
+one id is kept with the places that UUID took in its arguments, and another id only decodes
+and takes those places. Anything not that simple plans again.
 """
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,7 +56,8 @@ from domain.reads import plan as p
 from domain.reads.queries import CompiledRead, Unsupported, compile_read, run_read
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Limits
-from schema.inputs import decode_cursor, page_size, parse_global_id, query_id
+from schema.cost import operation_of
+from schema.inputs import decode_cursor, decode_uuid, page_size, parse_global_id, query_id
 
 NODE_KINDS: dict[str, p.RowKind] = {
     "Asset": "asset", "Collection": "collection", "Relationship": "relationship",
@@ -530,5 +538,127 @@ class PreparedReads:
         if len(body) > self.max_body_bytes:
             return
         self._entries[(body, principal.role, principal.actor)] = prepared
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+
+ID_ROOTS = {"asset": "Asset", "collection": "Collection"}
+
+
+def id_variables(document: DocumentNode, operation: OperationDefinitionNode
+                 ) -> dict[str, tuple[str, int]] | None:
+    """The variables used only as the `id` of root `asset`/`collection` fields: the type of ID
+    each must be and how many fields use it. None when the document has fragments (spreads
+    would hide uses; kept simple)."""
+    if any(isinstance(d, FragmentDefinitionNode) for d in document.definitions):
+        return None
+    uses: dict[str, int] = {}
+    _count_variables(operation.selection_set, uses)
+    found: dict[str, tuple[str, int]] = {}
+    for field in operation.selection_set.selections:
+        if not isinstance(field, FieldNode) or field.name.value not in ID_ROOTS \
+                or field.directives:
+            continue
+        type_name = ID_ROOTS[field.name.value]
+        for argument in field.arguments or ():
+            value = argument.value
+            if argument.name.value == "id" and isinstance(value, VariableNode):
+                kind, count = found.get(value.name.value, (type_name, 0))
+                if kind != type_name:
+                    return None
+                found[value.name.value] = (type_name, count + 1)
+    return {name: (kind, count) for name, (kind, count) in found.items()
+            if count == uses.get(name)}
+
+
+def _count_variables(node: Any, uses: dict[str, int]) -> None:
+    """Count the variable usages under `node` (selections, arguments, directives, values)."""
+    if isinstance(node, VariableNode):
+        uses[node.name.value] = uses.get(node.name.value, 0) + 1
+        return
+    for key in getattr(node, "keys", ()):
+        if key == "loc":
+            continue
+        child = getattr(node, key, None)
+        for item in child if isinstance(child, tuple | list) else (child,):
+            if hasattr(item, "keys"):
+                _count_variables(item, uses)
+
+
+@dataclass(frozen=True)
+class _Template:
+    query: CompiledQuery
+    slots: tuple[tuple[str, str, tuple[int, ...]], ...]  # variable, ID type, argument indexes
+
+
+class ByIdTemplates:
+    """Plans by (document, operation, role, actor, the other variables), for any id."""
+
+    def __init__(self, *, maxsize: int = 1000) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
+        self._ids: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Any]] = OrderedDict()
+
+    def _id_variables(self, document: DocumentNode, operation_name: str | None
+                      ) -> dict[str, tuple[str, int]] | None:
+        key = (id(document), operation_name)
+        kept = self._ids.get(key)
+        if kept is None or kept[0] is not document:
+            operation = operation_of(document, operation_name)
+            found = None if operation is None or operation.operation != OperationType.QUERY \
+                else id_variables(document, operation)
+            kept = (document, found or None)
+            self._ids[key] = kept
+            while len(self._ids) > self.maxsize:
+                self._ids.popitem(last=False)
+        result: dict[str, tuple[str, int]] | None = kept[1]
+        return result
+
+    def _key(self, query: str, document: DocumentNode, operation_name: str | None,
+             variables: dict[str, Any] | None, principal: Principal
+             ) -> tuple[tuple[Any, ...], dict[str, tuple[str, int]]] | None:
+        ids = self._id_variables(document, operation_name)
+        given = variables or {}
+        if not ids or not all(isinstance(given.get(name), str) for name in ids):
+            return None
+        try:
+            others = json.dumps({k: v for k, v in given.items() if k not in ids},
+                                sort_keys=True)
+        except (TypeError, ValueError):
+            return None
+        return (query, operation_name, principal.role, principal.actor, others), ids
+
+    def get(self, query: str, document: DocumentNode, operation_name: str | None,
+            variables: dict[str, Any] | None, principal: Principal) -> CompiledQuery | None:
+        keyed = self._key(query, document, operation_name, variables, principal)
+        template = None if keyed is None else self._entries.get(keyed[0])
+        if template is None or variables is None:
+            return None
+        args = list(template.query.args)
+        for name, kind, indexes in template.slots:
+            decoded = decode_uuid(variables[name], kind)
+            if decoded is None:
+                return None  # the general planning reports it, as the resolvers do
+            for index in indexes:
+                args[index] = decoded
+        return CompiledQuery(template.query.operation_name, template.query.read, args)
+
+    def learn(self, query: str, document: DocumentNode, operation_name: str | None,
+              variables: dict[str, Any] | None, principal: Principal,
+              planned: CompiledQuery) -> None:
+        keyed = self._key(query, document, operation_name, variables, principal)
+        if keyed is None or variables is None:
+            return
+        key, ids = keyed
+        decoded = {name: decode_uuid(variables[name], kind) for name, (kind, _) in ids.items()}
+        if None in decoded.values() or len(set(decoded.values())) != len(decoded):
+            return
+        slots = []
+        for name, (kind, uses) in ids.items():
+            indexes = tuple(i for i, arg in enumerate(planned.args) if arg == decoded[name])
+            if len(indexes) != uses:  # each id takes exactly its own places, or none is kept
+                return
+            slots.append((name, kind, indexes))
+        self._entries[key] = _Template(planned, tuple(slots))
         while len(self._entries) > self.maxsize:
             self._entries.popitem(last=False)

@@ -14,6 +14,7 @@ puts the estimate in every response's `extensions.cost`; the compiled read path 
 same number from the same function.
 """
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,13 +29,16 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
     is_composite_type,
     is_leaf_type,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 
 PAGED_LISTS = frozenset({"edges", "steps"})  # bounded by their parent field's `first`
@@ -49,35 +53,95 @@ def operation_of(document: DocumentNode, operation_name: str | None
                 None)
 
 
+# A list's bound: a number, or read from a variable when the request comes: ("first", name)
+# for a page size (null or absent: the largest page), ("count", name) for a list of ids.
+Factor = int | tuple[str, str]
+Term = tuple[Factor, ...]  # one object field: the product of the bounds along its path
+# The operation, its terms, and their sum when no variable sets a bound.
+Program = tuple[OperationDefinitionNode, list[Term], int | None]
+
+
 def estimate(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
              variables: dict[str, Any] | None, *, page_size: int) -> int | None:
     """The cost of a valid document's operation, or None when it cannot be told (no such
-    operation, variables that do not coerce: execution reports those)."""
+    operation, variables that do not coerce: execution reports those).
+
+    The walk over the document is done once per (document, operation) into a sum of products
+    (`_program`); a request only reads its variables into it."""
+    program = _program(schema, document, operation_name, page_size)
+    if program is None:
+        return None
+    operation, terms, constant = program
+    if constant is not None:
+        return constant  # no variable sets a bound: nothing to read
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):
+        return None
+    values = coerced.coerced
+
+    def bound(factor: Factor) -> int:
+        if isinstance(factor, int):
+            return factor
+        kind, name = factor
+        value = values.get(name)
+        if kind == "count":
+            return len(value) if isinstance(value, list) else page_size
+        return value if isinstance(value, int) and value >= 0 else page_size
+
+    total = 0
+    for term in terms:
+        product = 1
+        for factor in term:
+            product *= bound(factor)
+        total += product
+    return total
+
+
+_PROGRAMS: dict[tuple[int, str | None, int], tuple[DocumentNode, Any]] = {}
+_MAX_PROGRAMS = 1000
+
+
+def _program(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+             page_size: int) -> "Program | None":
+    """The operation and its terms, kept per document object (documents are cached by text,
+    `schema.documents`; the entry holds the document, so its id is not reused meanwhile)."""
+    key = (id(document), operation_name, page_size)
+    kept = _PROGRAMS.get(key)
+    if kept is not None and kept[0] is document:
+        program: Program | None = kept[1]
+        return program
+    program = _compile(schema, document, operation_name, page_size)
+    if len(_PROGRAMS) >= _MAX_PROGRAMS:
+        _PROGRAMS.pop(next(iter(_PROGRAMS)))
+    _PROGRAMS[key] = (document, program)
+    return program
+
+
+def _compile(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+             page_size: int) -> "Program | None":
     operation = operation_of(document, operation_name)
     if operation is None:
         return None
     root = schema.get_root_type(operation.operation)
     if root is None:
         return None
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
-    if isinstance(coerced, list):
-        return None
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
-    walk = _Walk(schema, fragments, coerced, page_size)
-    try:
-        return walk.selection(root, operation.selection_set, 1, None)
-    except GraphQLError:
-        return None
+    walk = _Walk(schema, fragments, page_size)
+    walk.selection(root, operation.selection_set, (), None)
+    numbers = [[f for f in term if isinstance(f, int)] for term in walk.terms]
+    constant = sum(math.prod(n) for n in numbers) if all(
+        len(n) == len(term) for n, term in zip(numbers, walk.terms, strict=True)) else None
+    return operation, walk.terms, constant
 
 
 class _Walk:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-                 variables: Any, page_size: int) -> None:
+                 page_size: int) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = variables
         self.page_size = page_size
+        self.terms: list[Term] = []
 
     def fields(self, parent: Any, selection_set: SelectionSetNode | None, seen: frozenset[str]
                ) -> Iterator[tuple[Any, FieldNode]]:
@@ -96,11 +160,10 @@ class _Walk:
                     named = self.schema.get_type(fragment.type_condition.name.value)
                     yield from self.fields(named, fragment.selection_set, seen | {name})
 
-    def selection(self, parent: Any, selection_set: SelectionSetNode | None, count: int,
-                  page: int | None) -> int:
-        """The objects under `selection_set`, each parent appearing `count` times; `page` is
-        the bound of a paged list (`edges`, `steps`) directly below."""
-        total = 0
+    def selection(self, parent: Any, selection_set: SelectionSetNode | None, path: Term,
+                  page: Factor | None) -> None:
+        """A term for every object field under `selection_set`, whose parent appears as often
+        as `path` multiplies to; `page` bounds a paged list (`edges`, `steps`) directly below."""
         for owner, node in self.fields(parent, selection_set, frozenset()):
             definition = getattr(owner, "fields", {}).get(node.name.value)
             if definition is None:  # __typename, or a field of another member of a union
@@ -108,26 +171,34 @@ class _Walk:
             named = get_named_type(definition.type)
             if not is_composite_type(named):
                 continue
-            args = get_argument_values(definition, node, self.variables) \
-                if definition.args else {}
-            size = self.bound(node.name.value, definition.type, named, args, page) \
-                if _is_list(definition.type) else 1
-            here = count * size
-            first = args.get("first", -1)
-            below = (first if isinstance(first, int) and first >= 0 else self.page_size) \
-                if "first" in definition.args else None
-            total += here + self.selection(named, node.selection_set, here, below)
-        return total
+            here = (*path, self.bound(node, definition, named, page)) \
+                if _is_list(definition.type) else path
+            self.terms.append(here)
+            below = self.argument(node, "first", "first") if "first" in definition.args \
+                else None
+            self.selection(named, node.selection_set, here, below)
 
-    def bound(self, name: str, type_: Any, named: Any, args: dict[str, Any],
-              page: int | None) -> int:
+    def bound(self, node: FieldNode, definition: Any, named: Any, page: Factor | None
+              ) -> Factor:
+        name = node.name.value
         if name in PAGED_LISTS and page is not None:
             return page
-        if name == "nodes" and isinstance(args.get("ids"), list):
-            return len(args["ids"])
+        if name == "nodes" and "ids" in definition.args:
+            return self.argument(node, "ids", "count")
         if isinstance(named, GraphQLObjectType) and all(
                 is_leaf_type(get_named_type(f.type)) for f in named.fields.values()):
             return 1  # leaf objects (errors, conflicts): nothing multiplies below them
+        return self.page_size
+
+    def argument(self, node: FieldNode, name: str, kind: str) -> Factor:
+        """A list's bound from an argument: a literal now, a variable when the request comes."""
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if isinstance(given, VariableNode):
+            return (kind, given.name.value)
+        if kind == "count":
+            return len(given.values) if isinstance(given, ListValueNode) else self.page_size
+        if isinstance(given, IntValueNode) and int(given.value) >= 0:
+            return int(given.value)
         return self.page_size
 
 

@@ -118,3 +118,17 @@ async def test_first_and_variables_set_the_bound(gql: GraphQLClient) -> None:
     # then the connection counts once and its edges and nodes as many as the page allows
     assert (given["extensions"], default["extensions"], nodes["extensions"]) == (
         {"cost": 15}, {"cost": 201}, {"cost": 3})
+
+
+async def test_defaults_fragments_and_id_lists_set_the_bound(gql: GraphQLClient) -> None:
+    # when the page size comes from a variable's default inside a fragment, and the ids of
+    # `nodes` from a variable
+    page = """query ($n: Int = 7) { ...Page }
+      fragment Page on Query { assets(first: $n) { edges { node { name } } } }"""
+    _, defaulted = await _raw(gql, page)
+    _, given = await _raw(gql, page, {"n": 2})
+    _, ids = await _raw(gql, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                        {"ids": ["a", "b"]})
+    # then each is counted from the value the operation runs with
+    assert (defaulted["extensions"], given["extensions"], ids["extensions"]) == (
+        {"cost": 15}, {"cost": 5}, {"cost": 2})

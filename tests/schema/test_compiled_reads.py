@@ -30,6 +30,7 @@ from domain.errors import DomainError
 from domain.files import insert_blob_row
 from domain.graph import use_cases as graph
 from domain.graph.vocabulary import RelationshipType
+from schema import compiled
 from schema.inputs import encode_cursor, to_global_id
 from tests.conftest import (
     GraphQLClient,
@@ -898,6 +899,77 @@ async def test_a_repeated_body_answers_each_caller_as_itself(
     assert (as_editor["data"]["viewer"]["role"], as_viewer["data"]["viewer"]["role"]) == (
         "editor", "viewer")
     assert as_editor["data"]["viewer"]["actor"] != as_viewer["data"]["viewer"]["actor"]
+
+
+BY_ID = """query ($id: ID!) { asset(id: $id) { name
+  children(first: 5) { edges { node { child { name } } } } } }"""
+
+
+async def test_another_id_reuses_the_plan_and_reads_its_own_asset(
+    paths: Paths, statement_counter: StatementCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given two films with different scenes
+    gql = paths.compiled
+    films = {}
+    for film, scenes in (("F1", ["A", "B"]), ("F2", ["C"])):
+        films[film] = await create_asset(gql, film, "film")
+        for scene in scenes:
+            await link(gql, films[film], await create_asset(gql, scene, "scene"))
+    planned: list[object] = []
+    plan = compiled.prepare
+    monkeypatch.setattr(compiled, "prepare", lambda *a, **k: planned.append(a) or plan(*a, **k))
+    # when the same document asks for one film, then the other, then the first again
+    answers, counts = [], []
+    for film in ("F1", "F2", "F1"):
+        with statement_counter.counting() as statements:
+            answers.append(await gql(BY_ID, {"id": films[film]}))
+        counts.append(len(statements))
+        await paths.same(BY_ID, {"id": films[film]})  # and the resolvers agree
+    # then each answer is its own film's, each one statement
+    assert [a["data"]["asset"]["name"] for a in answers] == ["F1", "F2", "F1"]
+    assert [[e["node"]["child"]["name"] for e in a["data"]["asset"]["children"]["edges"]]
+            for a in answers] == [["A", "B"], ["C"], ["A", "B"]]
+    assert counts == [1, 1, 1]
+    # and it was planned once: the second id took the first's plan, the third is its body
+    assert len(planned) == 1
+
+
+async def test_after_a_reused_plan_a_bad_id_answers_as_the_resolvers(paths: Paths) -> None:
+    # given the document planned for a good id
+    gql = paths.compiled
+    film = await create_asset(gql, "Film", "film")
+    collection = (await gql('mutation { createCollection(input: {name: "P", type: "project"}) '
+                            "{ collection { id } } }"))["data"]["createCollection"]["collection"]
+    await paths.same(BY_ID, {"id": film})
+    # when it is sent with an id of another type, a malformed one, and an unknown one
+    foreign = await paths.same(BY_ID, {"id": collection["id"]})
+    malformed = await paths.same(BY_ID, {"id": "not-an-id"})
+    unknown = await paths.same(BY_ID, {"id": to_global_id("Asset", uuid4())})
+    # then each answers what the resolvers answer
+    assert [e["message"] for e in foreign["errors"]] == [
+        f"{collection['id']!r} is not a valid Asset ID"]
+    assert [e["message"] for e in malformed["errors"]] == ["'not-an-id' is not a valid Asset ID"]
+    assert unknown == {"data": {"asset": None}}
+
+
+async def test_two_ids_equal_when_first_planned_stay_two_ids(paths: Paths) -> None:
+    # given a document reading two assets, first sent with the same id twice
+    gql = paths.compiled
+    a, b = await create_asset(gql, "A"), await create_asset(gql, "B")
+    query = "query ($x: ID!, $y: ID!) { x: asset(id: $x) { name } y: asset(id: $y) { name } }"
+    same = await paths.same(query, {"x": a, "y": a})
+    # when it is sent with two different ids, and with a variable used elsewhere too
+    two = await paths.same(query, {"x": a, "y": b})
+    swapped = await paths.same(query, {"x": b, "y": a})
+    mixed = "query ($x: ID!) { x: asset(id: $x) { name } n: node(id: $x) { id } }"
+    first = await paths.same(mixed, {"x": a})
+    second = await paths.same(mixed, {"x": b})
+    # then every answer reads the ids it was sent
+    assert same["data"] == {"x": {"name": "A"}, "y": {"name": "A"}}
+    assert two["data"] == {"x": {"name": "A"}, "y": {"name": "B"}}
+    assert swapped["data"] == {"x": {"name": "B"}, "y": {"name": "A"}}
+    assert (first["data"], second["data"]) == ({"x": {"name": "A"}, "n": {"id": a}},
+                                               {"x": {"name": "B"}, "n": {"id": b}})
 
 
 async def test_a_cancelled_resolver_does_not_cancel_a_shared_load(paths: Paths) -> None:
