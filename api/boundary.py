@@ -7,11 +7,11 @@ the value at fault, so no such value ever reaches a resolver or the database.
 """
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
+from domain.rules import UNSTORABLE, unstorable
+
 # The request object and its `variables` add two levels to the variables' own nesting.
 ENVELOPE = 2
 
@@ -86,13 +86,12 @@ def _bad_string(value: Any, path: str) -> Refused | None:
 
 
 def _refuse_string(text: str, path: str) -> Refused | None:
-    found = FORBIDDEN.search(text)
-    if found is None:
+    what = unstorable(text)
+    if what is None:
         return None
-    what = "U+0000" if found.group() == "\x00" else "an unpaired surrogate"
     shown = _printable(path)  # the path itself may hold the character
     return Refused(f"{shown} holds {what}, which no text may hold", shown)
 
 
 def _printable(path: str) -> str:
-    return FORBIDDEN.sub("\ufffd", path)
+    return UNSTORABLE.sub("\ufffd", path)

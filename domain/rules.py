@@ -5,6 +5,7 @@ for type on write (other keys are free-form). A violation names the offending fi
 `metadata.width`, so clients can point at it.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,6 +76,18 @@ def asset_type_errors(asset_type: str) -> list[ErrorDetail]:
     known = ", ".join(ASSET_TYPES)
     return [ErrorDetail(ErrorCode.INVALID, f"unknown asset type {asset_type!r}; one of {known}",
                         "type")]
+
+
+# What no PostgreSQL text can hold: U+0000 and unpaired surrogates (not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """How `text` names what it holds that no text may hold, or None."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return "U+0000" if found.group() == "\x00" else "an unpaired surrogate"
 
 
 def _has_nul(value: object) -> bool:

@@ -17,6 +17,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
+    StringValueNode,
     parse,
     specified_rules,
     validate,
@@ -25,6 +26,21 @@ from graphql.validation import ASTValidationRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from domain.rules import unstorable
+
+
+class StorableStrings(ASTValidationRule):
+    """A string literal of the document holding U+0000 or an unpaired surrogate (GraphQL's
+    `\\u0000` escape decodes to one) is INVALID: no text can store it, and the JSON input
+    boundary (api/boundary.py) sees only the escape."""
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        what = unstorable(node.value)
+        if what is not None:
+            self.report_error(GraphQLError(
+                f"a string in the document holds {what}, which no text may hold", node,
+                extensions={"code": "INVALID"}))
 
 
 class Documents:
@@ -36,6 +52,7 @@ class Documents:
             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
             MaybeNullValidationRule,
             OneOfInputValidationRule,
+            StorableStrings,
         ]
         if not introspection:
             extra.append(NoSchemaIntrospectionCustomRule)

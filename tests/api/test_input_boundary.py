@@ -115,3 +115,22 @@ def _json(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+async def test_a_nul_written_as_an_escape_in_the_document_is_invalid(
+    gql: GraphQLClient,
+) -> None:
+    # given string literals whose GraphQL escapes decode to U+0000 and to a lone surrogate (the
+    # JSON body itself holds only the six-character escapes)
+    nul = '{ jobs(filter: {kinds: ["a\\u0000b"]}, first: 1) { totalCount } }'
+    surrogate = '{ assets(filter: {search: "x\\ud800"}, first: 1) { totalCount } }'
+    # when each is sent
+    answers = [await gql(query) for query in (nul, surrogate)]
+    # then each is refused before it runs, pointing at the literal: U+0000 by our validation
+    # (INVALID), the lone surrogate by the parser itself (a syntax error, as every one)
+    assert [(a.get("data"), [(e["message"], e["extensions"].get("code"), e["locations"])
+                             for e in a["errors"]]) for a in answers] == [
+        (None, [("a string in the document holds U+0000, which no text may hold", "INVALID",
+                 [{"line": 1, "column": 25}])]),
+        (None, [("Syntax Error: Invalid Unicode escape sequence: '\\ud800'.", None,
+                 [{"line": 1, "column": 29}])])]
