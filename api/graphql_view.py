@@ -12,6 +12,7 @@ It tells the request's observer (`api.observe`) the operation's name and whether
 answered, and puts the request's id in every error's `extensions.requestId`.
 """
 
+import contextlib
 import ipaddress
 import json
 import math
@@ -20,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -86,6 +88,16 @@ class GraphQLView(GraphQL[Context, None]):
     async def run(
         self, request: Any, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
+        """Every refusal strawberry makes of a malformed request (not JSON, no query, a batch,
+        an unsupported content type or method, a mutation over GET) is a JSON body too."""
+        try:
+            return await self._serve(request, context, root_value)
+        except HTTPException as error:
+            return JSONResponse({"errors": [{"message": error.reason,
+                                             "extensions": error_extensions("BAD_REQUEST")}]},
+                                status_code=error.status_code)
+
+    async def _serve(self, request: Any, context: Any, root_value: Any) -> Any:
         if isinstance(request, WebSocket):
             try:
                 return await super().run(request, context, root_value)
@@ -132,6 +144,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             body = await _json_body(request)
             try:
+                await _check_multipart_operations(request, self.settings.max_variables_depth)
                 data = await self._compiled_read(body, context)
             except BoundaryError as error:
                 return JSONResponse({"errors": [{"message": error.refused.message, "extensions": {
@@ -345,6 +358,8 @@ def _posted(body: bytes, *, max_depth: int) -> Posted | None:
         parsed = parse_body(body, max_depth=max_depth)
     except ValueError:
         return None
+    if parsed is None or isinstance(parsed, bool | int | float | str):
+        raise _Refused("the body must be a JSON object: {query, variables, operationName}")
     if not isinstance(parsed, dict) or not isinstance(parsed.get("query"), str):
         return None
     variables, operation_name = parsed.get("variables"), parsed.get("operationName")
@@ -374,6 +389,18 @@ def _refusal(documents: Documents, posted: Posted | None) -> str | None:
         return ("subscriptions are served over WebSocket at /graphql (graphql-transport-ws or "
                 "graphql-ws), not over HTTP")
     return None
+
+
+async def _check_multipart_operations(request: Request, max_depth: int) -> None:
+    """A multipart request's `operations` (its GraphQL request, as JSON) goes through the same
+    input boundary as a JSON body; raises `BoundaryError`. The form is parsed once: strawberry
+    reads the same parsed form afterwards."""
+    if not _is_multipart(request):
+        return
+    operations = (await request.form()).get("operations")
+    if isinstance(operations, str):
+        with contextlib.suppress(ValueError):  # not JSON: strawberry reports it
+            parse_body(operations.encode(), max_depth=max_depth)
 
 
 def _is_multipart(request: Request) -> bool:

@@ -270,3 +270,31 @@ async def test_content_that_is_no_image_clears_the_image_facts_of_the_file_it_re
     assert body["data"]["attachFile"] == {"errors": [], "asset": {
         "version": 3, "file": {"mimeType": "application/octet-stream", "size": 19},
         "metadata": {}}}
+
+
+async def test_multipart_operations_pass_the_same_input_boundary(
+    http: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    # given multipart requests whose operations hold U+0000 in a variable, and NaN
+    document = """mutation ($file: Upload!, $n: String!) { createAsset(input: {type: "image",
+      name: $n, file: $file}) { asset { id } errors { code } } }"""
+    nul = await upload(http, gql.token or "", document, png(), {"n": "a\u0000b"})
+    operations = ('{"query": "mutation ($file: Upload!) { createAsset(input: {type: \\"image\\", '
+                  'name: \\"x\\", file: $file, metadata: {a: 1}}) { errors { code } } }", '
+                  '"variables": {"file": null, "m": [NaN]}}')
+    nan = await http.post(
+        "/graphql", headers={"Authorization": f"Bearer {gql.token}",
+                             "Apollo-Require-Preflight": "true"},
+        data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("still.png", png(), "image/png")})
+    # then each is a JSON 400 naming the value, and nothing was written
+    refusals = []
+    for response in (nul, nan):
+        [error] = response.json()["errors"]
+        refusals.append((response.status_code, error["message"], error["extensions"]["code"],
+                         error["extensions"]["field"]))
+    assert refusals == [
+        (400, "variables.n holds U+0000, which no text may hold", "INVALID", "variables.n"),
+        (400, "NaN is not a JSON number", "INVALID", "variables")]
+    listed = await gql("{ assets(first: 5) { totalCount } }")
+    assert listed["data"]["assets"]["totalCount"] == 0

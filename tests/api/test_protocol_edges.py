@@ -42,3 +42,35 @@ async def test_the_named_operation_of_several_runs(gql: GraphQLClient,
     # then that operation answers
     assert response.json() == {"data": {"viewer": {"role": "editor"}},
                                "extensions": {"cost": 1}}
+
+
+async def test_every_malformed_request_is_a_json_400_with_a_code(
+    http: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    # given bodies strawberry refuses before any GraphQL runs, a text body and a PUT
+    auth = {"Authorization": f"Bearer {gql.token}"}
+    json_headers = {**auth, "content-type": "application/json"}
+    bodies = [b"{not json", b"[]", b"{}", b'{"query": 5}',
+              b'{"query": "{ viewer { role } }", "variables": 5}', b"null"]
+    responses = [await http.post("/graphql", headers=json_headers, content=body)
+                 for body in bodies]
+    responses.append(await http.post("/graphql", content=b"{}",
+                                      headers={**auth, "content-type": "text/plain"}))
+    responses.append(await http.put("/graphql", headers=json_headers, content=b"{}"))
+    # then each is JSON: the reason, with code BAD_REQUEST
+    assert [(r.status_code, r.headers["content-type"], [
+        (e["message"], e["extensions"]["code"]) for e in r.json()["errors"]])
+        for r in responses] == [
+        (400, "application/json", [("Unable to parse request body as JSON", "BAD_REQUEST")]),
+        (400, "application/json", [("Batching is not enabled", "BAD_REQUEST")]),
+        (400, "application/json", [("No GraphQL query found in the request", "BAD_REQUEST")]),
+        (400, "application/json", [("The GraphQL operation's `query` must be a string or null, "
+                                    "if provided.", "BAD_REQUEST")]),
+        (400, "application/json", [("The GraphQL operation's `variables` must be an object or "
+                                    "null, if provided.", "BAD_REQUEST")]),
+        (400, "application/json", [("the body must be a JSON object: {query, variables, "
+                                    "operationName}", "BAD_REQUEST")]),
+        (400, "application/json", [("Unsupported content type", "BAD_REQUEST")]),
+        (405, "application/json", [("GraphQL only supports GET and POST requests.",
+                                    "BAD_REQUEST")]),
+    ]
