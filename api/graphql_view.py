@@ -5,8 +5,10 @@ transaction (`domain.db.RequestTransaction`, which owns every stage of it) and f
 dataloaders, and ends by committing what its response reports or rolling back. The database
 and the event fan-out come from the lifespan's state (`request.state`, `websocket.state`).
 A query the database can answer whole goes the compiled read path (`schema.compiled`): one
-statement, its JSON spliced into the response; everything else runs through strawberry's
-resolvers. GraphiQL is served from files in the package, never a CDN.
+statement, its JSON spliced into the response, its plan remembered by body and by document
+(`PreparedReads`, `ByIdTemplates`); everything else runs through strawberry's resolvers.
+Every response reports its cost (`schema.cost`), charged to the caller's cost budget. Every
+refusal is a JSON body. GraphiQL is served from files in the package, never a CDN.
 
 It tells the request's observer (`api.observe`) the operation's name and whether errors were
 answered, and puts the request's id in every error's `extensions.requestId`.

@@ -460,12 +460,7 @@ def plan_query(schema: GraphQLSchema, document: DocumentNode, operation_name: st
                variables: dict[str, Any] | None, limits: Limits, principal: Principal
                ) -> tuple[OperationDefinitionNode, p.Fields, list[Any]] | None:
     """The plan of a query operation and its argument values, or None to fall back."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        operation = operations[0] if len(operations) == 1 else None
-    else:
-        operation = next((o for o in operations
-                          if o.name is not None and o.name.value == operation_name), None)
+    operation = operation_of(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
         return None
     if not principal.role.allows(Role.VIEWER):

@@ -178,6 +178,19 @@ async def lock_graph(tx: Transaction, key: int) -> None:
     await tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+# `:start` and its ancestors along edges of `:type`, soft-deleted assets included.
+_UP = """
+    WITH RECURSIVE up(node) AS (
+        SELECT CAST(:start AS uuid)
+      UNION
+        SELECT e.parent_asset_id FROM up
+        JOIN asset_relationships e ON e.workspace_id = :ws AND e.child_asset_id = up.node
+            AND e.relationship_type = :type
+    )
+"""
+REACHES = text(_UP + "SELECT EXISTS (SELECT 1 FROM up WHERE node = :target)")
+
+
 async def reaches(
     tx: Transaction, *, start: UUID, target: UUID, relationship_type: RelationshipType
 ) -> bool:
@@ -185,21 +198,8 @@ async def reaches(
 
     Soft-deleted assets count: restoring one must not reopen a cycle.
     """
-    row = await tx.execute(
-        text(
-            """
-            WITH RECURSIVE up(node) AS (
-                SELECT CAST(:start AS uuid)
-              UNION
-                SELECT e.parent_asset_id FROM up
-                JOIN asset_relationships e ON e.workspace_id = :ws AND e.child_asset_id = up.node
-                    AND e.relationship_type = :type
-            )
-            SELECT EXISTS (SELECT 1 FROM up WHERE node = :target)
-            """
-        ),
-        {"ws": tx.ws, "start": start, "target": target, "type": relationship_type},
-    )
+    row = await tx.execute(REACHES, {"ws": tx.ws, "start": start, "target": target,
+                                     "type": relationship_type})
     return bool(row.scalar_one())
 
 
@@ -228,28 +228,19 @@ class LinkCheck:
     next_sequence: int  # after the parent's last child of this type
 
 
-LINK_CHECK = text(
-    """
-    WITH RECURSIVE up(node) AS (
-        SELECT CAST(:parent AS uuid)
-      UNION
-        SELECT e.parent_asset_id FROM up
-        JOIN asset_relationships e ON e.workspace_id = :ws AND e.child_asset_id = up.node
-            AND e.relationship_type = :type
-    )
+LINK_CHECK = text(_UP + """
     SELECT
-        (SELECT name FROM assets WHERE workspace_id = :ws AND id = :parent
+        (SELECT name FROM assets WHERE workspace_id = :ws AND id = :start
                 AND deleted_at IS NULL) AS parent_name,
         (SELECT name FROM assets WHERE workspace_id = :ws AND id = :child
                 AND deleted_at IS NULL) AS child_name,
         EXISTS (SELECT 1 FROM asset_relationships WHERE workspace_id = :ws
-                AND parent_asset_id = :parent AND child_asset_id = :child
+                AND parent_asset_id = :start AND child_asset_id = :child
                 AND relationship_type = :type) AS linked,
         EXISTS (SELECT 1 FROM up WHERE node = :child) AS closes_cycle,
         (SELECT coalesce(max(sequence), 0) + 1 FROM asset_relationships WHERE workspace_id = :ws
-                AND parent_asset_id = :parent AND relationship_type = :type) AS next_sequence
-    """
-)
+                AND parent_asset_id = :start AND relationship_type = :type) AS next_sequence
+""")  # the walk starts at the parent: linking closes a cycle when the child is up there
 
 
 async def link_check(
@@ -258,7 +249,7 @@ async def link_check(
     """Everything linking `parent_id` to `child_id` must know, in one statement: both live
     assets' names, an existing edge, a cycle (walked as `reaches` walks it), and the next free
     sequence. Run it under the graph lock, so that no concurrent link changes the answer."""
-    row = (await tx.execute(LINK_CHECK, {"ws": tx.ws, "parent": parent_id, "child": child_id,
+    row = (await tx.execute(LINK_CHECK, {"ws": tx.ws, "start": parent_id, "child": child_id,
                                          "type": relationship_type})).one()
     return LinkCheck(row.parent_name, row.child_name, row.linked, row.closes_cycle,
                      int(row.next_sequence))
