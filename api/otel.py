@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -135,12 +136,12 @@ class TracedDatabase:
     async def open(self, *, readonly: bool) -> OpenTransaction:
         return await self.database.open(readonly=readonly)
 
-    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
+    async def read_one(self, sql: str, values: Sequence[Any], *, workspace_id: UUID) -> Any:
         with self.tracer.start_as_current_span(
                 "SELECT", kind=SpanKind.CLIENT,
                 attributes={"db.system": "postgresql", "db.operation": "SELECT",
                             "db.statement": sql}):
-            return await self.database.read_one(sql, values)
+            return await self.database.read_one(sql, values, workspace_id=workspace_id)
 
 
 def _exporter(name: str, environ: Mapping[str, str]) -> SpanExporter:

@@ -29,9 +29,11 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+APP_ROLE = "assetgraph_app"  # sees one workspace's rows (migrations/versions/0004)
 SET_LOCALS = text(
     "SELECT set_config('app.workspace_id', :workspace_id, true),"
-    " set_config('statement_timeout', :statement_timeout, true)"
+    " set_config('statement_timeout', :statement_timeout, true),"
+    " set_config('role', :role, true)"
 )
 
 
@@ -75,8 +77,9 @@ class Database(Protocol):
 
     async def open(self, *, readonly: bool) -> OpenTransaction: ...
 
-    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
-        """The one value of one read-only statement, run as its own transaction."""
+    async def read_one(self, sql: str, values: Sequence[Any], *, workspace_id: UUID) -> Any:
+        """The one value of one read-only statement, run as its own transaction, as the role
+        that sees only `workspace_id`'s rows."""
         ...
 
 
@@ -100,9 +103,11 @@ class EngineDatabase:
 
     A read that is one statement needs no BEGIN, set_config, ping or ROLLBACK around it (four
     round trips SQLAlchemy's pool and transaction would add): it runs alone, in autocommit, on
-    a connection whose `statement_timeout` was set when it was opened, so it is one transaction
-    and one round trip. A connection that broke (a database restart) is replaced and the read
-    tried once more; a read is safe to repeat.
+    a connection whose `statement_timeout` and role (`APP_ROLE`, row-level security) were set
+    when it was opened, so it is one transaction and one round trip. The workspace it may see
+    is a session setting of the connection, set again only when a read for another workspace
+    takes it (one more round trip then). A connection that broke (a database restart) is
+    replaced and the read tried once more; a read is safe to repeat.
     """
 
     def __init__(self, engine: AsyncEngine, *, statement_timeout_ms: int = 10_000) -> None:
@@ -111,13 +116,21 @@ class EngineDatabase:
         count_statements(engine.sync_engine)
         self._reads: asyncpg.Pool | None = None
         self._reads_lock = asyncio.Lock()
+        # The workspace each read connection (by server process id) is set to see.
+        self._workspace_of: dict[int, UUID | None] = {}
 
-    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
+    async def read_one(self, sql: str, values: Sequence[Any], *, workspace_id: UUID) -> Any:
         pool = self._reads or await self._read_pool()
         for attempt in (1, 2):
             _count_statement()
             try:
                 async with pool.acquire() as connection:
+                    pid = connection.get_server_pid()
+                    if self._workspace_of.get(pid) != workspace_id:
+                        _count_statement()
+                        await connection.execute(
+                            "SELECT set_config('app.workspace_id', $1, false)", str(workspace_id))
+                        self._workspace_of[pid] = workspace_id
                     return await connection.fetchval(sql, *values)
             except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
                     ConnectionError):
@@ -134,9 +147,14 @@ class EngineDatabase:
                     min_size=0, max_size=self.engine.pool.size(),  # type: ignore[attr-defined]
                     # The statements are a few shapes run many times: plan them once.
                     server_settings={"statement_timeout": str(self.statement_timeout_ms),
-                                     "plan_cache_mode": "force_generic_plan"},
-                    reset=_keep_session)
+                                     "plan_cache_mode": "force_generic_plan",
+                                     "role": APP_ROLE},
+                    init=self._new_connection, reset=_keep_session)
             return self._reads
+
+    async def _new_connection(self, connection: asyncpg.Connection) -> None:
+        """A new server process may reuse a closed one's id: it sees no workspace yet."""
+        self._workspace_of[connection.get_server_pid()] = None
 
     def connections_in_use(self) -> dict[str, int]:
         """Checked-out connections by pool: SQLAlchemy's for transactions, asyncpg's for
@@ -215,7 +233,9 @@ class Transaction:
         first statement; nothing has happened in the transaction yet, so it is opened once
         more on a fresh connection (the pool is not pinged before every checkout)."""
         values = {"workspace_id": str(self.workspace_id or ""),
-                  "statement_timeout": str(self.statement_timeout_ms)}
+                  "statement_timeout": str(self.statement_timeout_ms),
+                  # Bound to a workspace: row-level security's second wall; else the login's.
+                  "role": APP_ROLE if self.workspace_id is not None else "none"}
         for attempt in (1, 2):
             opened = await self.database.open(readonly=self.readonly)
             try:
@@ -243,7 +263,7 @@ class Transaction:
         the statement runs alone (one round trip), and is the request's whole transaction."""
         async with self._lock:
             if self.readonly and self._open is None:
-                return await self.database.read_one(sql, values)
+                return await self.database.read_one(sql, values, workspace_id=self.ws)
             connection = await self._connection()
             result = await connection.exec_driver_sql(sql, tuple(values))
             return result.scalar_one()

@@ -36,10 +36,12 @@ from api.database import EmbeddedPostgres, asyncpg_url
 from api.settings import Settings
 from domain.access import Role, create_token, create_workspace
 from domain.db import (
+    APP_ROLE,
     Database,
     EngineDatabase,
     OpenTransaction,
     count_statements,
+    counted_statements,
     transaction,
 )
 from tests.lifespan import serving
@@ -81,6 +83,10 @@ class _Shielded:
         return getattr(self._connection, name)
 
 
+SEE_ONE_WORKSPACE = text("/* harness */ SELECT set_config('role', :role, true), "
+                         "set_config('app.workspace_id', :workspace_id, true)")
+
+
 class _Savepoint:
     def __init__(self, connection: AsyncConnection, nested: AsyncTransaction) -> None:
         self.connection = cast(AsyncConnection, _Shielded(connection))
@@ -99,7 +105,15 @@ class SavepointDatabase:
     async def open(self, *, readonly: bool) -> OpenTransaction:
         return _Savepoint(self.connection, await _to_the_end(self.connection.begin_nested()))
 
-    async def read_one(self, sql: str, values: Sequence[Any]) -> Any:
+    async def read_one(self, sql: str, values: Sequence[Any], *, workspace_id: UUID) -> Any:
+        """As production: as the role that sees one workspace (set for the rest of the test's
+        transaction, until the next transaction sets its own; not counted as a statement)."""
+        uncounted = counted_statements.set(None)
+        try:
+            await _to_the_end(self.connection.execute(SEE_ONE_WORKSPACE, {
+                "role": APP_ROLE, "workspace_id": str(workspace_id)}))
+        finally:
+            counted_statements.reset(uncounted)
         result = await _to_the_end(self.connection.exec_driver_sql(sql, tuple(values)))
         return result.scalar_one()
 
@@ -135,7 +149,8 @@ class StatementCounter:
         self.active = False
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if self.active and not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK)", statement):
+        if self.active and not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|/\* harness \*/)",
+                                        statement):
             self.statements.append(statement)
 
     @contextmanager

@@ -102,7 +102,7 @@ class UnreachableDatabase:
     async def open(self, *, readonly: bool) -> OpenTransaction:
         raise ConnectionRefusedError("the database is down")
 
-    async def read_one(self, sql: str, values: object) -> object:
+    async def read_one(self, sql: str, values: object, *, workspace_id: object) -> object:
         raise ConnectionRefusedError("the database is down")
 
 
