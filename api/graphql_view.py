@@ -146,7 +146,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             body = await _json_body(request)
             try:
-                await _check_multipart_operations(request, self.settings.max_variables_depth)
+                await _check_other_transports(request, self.settings.max_variables_depth)
                 data = await self._compiled_read(body, context)
             except BoundaryError as error:
                 return JSONResponse({"errors": [{"message": error.refused.message, "extensions": {
@@ -393,16 +393,21 @@ def _refusal(documents: Documents, posted: Posted | None) -> str | None:
     return None
 
 
-async def _check_multipart_operations(request: Request, max_depth: int) -> None:
-    """A multipart request's `operations` (its GraphQL request, as JSON) goes through the same
-    input boundary as a JSON body; raises `BoundaryError`. The form is parsed once: strawberry
-    reads the same parsed form afterwards."""
-    if not _is_multipart(request):
+async def _check_other_transports(request: Request, max_depth: int) -> None:
+    """What a GET's `variables` or a multipart request's `operations` carries as JSON goes
+    through the same input boundary as a JSON body; raises `BoundaryError`. A multipart form
+    is parsed once: strawberry reads the same parsed form afterwards."""
+    if request.method == "GET":
+        variables = request.query_params.get("variables")
+        given = None if variables is None else '{"variables":' + variables + "}"
+    elif _is_multipart(request):
+        operations = (await request.form()).get("operations")
+        given = operations if isinstance(operations, str) else None
+    else:
         return
-    operations = (await request.form()).get("operations")
-    if isinstance(operations, str):
+    if given is not None:
         with contextlib.suppress(ValueError):  # not JSON: strawberry reports it
-            parse_body(operations.encode(), max_depth=max_depth)
+            parse_body(given.encode(), max_depth=max_depth)
 
 
 def _is_multipart(request: Request) -> bool:

@@ -74,3 +74,18 @@ async def test_every_malformed_request_is_a_json_400_with_a_code(
         (405, "application/json", [("GraphQL only supports GET and POST requests.",
                                     "BAD_REQUEST")]),
     ]
+
+
+async def test_a_get_with_unstorable_variables_is_refused_with_the_path(
+    http: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    # given a GET whose variables hold U+0000 for a search
+    response = await http.get("/graphql", params={
+        "query": "query ($s: String) { assets(filter: {search: $s}, first: 1) { totalCount } }",
+        "variables": '{"s": "a\\u0000b"}'}, headers={"Authorization": f"Bearer {gql.token}",
+                                                    "accept": "application/json"})
+    # then it is the JSON 400 a POST gets, naming the variable
+    [error] = response.json()["errors"]
+    assert (response.status_code, error["message"], error["extensions"]["code"],
+            error["extensions"]["field"]) == (
+        400, "variables.s holds U+0000, which no text may hold", "INVALID", "variables.s")
