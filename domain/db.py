@@ -153,7 +153,10 @@ class EngineDatabase:
             return self._reads
 
     async def _new_connection(self, connection: asyncpg.Connection) -> None:
-        """A new server process may reuse a closed one's id: it sees no workspace yet."""
+        """A new server process may reuse a closed one's id: it sees no workspace yet. Ids of
+        closed connections are forgotten now and then (a forgotten live one is set again)."""
+        if len(self._workspace_of) > 1000:
+            self._workspace_of.clear()
         self._workspace_of[connection.get_server_pid()] = None
 
     def connections_in_use(self) -> dict[str, int]:
