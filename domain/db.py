@@ -128,6 +128,7 @@ class EngineDatabase:
                     pid = connection.get_server_pid()
                     if self._workspace_of.get(pid) != workspace_id:
                         _count_statement()
+                        self._workspace_of[pid] = None  # unknown until the server says so
                         await connection.execute(
                             "SELECT set_config('app.workspace_id', $1, false)", str(workspace_id))
                         self._workspace_of[pid] = workspace_id
