@@ -65,6 +65,8 @@ class AssetRecord(FromRow):
     updated_at: datetime
     deleted_at: datetime | None
     created_by: str | None
+    scene_id: UUID | None
+    instance_of: UUID | None
 
     def __post_init__(self) -> None:
         # Rows carry the stored string; the record carries the enum.
@@ -97,6 +99,8 @@ class CollectionRecord(FromRow):
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    style_id: UUID | None
+    style_required: bool
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,15 @@ assets = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("deleted_at", DateTime(timezone=True)),
     Column("created_by", Text),
+    # A scene instance: the scene it is used in and the project asset it is a variant of.
+    Column("scene_id", UUID(as_uuid=True)),
+    Column("instance_of", UUID(as_uuid=True)),
     PrimaryKeyConstraint("workspace_id", "id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["workspace_id", "scene_id"], ["assets.workspace_id", "assets.id"],
+                         ondelete="SET NULL (scene_id)", name="fk_assets_scene"),
+    ForeignKeyConstraint(["workspace_id", "instance_of"], ["assets.workspace_id", "assets.id"],
+                         ondelete="SET NULL (instance_of)", name="fk_assets_instance_of"),
     # A blob cannot go while an asset (a clone, a promoted or generated asset) still uses it.
     ForeignKeyConstraint(["workspace_id", "blob_sha256"], ["blobs.workspace_id", "blobs.sha256"],
                          name="fk_assets_blob"),
@@ -110,6 +117,11 @@ assets = Table(
     Index("ix_assets_metadata", "metadata", postgresql_using="gin",
           postgresql_ops={"metadata": "jsonb_path_ops"}),
     Index("ix_assets_tags", "tags", postgresql_using="gin"),
+    # One live instance per (scene, project asset).
+    Index("uq_assets_scene_instance", "workspace_id", "scene_id", "instance_of", unique=True,
+          postgresql_where=text("scene_id IS NOT NULL AND deleted_at IS NULL")),
+    Index("ix_assets_instance_of", "workspace_id", "instance_of",
+          postgresql_where=text("instance_of IS NOT NULL")),
     Index("ix_assets_name_trgm", "name", postgresql_using="gin",
           postgresql_ops={"name": "gin_trgm_ops"}),
     Index(
@@ -167,8 +179,13 @@ asset_collections = Table(
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     _created_at(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A project's style (setStyle) and whether generation needs one (STYLE_REQUIRED).
+    Column("style_id", UUID(as_uuid=True)),
+    Column("style_required", Boolean, nullable=False, server_default=text("false")),
     PrimaryKeyConstraint("workspace_id", "id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["workspace_id", "style_id"], ["assets.workspace_id", "assets.id"],
+                         ondelete="SET NULL (style_id)", name="fk_asset_collections_style"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 255", name="name_length"),
     Index(None, "workspace_id", "type", "created_at"),
 )

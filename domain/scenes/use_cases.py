@@ -86,7 +86,8 @@ async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: Asse
     instance = await copy_asset(
         tx, values, source=AssetSource.DERIVATIVE,
         provenance={"instance_of": project_asset.id, "scene_id": scene.id},
-        metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags)
+        metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags,
+        scene_id=scene.id, instance_of=project_asset.id)
     await add_edge(tx, parent_id=scene.id, child_id=instance.id,
                    relationship_type=RelationshipType.USED_IN)
     return instance
