@@ -18,6 +18,7 @@ from domain.graph.use_cases import link_assets
 from domain.graph.vocabulary import RelationshipType
 from domain.records import AssetRecord
 from domain.scenes.use_cases import inherit_scene_assets, set_carry_forward
+from domain.scenes.vocabulary import InheritMode
 from domain.sync.use_cases import clone_asset
 from domain.sync.vocabulary import NameStrategy
 
@@ -127,7 +128,7 @@ async def _scenes(tx: Transaction, film: AssetRecord, project_id: UUID
                 metadata={"sequence": position, "camera_angle": "wide"}))
             await link_assets(tx, parent_id=scene.id, child_id=shot.id,
                               relationship_type=RelationshipType.PART_OF, sequence=position)
-        instances = (await inherit_scene_assets(tx, scene.id, replace=False)).instances
+        instances = (await inherit_scene_assets(tx, scene.id, mode=InheritMode.CREATE)).instances
         by_name = {i.name: i for i in instances}
         if number == 1:
             await update_asset(tx, by_name["John Doe"].id, {"tags": ["muddy", "wet"]},

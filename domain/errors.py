@@ -17,6 +17,7 @@ class ErrorCode(Enum):
     DEPENDENTS_EXIST = "DEPENDENTS_EXIST"
     CYCLE = "CYCLE"
     FORBIDDEN = "FORBIDDEN"
+    STYLE_REQUIRED = "STYLE_REQUIRED"
 
 
 @dataclass(frozen=True)

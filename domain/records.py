@@ -136,6 +136,7 @@ class JobRecord(FromRow):
     error_code: str | None
     error_message: str | None
     error_class: str | None
+    prompt: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -268,6 +268,7 @@ jobs = Table(
     Column("error_code", Text),
     Column("error_message", Text),
     Column("error_class", Text),
+    Column("prompt", Text),  # what a generation sent its provider
     _created_at(),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),

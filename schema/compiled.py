@@ -273,7 +273,10 @@ class _Planner:
                 first=first, after=after,
                 connection=self.connection(definition, nodes, args, "Collection"))
         if name == "instances":
-            return p.SceneInstances(self.obj("Asset", self.object_type(definition), nodes))
+            args = self.arguments(definition, nodes[0])
+            first, after = self.page(args, datetime)
+            return p.Instances(first=first, after=after,
+                               connection=self.connection(definition, nodes, args, "Asset"))
         raise _Fallback
 
     def asset_file(self, name: str, definition: GraphQLField, nodes: list[FieldNode]

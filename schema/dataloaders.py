@@ -42,7 +42,17 @@ from domain.records import (
     Page,
     RelationshipRecord,
 )
-from domain.scenes.queries import Instance, Neighbours, instances_of_scenes, scene_neighbours
+from domain.scenes.queries import (
+    InheritedFrom,
+    Instance,
+    Neighbours,
+    Placement,
+    inherited_from,
+    instance_pages,
+    instances_of_scenes,
+    placements,
+    scene_neighbours,
+)
 from domain.sync.queries import SyncSource, sync_sources
 
 A = TypeVar("A", bound=Hashable)
@@ -127,6 +137,14 @@ class InstancesBySceneLoader(ByOwnerLoader[list[Instance]]):
 
 class NeighboursBySceneLoader(ByOwnerLoader[Neighbours]):
     fetch = staticmethod(scene_neighbours)
+
+
+class PlacementByAssetLoader(ByOwnerLoader[Placement]):
+    fetch = staticmethod(placements)
+
+
+class InheritedFromByInstanceLoader(ByOwnerLoader[InheritedFrom | None]):
+    fetch = staticmethod(inherited_from)
 
 
 class ModificationCountByAssetLoader(ByOwnerLoader[int]):
@@ -238,6 +256,18 @@ class JobPageArgs:
     after: Key | None
 
 
+@dataclass(frozen=True)
+class InstancePageArgs:
+    first: int
+    after: Key | None
+
+
+class InstancesByOwnerLoader(ByOwnerWithArgsLoader[InstancePageArgs, Page[AssetRecord]]):
+    async def fetch(self, owners: Sequence[UUID], args: InstancePageArgs
+                    ) -> dict[UUID, Page[AssetRecord]]:
+        return await instance_pages(self.tx, owners, first=args.first, after=args.after)
+
+
 class JobsByAssetLoader(ByOwnerWithArgsLoader[JobPageArgs, Page[JobRecord]]):
     async def fetch(self, owners: Sequence[UUID], args: JobPageArgs
                     ) -> dict[UUID, Page[JobRecord]]:
@@ -295,6 +325,18 @@ class Loaders:
     @cached_property
     def instances_by_scene(self) -> InstancesBySceneLoader:
         return InstancesBySceneLoader(self.tx)
+
+    @cached_property
+    def instances_by_owner(self) -> InstancesByOwnerLoader:
+        return InstancesByOwnerLoader(self.tx)
+
+    @cached_property
+    def placement_by_asset(self) -> PlacementByAssetLoader:
+        return PlacementByAssetLoader(self.tx)
+
+    @cached_property
+    def inherited_from_by_instance(self) -> InheritedFromByInstanceLoader:
+        return InheritedFromByInstanceLoader(self.tx)
 
     @cached_property
     def neighbours_by_scene(self) -> NeighboursBySceneLoader:

@@ -20,6 +20,9 @@ ErrorCodeType = enum_type(
         ErrorCode.DEPENDENTS_EXIST: "Live assets derive from it: pass force, or remove them.",
         ErrorCode.CYCLE: "The link would close a cycle within its relationship type.",
         ErrorCode.FORBIDDEN: "The token's role may not do this.",
+        ErrorCode.STYLE_REQUIRED: "The asset's project requires a style for generation and "
+                                  "none applies: setStyle on the asset, its scene, its film "
+                                  "or the project.",
     })
 
 

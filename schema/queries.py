@@ -33,7 +33,7 @@ from schema.types.common import Node, PageInfo, enum_type
 from schema.types.connection import connection
 from schema.types.job import Job
 from schema.types.relationship import Relationship
-from schema.types.sync import SceneContextEntry
+from schema.types.scene import SceneBrief, SceneContextEntry
 
 enum_type(AssetOrderField, name="AssetOrderField",
           description="What a list of assets is sorted by; ties are broken by id.", values={
@@ -241,15 +241,26 @@ class Query(JobQueries):
     ) -> list[SceneContextEntry]:
         found = await info.context.loaders.instances_by_scene.load(
             query_id(scene_id, "Asset", "sceneId"))
-        return [
-            SceneContextEntry(
-                asset_id=strawberry.ID(to_global_id("Asset", i.asset.id)),
-                project_asset_id=strawberry.ID(to_global_id("Asset", i.project_asset.id)),
-                name=i.asset.name, type=i.asset.type, description=i.asset.description,
-                status_tags=i.asset.tags, image_url=i.asset.url,
-            )
-            for i in found
-        ]
+        return [SceneContextEntry.of(i) for i in found]
+
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The scene, its place in the film, its script excerpt and "
+                                  "end state, the previous scene's end state, and its "
+                                  "sceneContext entries; null if no live scene has this ID.")
+    async def scene_brief(
+        self, info: Info, scene_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The scene asset's global ID.")],
+    ) -> SceneBrief | None:
+        loaders = info.context.loaders
+        raw_id = query_id(scene_id, "Asset", "sceneId")
+        scene, placed, neighbours, instances = await asyncio.gather(
+            loaders.asset_by_id.load(raw_id), loaders.placement_by_asset.load(raw_id),
+            loaders.neighbours_by_scene.load(raw_id), loaders.instances_by_scene.load(raw_id))
+        if scene is None or scene.type != "scene" or scene.deleted_at is not None:
+            return None
+        previous = (await loaders.asset_by_id.load(neighbours.previous_id)
+                    if neighbours.previous_id else None)
+        return SceneBrief.of(scene, placed.scene_number, previous, instances)
 
     @strawberry.field(permission_classes=[CanRead],
                       description="A collection; null if none has this ID.")

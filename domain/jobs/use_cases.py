@@ -28,6 +28,7 @@ from domain.jobs.rules import (
 )
 from domain.records import JobRecord
 from domain.rules import raise_if
+from domain.scenes.styles import style_required_errors
 
 JOBS_CHANNEL = "assetgraph_jobs"
 
@@ -67,6 +68,8 @@ async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[
             errors.append(ErrorDetail(ErrorCode.LOCKED,
                                       f"asset {asset.name!r} is locked; unlock it first",
                                       f"{prefix}assetId"))
+        elif new.kind == JobKind.GENERATE_IMAGE:
+            errors += await style_required_errors(tx, asset.id, f"{prefix}assetId")
     raise_if(errors)
     job, created = await queries.insert_job(tx, {
         "id": uuid7(), "kind": new.kind, "asset_id": new.asset_id, "params": jsonable(params),
@@ -160,12 +163,14 @@ async def _still_ours(tx: Transaction, job: JobRecord, worker: str) -> JobRecord
 
 
 async def succeed(tx: Transaction, job: JobRecord, *, worker: str, cost: Decimal,
-                  result_asset_id: UUID | None) -> JobRecord | None:
+                  result_asset_id: UUID | None, prompt: str | None = None
+                  ) -> JobRecord | None:
     if await _still_ours(tx, job, worker) is None:
         return None
     done = await queries.update_job(tx, job.id, {
         "status": JobStatus.SUCCEEDED, "finished_at": func.now(), "progress": 1, "cost": cost,
-        "result_asset_id": result_asset_id, "locked_by": None, "lease_expires_at": None,
+        "result_asset_id": result_asset_id, "prompt": prompt, "locked_by": None,
+        "lease_expires_at": None,
         "error_code": None, "error_message": None, "error_class": None})
     await job_event(tx, done)
     return done

@@ -150,10 +150,13 @@ class AssetCollections:
 
 
 @dataclass(frozen=True)
-class SceneInstances:
-    """The live instances used in a scene, by project asset name."""
+class Instances:
+    """A page of live scene instances: a scene's, or a project asset's in every scene; oldest
+    first (`created_at`, id)."""
 
-    obj: Obj
+    first: Arg
+    after: tuple[Arg, Arg] | None
+    connection: "Connection"
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,7 @@ class WorkspaceOf:
 Field: TypeAlias = (
     Column | Const | Value | OpaqueId | EnumName | Flag | Prefixed | Obj | ObjUnlessNull | Edges
     | Lineage | Steps | IsPartial | StepDepth | StepAsset | StepRelationship | AssetCollections
-    | SceneInstances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
+    | Instances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
     | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf
 )
 Fields: TypeAlias = tuple[tuple[str, Field], ...]

@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     true,
     tuple_,
@@ -45,9 +46,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.types import TypeEngine
 
 from domain.db import Transaction
-from domain.graph.vocabulary import RelationshipType
 from domain.reads import plan as p
-from domain.sync.queries import IS_SYNC_SOURCE
 from domain.tables import asset_collection_members, asset_collections, asset_relationships, assets
 from domain.tables import workspaces as workspaces_table
 
@@ -201,8 +200,8 @@ class _Compiler:
                 return self.lineage(field, row)
             case p.AssetCollections():
                 return self.asset_collections(field, row)
-            case p.SceneInstances(obj):
-                return self.scene_instances(obj, row)
+            case p.Instances():
+                return self.instances(field, row)
             case p.EdgeEnd(parent, obj):
                 if isinstance(row, _EdgeRow) and row.far_end == ("parent" if parent else "child"):
                     return self.obj(obj.fields, row.far)
@@ -420,27 +419,23 @@ class _Compiler:
                          first=self.arg(field.first, Integer()), cursor=cursor,
                          correlate=asset, node_row=lambda page: page)
 
-    def scene_instances(self, obj: p.Obj, scene: Any) -> Any:
-        used_in, variant = self.alias(asset_relationships), asset_relationships
-        instance, project_asset = self.alias(assets), self.alias(assets)
-        found = (
-            select(func.json_agg(aggregate_order_by(self.obj(obj.fields, instance),
-                                                    project_asset.c.name, instance.c.id)))
-            .select_from(used_in)
-            .join(instance, and_(instance.c.workspace_id == used_in.c.workspace_id,
-                                 instance.c.id == used_in.c.child_asset_id,
-                                 instance.c.deleted_at.is_(None)))
-            .join(variant, and_(variant.c.workspace_id == instance.c.workspace_id,
-                                variant.c.child_asset_id == instance.c.id,
-                                variant.c.relationship_type == RelationshipType.VARIANT_OF,
-                                IS_SYNC_SOURCE))
-            .join(project_asset, and_(project_asset.c.workspace_id == variant.c.workspace_id,
-                                      project_asset.c.id == variant.c.parent_asset_id))
-            .where(used_in.c.workspace_id == self.ws, used_in.c.parent_asset_id == scene.c.id,
-                   used_in.c.relationship_type == RelationshipType.USED_IN)
-            .correlate(_from(scene))
-        )
-        return func.coalesce(found.scalar_subquery(), EMPTY_ARRAY)
+    def instances(self, field: p.Instances, owner: Any) -> Any:
+        instance = self.alias(assets)
+        key = (instance.c.created_at, instance.c.id)
+        live = (select(instance)
+                .where(instance.c.workspace_id == self.ws, instance.c.deleted_at.is_(None),
+                       instance.c.scene_id.is_not(None),
+                       or_(instance.c.scene_id == owner.c.id,
+                           instance.c.instance_of == owner.c.id)))
+        after = None
+        if field.after is not None:
+            after = tuple_(*key) > tuple_(self.arg(field.after[0], DateTime(timezone=True)),
+                                          self.arg(field.after[1], UUID_TYPE))
+        cursor = _b64(literal('["', Text) + _iso(instance.c.created_at) + literal('","', Text)
+                      + cast(instance.c.id, Text) + literal('"]', Text))
+        return self.page(field.connection, live, key=key, descending=False, after=after,
+                         first=self.arg(field.first, Integer()), cursor=cursor,
+                         correlate=owner, node_row=lambda page: page)
 
     def lineage(self, field: p.Lineage, root: Any) -> Any:
         max_depth = self.arg(field.max_depth, Integer())

@@ -1,29 +1,101 @@
-"""Scene inheritance: `inheritSceneAssets`. It never commits.
+"""Scene authoring: inherit, add, remove and propagate instances. They never commit.
 
-Two concurrent calls on one scene serialise on a transaction advisory lock keyed by the
-scene, so the second sees the first's instances and is refused: one set of instances, ever.
+Every writer takes the film's advisory lock (`film:<id>`) after the row lock of the asset it
+acts on, so two authoring calls on one film serialise and each sees the other's instances; a
+partial unique index (`uq_assets_scene_instance`) keeps one live instance per (scene, project
+asset) whatever path writes it.
+
+Inheritance bookkeeping lives on the DERIVED_FROM edge from the prior scene's instance:
+`from_version` (the prior instance's version when this one took its state) and
+`instance_version` (this instance's version right after). An instance whose version is still
+`instance_version` has no local edit since it was inherited; one whose source moved past
+`from_version` is stale (DESIGN §4, docs/decisions.md).
 """
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
+
 from domain.assets import queries as asset_queries
-from domain.assets.use_cases import copy_asset, get_live_asset_for_update, update_asset
+from domain.assets.use_cases import (
+    copy_asset,
+    get_live_asset_for_update,
+    refuse_if_locked,
+    update_asset,
+)
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
-from domain.errors import DomainError, ErrorCode
-from domain.events import record_event
+from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
+from domain.events import Event, record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import add_edge
 from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
-from domain.records import AssetRecord
+from domain.records import AssetRecord, RelationshipRecord
+from domain.rules import changed_fields, normalize_tags, raise_if, tags_errors, text_errors
 from domain.scenes import queries
-from domain.scenes.queries import Instance
-from domain.sync.rules import INSTANCE_FLAG, snapshot
-from domain.sync.use_cases import link_sync_source
+from domain.scenes.queries import STRUCTURE_TYPES, ChainLink, Instance
+from domain.scenes.vocabulary import InheritMode, SkipReason
+from domain.sync import queries as sync_queries
+from domain.sync.rules import INSTANCE_FLAG, snapshot, sync_metadata
+from domain.sync.use_cases import link_sync_source, now_iso
 
+UNIQUE_INSTANCE = "uq_assets_scene_instance"
+# An instance's own state, copied from the prior scene's instance when it carries forward.
+STATE_FIELDS = ("name", "description", "generation_prompt", "url", "blob_sha256", "mime_type",
+                "size", "duration", "metadata", "tags")
+
+
+@contextmanager
+def one_instance_per_scene(field: str) -> Iterator[None]:
+    """A second live instance of a project asset in a scene is CONFLICT, however it came."""
+    try:
+        yield
+    except IntegrityError as error:
+        if UNIQUE_INSTANCE not in str(error.orig):
+            raise
+        raise DomainError.of(ErrorCode.CONFLICT, "the scene already has a live instance of "
+                             "this project asset", field) from None
+
+
+@dataclass(frozen=True)
+class Film:
+    scene: AssetRecord
+    film: AssetRecord
+    project_id: UUID
+
+
+def _invalid(message: str, field: str = "sceneId") -> DomainError:
+    return DomainError.of(ErrorCode.INVALID, message, field)
+
+
+async def _scene_in_film(tx: Transaction, scene_id: UUID, field: str = "sceneId") -> Film:
+    """The live scene (row-locked), its film and project; the film's authoring lock held."""
+    scene = await get_live_asset_for_update(tx, scene_id, field)
+    if scene.type != "scene":
+        raise _invalid(f"{scene.name!r} is a {scene.type}, not a scene", field)
+    film = await queries.film_of_scene(tx, scene_id)
+    if film is None:
+        raise _invalid(f"scene {scene.name!r} is not part_of a film", field)
+    await graph_queries.lock_graph(tx, lock_key(tx.ws, f"film:{film.id}"))
+    project = await queries.project_of(tx, film.id)
+    if project is None:
+        raise _invalid(f"film {film.name!r} is in no project collection", field)
+    return Film(scene, film, project.id)
+
+
+async def _instance_for_update(tx: Transaction, instance_id: UUID) -> AssetRecord:
+    instance = await get_live_asset_for_update(tx, instance_id, "instanceId")
+    if instance.scene_id is None or instance.instance_of is None:
+        raise _invalid(f"{instance.name!r} is not a scene instance", "instanceId")
+    return instance
+
+
+# -- inheritance ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Inheritance:
@@ -31,63 +103,66 @@ class Inheritance:
     instances: list[AssetRecord]
 
 
-def _invalid(message: str) -> DomainError:
-    return DomainError.of(ErrorCode.INVALID, message, "sceneId")
+async def inherit_scene_assets(tx: Transaction, scene_id: UUID, *, mode: InheritMode,
+                               from_scene_id: UUID | None = None) -> Inheritance:
+    """Scene 1 bootstraps from the project's locked assets, a later scene inherits from the
+    scene before it (or `from_scene_id`, an earlier scene of the same film).
 
-
-async def inherit_scene_assets(tx: Transaction, scene_id: UUID, *, replace: bool
-                               ) -> Inheritance:
-    scene = await get_live_asset_for_update(tx, scene_id, "sceneId")
-    if scene.type != "scene":
-        raise _invalid(f"{scene.name!r} is a {scene.type}, not a scene")
-    await graph_queries.lock_graph(tx, lock_key(tx.ws, f"scene:{scene_id}"))
-    film = await queries.film_of_scene(tx, scene_id)
-    if film is None:
-        raise _invalid(f"scene {scene.name!r} is not part_of a film")
-    project = await queries.project_of(tx, film.id)
-    if project is None:
-        raise _invalid(f"film {film.name!r} is in no project collection")
-
+    CREATE refuses a scene with instances; MERGE adds only what is missing and keeps every
+    instance there; REPLACE soft-deletes them and inherits afresh."""
+    placed = await _scene_in_film(tx, scene_id)
+    scene = placed.scene
     existing = (await queries.instances_of_scenes(tx, [scene_id]))[scene_id]
-    if existing and not replace:
+    if existing and mode == InheritMode.CREATE:
         raise DomainError.of(
             ErrorCode.CONFLICT,
-            f"scene {scene.name!r} already has {len(existing)} instance(s); ask to replace them",
-            "sceneId",
-        )
-    for old in existing:
+            f"scene {scene.name!r} already has {len(existing)} instance(s); merge or replace",
+            "sceneId")
+    scenes = await queries.scenes_of_film(tx, placed.film.id)
+    position = next(i for i, s in enumerate(scenes) if s.id == scene_id)
+    source = scenes[position - 1] if position else None
+    if from_scene_id is not None:
+        index = next((i for i, s in enumerate(scenes) if s.id == from_scene_id), None)
+        if index is None:
+            raise _invalid("fromSceneId is not a live scene of this scene's film", "fromSceneId")
+        if index >= position:
+            raise _invalid("inheritance flows forward: fromSceneId must come before the scene",
+                           "fromSceneId")
+        source = scenes[index]
+    replaced = existing if mode == InheritMode.REPLACE else []
+    for old in replaced:
         await asset_queries.mark_deleted(tx, old.asset.id, deleted=True)
         await record_event(tx, "asset.deleted", old.asset.id, {"replaced_in_scene": scene_id})
-
-    scenes = await queries.scenes_of_film(tx, film.id)
-    position = next(i for i, s in enumerate(scenes) if s.id == scene_id)
-    if position == 0:
+    kept = {i.project_asset.id for i in existing} if mode == InheritMode.MERGE else set()
+    if source is None:
+        project_assets = await queries.locked_project_assets(tx, placed.project_id)
         instances = [await _bootstrap(tx, scene, asset)
-                     for asset in await queries.locked_project_assets(tx, project.id)]
-        previous = None
+                     for asset in project_assets if asset.id not in kept]
     else:
-        previous = scenes[position - 1]
-        prior = (await queries.instances_of_scenes(tx, [previous.id]))[previous.id]
+        prior = (await queries.instances_of_scenes(tx, [source.id]))[source.id]
         if not prior:
-            raise _invalid(f"the scene before, {previous.name!r}, has no instances to inherit; "
+            raise _invalid(f"the scene to inherit from, {source.name!r}, has no instances; "
                            "inherit it first")
-        instances = [await _inherit(tx, scene, instance) for instance in prior]
+        instances = [await _inherit(tx, scene, instance)
+                     for instance in prior if instance.project_asset.id not in kept]
     await record_event(tx, "asset.scene_inherited", scene_id, {
-        "film_id": film.id, "project_id": project.id,
-        "from_scene_id": previous.id if previous else None,
-        "instance_ids": [i.id for i in instances], "replaced": [o.asset.id for o in existing],
+        "film_id": placed.film.id, "project_id": placed.project_id, "mode": mode,
+        "from_scene_id": source.id if source else None,
+        "instance_ids": [i.id for i in instances], "replaced": [o.asset.id for o in replaced],
     })
     return Inheritance(scene=scene, instances=instances)
 
 
 async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: AssetRecord,
-                        values: AssetRecord, *, tags: list[str], carry_forward: bool
-                        ) -> AssetRecord:
-    instance = await copy_asset(
-        tx, values, source=AssetSource.DERIVATIVE,
-        provenance={"instance_of": project_asset.id, "scene_id": scene.id},
-        metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags,
-        scene_id=scene.id, instance_of=project_asset.id)
+                        values: AssetRecord, *, tags: list[str], carry_forward: bool,
+                        description: str | None = None) -> AssetRecord:
+    changes: dict[str, Any] = {} if description is None else {"description": description}
+    with one_instance_per_scene("sceneId"):
+        instance = await copy_asset(
+            tx, values, source=AssetSource.DERIVATIVE,
+            provenance={"instance_of": project_asset.id, "scene_id": scene.id},
+            metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags,
+            scene_id=scene.id, instance_of=project_asset.id, **changes)
     await add_edge(tx, parent_id=scene.id, child_id=instance.id,
                    relationship_type=RelationshipType.USED_IN)
     return instance
@@ -102,27 +177,254 @@ async def _bootstrap(tx: Transaction, scene: AssetRecord, project_asset: AssetRe
     return instance
 
 
+def _carries(instance: AssetRecord) -> bool:
+    return instance.metadata.get(INSTANCE_FLAG) is not False
+
+
+def _inherited_sync(prior: Instance) -> dict[str, Any]:
+    """The sync state an instance inherited from `prior` starts with: the prior's overrides
+    when it carries forward, else none and a fresh base from the project asset."""
+    if _carries(prior.asset):
+        sync = prior.variant_edge.metadata
+        return {"overridden": list(sync.get("overridden_fields", [])), "base": sync.get("base"),
+                "source_version": sync.get("source_version")}
+    return {"overridden": [],
+            "base": snapshot(prior.project_asset, RelationshipType.VARIANT_OF),
+            "source_version": prior.project_asset.version}
+
+
 async def _inherit(tx: Transaction, scene: AssetRecord, prior: Instance) -> AssetRecord:
     """carry_forward: copy the prior state and its overrides; else reset to the project asset."""
-    carry = prior.asset.metadata.get(INSTANCE_FLAG) is not False
-    sync: dict[str, Any] = prior.variant_edge.metadata
-    if carry:
+    if _carries(prior.asset):
         instance = await _new_instance(tx, scene, prior.project_asset, prior.asset,
                                        tags=list(prior.asset.tags), carry_forward=True)
-        await link_sync_source(
-            tx, child=instance, source=prior.project_asset,
-            relationship_type=RelationshipType.VARIANT_OF,
-            overridden=list(sync.get("overridden_fields", [])), base=sync.get("base"),
-            source_version=sync.get("source_version"))
     else:
         instance = await _new_instance(tx, scene, prior.project_asset, prior.project_asset,
                                        tags=[], carry_forward=False)
-        await link_sync_source(tx, child=instance, source=prior.project_asset,
-                               relationship_type=RelationshipType.VARIANT_OF, overridden=[],
-                               base=snapshot(prior.project_asset, RelationshipType.VARIANT_OF))
+    await link_sync_source(tx, child=instance, source=prior.project_asset,
+                           relationship_type=RelationshipType.VARIANT_OF,
+                           **_inherited_sync(prior))
     await add_edge(tx, parent_id=prior.asset.id, child_id=instance.id,
-                   relationship_type=RelationshipType.DERIVED_FROM)
+                   relationship_type=RelationshipType.DERIVED_FROM,
+                   metadata=_inheritance_marks(prior.asset, instance))
     return instance
+
+
+def _inheritance_marks(prior: AssetRecord, instance: AssetRecord) -> dict[str, int]:
+    return {"from_version": prior.version, "instance_version": instance.version}
+
+
+# -- adding one instance ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewSceneAsset:
+    scene_id: UUID
+    project_asset_id: UUID
+    description_override: str | None = None
+    status_tags: Sequence[str] = ()
+    carry_forward: bool = True
+    propagate: bool = False
+
+
+@dataclass(frozen=True)
+class AddedSceneAsset:
+    instance: AssetRecord
+    propagated: list[AssetRecord]
+
+
+async def add_scene_asset(tx: Transaction, new: NewSceneAsset) -> AddedSceneAsset:
+    """One instance of a project asset in a scene; with `propagate`, each later scene that
+    was already inherited gets its own down the chain, until a scene that has one."""
+    tags = normalize_tags(list(new.status_tags))
+    raise_if(text_errors(new.description_override, "descriptionOverride")
+             + [ErrorDetail(d.code, d.message, "statusTags") for d in tags_errors(tags)])
+    placed = await _scene_in_film(tx, new.scene_id)
+    project_asset = (await asset_queries.get_assets(tx, [new.project_asset_id])).get(
+        new.project_asset_id)
+    if project_asset is None:
+        raise not_found("asset", "projectAssetId")
+    if project_asset.deleted_at is not None:
+        raise _invalid(f"{project_asset.name!r} is deleted; restore it first", "projectAssetId")
+    if (project_asset.type in STRUCTURE_TYPES or project_asset.instance_of is not None
+            or not await queries.is_member(tx, placed.project_id, project_asset.id)):
+        raise _invalid(f"{project_asset.name!r} is not an asset of this film's project",
+                       "projectAssetId")
+    chain = await queries.instance_chain(tx, placed.film.id, project_asset.id)
+    position = next(i for i, link in enumerate(chain) if link.scene_id == new.scene_id)
+    if chain[position].instance is not None:
+        raise DomainError.of(ErrorCode.CONFLICT, f"scene {placed.scene.name!r} already has an "
+                             f"instance of {project_asset.name!r}", "projectAssetId")
+    description = new.description_override
+    overridden = ["description"] if description not in (None, project_asset.description) else []
+    instance = await _new_instance(tx, placed.scene, project_asset, project_asset, tags=tags,
+                                   carry_forward=new.carry_forward,
+                                   description=description if overridden else None)
+    edge = await link_sync_source(tx, child=instance, source=project_asset,
+                                  relationship_type=RelationshipType.VARIANT_OF,
+                                  overridden=overridden)
+    propagated = []
+    if new.propagate:
+        later = chain[position + 1:]
+        counts = await queries.scene_instance_counts(tx, [link.scene_id for link in later])
+        prior = Instance(new.scene_id, instance, edge, project_asset)
+        scenes = await asset_queries.get_assets(tx, [link.scene_id for link in later])
+        for link in later:
+            if link.instance is not None or counts[link.scene_id] == 0:
+                break
+            made = await _inherit(tx, scenes[link.scene_id], prior)
+            propagated.append(made)
+            prior = Instance(link.scene_id, made, await _variant_edge(tx, made.id),
+                             project_asset)
+    await record_event(tx, "asset.scene_asset_added", new.scene_id, {
+        "instance_id": instance.id, "project_asset_id": project_asset.id,
+        "propagated": [p.id for p in propagated]})
+    return AddedSceneAsset(instance, propagated)
+
+
+async def _variant_edge(tx: Transaction, instance_id: UUID) -> RelationshipRecord:
+    found = await sync_queries.sync_source_for_update(tx, instance_id)
+    assert found is not None
+    return found.edge
+
+
+# -- removing and propagating along the chain -------------------------------------------------
+
+@dataclass(frozen=True)
+class Skipped:
+    instance: AssetRecord
+    reason: SkipReason
+
+
+def _blocked(link: ChainLink, prior: AssetRecord) -> SkipReason | None:
+    """Why the chain may not flow from `prior` into this scene's instance, or None."""
+    assert link.instance is not None
+    edge = link.inherited_edge
+    if edge is None or edge.parent_asset_id != prior.id:
+        return SkipReason.NOT_INHERITED
+    if link.instance.locked:
+        return SkipReason.LOCKED
+    if edge.metadata.get("instance_version") != link.instance.version:
+        return SkipReason.LOCAL_EDIT
+    return None
+
+
+async def _later_links(tx: Transaction, instance: AssetRecord) -> list[ChainLink]:
+    assert instance.scene_id is not None and instance.instance_of is not None
+    film = await queries.film_of_scene(tx, instance.scene_id)
+    if film is None:
+        return []
+    await graph_queries.lock_graph(tx, lock_key(tx.ws, f"film:{film.id}"))
+    chain = await queries.instance_chain(tx, film.id, instance.instance_of)
+    position = next((i for i, link in enumerate(chain) if link.scene_id == instance.scene_id),
+                    None)
+    return [] if position is None else chain[position + 1:]
+
+
+@dataclass(frozen=True)
+class Removal:
+    instance: AssetRecord
+    removed: list[AssetRecord]
+    kept: list[Skipped]
+
+
+async def remove_scene_asset(tx: Transaction, instance_id: UUID, *, propagate: bool
+                             ) -> Removal:
+    """Soft-delete an instance. Later scenes keep theirs (their DERIVED_FROM edge to it stays)
+    unless `propagate`: then each later one inherited from the one before and unedited since
+    goes too, until the first that is not."""
+    instance = await _instance_for_update(tx, instance_id)
+    refuse_if_locked(instance)
+    removed, kept = [], []
+    if propagate:
+        prior = instance
+        for link in await _later_links(tx, instance):
+            if link.instance is None:
+                break
+            reason = _blocked(link, prior)
+            if reason is not None:
+                kept.append(Skipped(link.instance, reason))
+                break
+            prior = link.instance
+            removed.append(link.instance)
+    deleted = await _remove(tx, instance, cascade_from=None)
+    removed = [await _remove(tx, later, cascade_from=instance.id) for later in removed]
+    return Removal(deleted, removed, kept)
+
+
+async def _remove(tx: Transaction, instance: AssetRecord, *, cascade_from: UUID | None
+                  ) -> AssetRecord:
+    deleted = await asset_queries.mark_deleted(tx, instance.id, deleted=True)
+    await record_event(tx, "asset.deleted", instance.id, {
+        "removed_from_scene": instance.scene_id, "propagated_from": cascade_from})
+    return deleted
+
+
+@dataclass(frozen=True)
+class Propagation:
+    instance: AssetRecord
+    updated: list[AssetRecord]
+    skipped: list[Skipped]
+
+
+async def propagate_scene_asset(tx: Transaction, instance_id: UUID) -> Propagation:
+    """Re-inherit, scene after scene, the later instances of the same project asset that were
+    inherited down this chain and not edited since: each takes its prior's state when the
+    prior carries forward, else the project asset's (as inheritance would). The first that
+    was edited, is locked or was not inherited from the chain stops it and is reported."""
+    instance = await _instance_for_update(tx, instance_id)
+    later = await _later_links(tx, instance)
+    assert instance.scene_id is not None and instance.instance_of is not None
+    project_asset = (await asset_queries.get_assets(tx, [instance.instance_of]))[
+        instance.instance_of]
+    prior = Instance(instance.scene_id, instance, await _variant_edge(tx, instance.id),
+                     project_asset)
+    updated, skipped = [], []
+    for link in later:
+        if link.instance is None:
+            break
+        reason = _blocked(link, prior.asset)
+        if reason is not None:
+            skipped.append(Skipped(link.instance, reason))
+            break
+        assert link.variant_edge is not None and link.inherited_edge is not None
+        refreshed, edge = await _reinherit(tx, prior, link)
+        updated.append(refreshed)
+        prior = Instance(link.scene_id, refreshed, edge, project_asset)
+    await record_event(tx, "asset.propagated", instance.id, {
+        "updated": [u.id for u in updated],
+        "skipped": [{"instance_id": s.instance.id, "reason": s.reason} for s in skipped]})
+    return Propagation(instance, updated, skipped)
+
+
+async def _reinherit(tx: Transaction, prior: Instance, link: ChainLink
+                     ) -> tuple[AssetRecord, RelationshipRecord]:
+    """Give the link's instance the state inheritance from `prior` would give it now."""
+    current = link.instance
+    assert current is not None and link.variant_edge is not None
+    assert link.inherited_edge is not None
+    carries = _carries(prior.asset)
+    origin = prior.asset if carries else prior.project_asset
+    values: dict[str, Any] = {name: getattr(origin, name) for name in STATE_FIELDS}
+    values["metadata"] = {**origin.metadata, INSTANCE_FLAG: carries}
+    values["tags"] = list(origin.tags) if carries else []
+    changes = {name: value for name, value in values.items()
+               if value != getattr(current, name)}
+    refreshed = current
+    if changes:
+        diff = changed_fields({name: getattr(current, name) for name in changes}, changes)
+        refreshed = await asset_queries.update_asset(
+            tx, current.id, changes, bump_version=True, event=Event(
+                "asset.updated", current.id,
+                {"changes": diff, "reason": f"propagated from instance {prior.asset.id}",
+                 "version": current.version + 1}))
+    sync = _inherited_sync(prior)
+    edge = await sync_queries.set_edge_metadata(tx, link.variant_edge.id, {
+        **link.variant_edge.metadata,
+        **sync_metadata(source_version=sync["source_version"], synced_at=now_iso(),
+                        overridden=sync["overridden"], base=sync["base"] or {})})
+    await sync_queries.set_edge_metadata(tx, link.inherited_edge.id, {
+        **link.inherited_edge.metadata, **_inheritance_marks(prior.asset, refreshed)})
+    return refreshed, edge
 
 
 async def set_carry_forward(tx: Transaction, asset_id: UUID, carry_forward: bool

@@ -3,8 +3,9 @@
 `assets.scene_id` / `assets.instance_of` mark a scene instance (set when it is created, never
 edited). A partial unique index makes one live instance per (scene, project asset) a database
 rule, not a check a race could slip past. A collection (a project) may name its style and
-require one for generation. Existing instances are backfilled from their edges (the oldest live
-instance of a pair, should an older version have made two).
+require one for generation. A job records the prompt its generation used. Existing instances
+are backfilled from their edges (the oldest live instance of a pair, should an older version
+have made two).
 
 Revision ID: 0005
 Revises: 0004
@@ -58,6 +59,7 @@ def upgrade() -> None:
     op.add_column("asset_collections", sa.Column("style_id", UUID(as_uuid=True)))
     op.add_column("asset_collections", sa.Column(
         "style_required", sa.Boolean, nullable=False, server_default=sa.text("false")))
+    op.add_column("jobs", sa.Column("prompt", sa.Text))
     op.create_foreign_key("fk_asset_collections_style", "asset_collections", "assets",
                           ["workspace_id", "style_id"], ["workspace_id", "id"],
                           ondelete="SET NULL (style_id)")
@@ -66,6 +68,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '10s'")
     op.drop_constraint("fk_asset_collections_style", "asset_collections")
+    op.drop_column("jobs", "prompt")
     op.drop_column("asset_collections", "style_required")
     op.drop_column("asset_collections", "style_id")
     op.drop_index("ix_assets_instance_of", table_name="assets")

@@ -1,5 +1,6 @@
 """The `Asset` type: fields from the record, relations through the request's dataloaders."""
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional
 from uuid import UUID
@@ -13,11 +14,27 @@ from domain.graph.queries import EDGE_KEY
 from domain.graph.vocabulary import EdgeDirection
 from domain.jobs.queries import JOB_KEY
 from domain.records import AssetRecord
+from domain.scenes.queries import INSTANCE_KEY
+from domain.scenes.vocabulary import StaleReason
 from domain.sync.rules import INSTANCE_FLAG
 from schema.context import Info
-from schema.dataloaders import CollectionPageArgs, EdgeArgs, HistoryArgs, JobPageArgs, LineageArgs
+from schema.dataloaders import (
+    CollectionPageArgs,
+    EdgeArgs,
+    HistoryArgs,
+    InstancePageArgs,
+    JobPageArgs,
+    LineageArgs,
+)
 from schema.inputs import After, First, bad_input, decode_cursor, page_size, to_global_id
-from schema.types.common import LineageDirection, Node, RelationshipType, distinct_types
+from schema.types.common import (
+    LineageDirection,
+    Node,
+    PageInfo,
+    RelationshipType,
+    distinct_types,
+    enum_type,
+)
 from schema.types.connection import connection
 from schema.types.event import EventConnection, EventEdge, GraphEvent
 from schema.types.job import AssetJobsConnection, Job, JobEdge, JobStatus
@@ -249,10 +266,71 @@ class Asset(Node):
         value = self.record.metadata.get(INSTANCE_FLAG)
         return value if isinstance(value, bool) else None
 
-    @strawberry.field(description="On a scene: the instances used in it, by project asset name.")
-    async def instances(self, info: Info) -> list["Asset"]:
-        found = await info.context.loaders.instances_by_scene.load(self.record.id)
-        return [Asset.from_record(i.asset) for i in found]
+    @strawberry.field(description="On a scene: the live instances used in it; on a project "
+                                  "asset: its live instances in every scene. Oldest first "
+                                  "(the order inheritance made them in).")
+    async def instances(self, info: Info, first: First = None, after: After = None
+                        ) -> "AssetInstancesConnection":
+        cursor = decode_cursor(after, *INSTANCE_KEY)
+        args = InstancePageArgs(first=page_size(first, info.context.limits.max_page_size),
+                                after=cursor)
+        page = await info.context.loaders.instances_by_owner.load((self.record.id, args))
+        return connection(
+            AssetInstancesConnection, page,
+            lambda c, r: AssetEdge(cursor=c, node=Asset.from_record(r)),
+            has_previous=cursor is not None)
+
+    @strawberry.field(description="On a scene instance: the instance it was inherited from, "
+                                  "and whether it still reflects it; null on other assets.")
+    async def inheritance(self, info: Info) -> Optional["SceneInheritance"]:
+        r = self.record
+        if r.scene_id is None:
+            return None
+        loaders = info.context.loaders
+        found, neighbours = await asyncio.gather(
+            loaders.inherited_from_by_instance.load(r.id),
+            loaders.neighbours_by_scene.load(r.scene_id))
+        if found is None:
+            return SceneInheritance(from_instance=None, from_scene=None, stale=False,
+                                    stale_reason=None)
+        prior = found.instance
+        reason = None
+        if prior.scene_id != neighbours.previous_id:
+            reason = StaleReason.SCENE_ORDER_CHANGED
+        elif prior.deleted_at is not None:
+            reason = StaleReason.SOURCE_REMOVED
+        elif found.edge.metadata.get("from_version", prior.version) != prior.version:
+            reason = StaleReason.SOURCE_CHANGED
+        return SceneInheritance(from_instance=Asset.from_record(prior),
+                                from_scene=await _asset(info, prior.scene_id),
+                                stale=reason is not None, stale_reason=reason)
+
+    @strawberry.field(description="On a scene: its 1-based position among its film's live "
+                                  "scenes; on a shot or a scene instance: its scene's. Null "
+                                  "when not in a film.")
+    async def scene_number(self, info: Info) -> int | None:
+        placed = await info.context.loaders.placement_by_asset.load(self.record.id)
+        return placed.scene_number
+
+    @strawberry.field(description="On a scene, a shot or a scene instance: the film it is "
+                                  "part of (through its scene); on a film, itself.")
+    async def film(self, info: Info) -> Optional["Asset"]:
+        placed = await info.context.loaders.placement_by_asset.load(self.record.id)
+        return await _asset(info, placed.film_id)
+
+    @strawberry.field(description="On a shot or a scene instance: its scene; on a scene, "
+                                  "itself.")
+    async def scene(self, info: Info) -> Optional["Asset"]:
+        placed = await info.context.loaders.placement_by_asset.load(self.record.id)
+        return await _asset(info, placed.scene_id)
+
+    @strawberry.field(description="The style generation uses for this asset: the nearest of a "
+                                  "style set on the asset (setStyle), on its project asset "
+                                  "(for a scene instance), on its scene, on its film, then "
+                                  "the project's; null when none.")
+    async def effective_style(self, info: Info) -> Optional["Asset"]:
+        placed = await info.context.loaders.placement_by_asset.load(self.record.id)
+        return await _asset(info, placed.style_id)
 
     @strawberry.field(description="On a scene: the scene before it in its film.")
     async def previous_scene(self, info: Info) -> Optional["Asset"]:
@@ -327,3 +405,36 @@ async def _edges(
 class AssetEdge:
     cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
     node: Asset = strawberry.field(description="The asset.")
+
+
+@strawberry.type(description="A page of scene instances.")
+class AssetInstancesConnection:
+    edges: list[AssetEdge] = strawberry.field(description="The instances of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="How many live instances there are.")
+
+
+StaleReasonType = enum_type(
+    StaleReason, name="InheritanceStaleReason",
+    description="Why a scene instance no longer reflects what it was inherited from.", values={
+        StaleReason.SCENE_ORDER_CHANGED: "The scene it inherited from is no longer the scene "
+                                         "before this one (the film was reordered).",
+        StaleReason.SOURCE_CHANGED: "The instance it inherited from changed since: "
+                                    "propagateSceneAsset on that one brings it over.",
+        StaleReason.SOURCE_REMOVED: "The instance it inherited from was removed "
+                                    "(its deletedAt is set).",
+    })
+
+
+@strawberry.type(description="Where a scene instance's state came from.")
+class SceneInheritance:
+    from_instance: Asset | None = strawberry.field(
+        description="The prior scene's instance it was inherited from (soft-deleted ones "
+                    "too); null when it was bootstrapped from the project asset or added.")
+    from_scene: Asset | None = strawberry.field(
+        description="The scene of `fromInstance`.")
+    stale: bool = strawberry.field(
+        description="True when the scene it inherited from is no longer the previous scene, "
+                    "or that instance changed or was removed after inheritance.")
+    stale_reason: StaleReasonType | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why it is stale; null when it is not.")

@@ -46,6 +46,17 @@ class Collection(Node):
     metadata: JSON = strawberry.field(description="Free JSON object for clients' own use.")
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    style_required: bool = strawberry.field(
+        description="On a project: image generation in it is refused (STYLE_REQUIRED) when no "
+                    "style applies to the asset. Set with setStyle.")
+
+    @strawberry.field(description="On a project: its style (setStyle), the last resort of "
+                                  "every asset's effectiveStyle; null when none.")
+    async def style(self, info: Info) -> Asset | None:
+        if self.record.style_id is None:
+            return None
+        record = await info.context.loaders.asset_by_id.load(self.record.style_id)
+        return Asset.from_record(record) if record and record.deleted_at is None else None
 
     @classmethod
     def from_record(cls, r: CollectionRecord) -> "Collection":

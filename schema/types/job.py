@@ -59,6 +59,10 @@ class Job(Node):
         description="Attempts allowed before a retryable failure becomes FAILED.")
     cost: float = strawberry.field(
         description="What the provider charged, in its currency units; 0 until known.")
+    prompt: str | None = strawberry.field(
+        description="The prompt a generation sent its provider (the asset's description, a "
+                    "scene instance's status tags, the effective style); null until it "
+                    "succeeded.")
     error: JobError | None = strawberry.field(
         description="The last attempt's failure; null if none failed.")
     idempotency_key: str | None = strawberry.field(

@@ -74,17 +74,3 @@ class SyncStatus:
             synced_at=datetime.fromisoformat(synced_at) if synced_at else None,
             source_record=sync.source,
         )
-
-
-@strawberry.type(description="What a prompt builder injects for one asset of a scene.")
-class SceneContextEntry:
-    asset_id: strawberry.ID = strawberry.field(description="The scene instance's global ID.")
-    project_asset_id: strawberry.ID = strawberry.field(
-        description="Global ID of the project asset the instance is a VARIANT_OF.")
-    name: str = strawberry.field(description="The instance's name.")
-    type: str = strawberry.field(description="The instance's asset type.")
-    description: str = strawberry.field(
-        description="The instance's description, as this scene has it.")
-    status_tags: list[str] = strawberry.field(
-        description="The instance's tags: its state in this scene (e.g. muddy, wounded).")
-    image_url: str | None = strawberry.field(description="The instance's url, if any.")

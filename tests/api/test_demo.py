@@ -6,7 +6,7 @@ from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens
 FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
   children(types: [PART_OF], first: 20) { edges { node { sequence child { name
     children(types: [PART_OF]) { totalCount }
-    instances { name tags carryForward } } } } } } } } }"""
+    instances { edges { node { name tags carryForward } } } } } } } } } } }"""
 PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["character_ref"]) {
   edges { node { name locked sync { outdated overriddenFields conflicts { field } } } } } } } } }"""
 
@@ -23,13 +23,15 @@ async def test_demo_builds_library_project_and_inherited_scenes(
     assert [(s["sequence"], s["child"]["name"], s["child"]["children"]["totalCount"])
             for s in scenes] == [(1, "Scene 1: The Rain", 2), (2, "Scene 2: The Office", 2),
                                  (3, "Scene 3: The Docks", 1), (4, "Scene 4: The Reckoning", 2)]
-    ledgers = [next(i for i in s["child"]["instances"] if i["name"] == "Ledger") for s in scenes]
+    ledgers = [next(i["node"] for i in s["child"]["instances"]["edges"]
+                    if i["node"]["name"] == "Ledger") for s in scenes]
     assert ledgers == [
         {"name": "Ledger", "tags": [], "carryForward": True},
         {"name": "Ledger", "tags": ["torn"], "carryForward": False},
         {"name": "Ledger", "tags": [], "carryForward": False},
         {"name": "Ledger", "tags": [], "carryForward": False}]
-    johns = [next(i for i in s["child"]["instances"] if i["name"] == "John Doe")["tags"]
+    johns = [next(i["node"] for i in s["child"]["instances"]["edges"]
+                  if i["node"]["name"] == "John Doe")["tags"]
              for s in scenes]
     assert johns == [["muddy", "wet"]] * 4
     characters = (await gql(PROJECT))["data"]["collections"]["edges"][0]["node"]["assets"]

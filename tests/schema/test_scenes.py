@@ -8,9 +8,10 @@ from tests.schema.test_library_sync import CLONE, _update
 
 INHERIT = """mutation ($input: InheritSceneAssetsInput!) { inheritSceneAssets(input: $input) {
   scene { name } count instances { id name } errors { code field message } } }"""
-INSTANCES = """query ($id: ID!) { asset(id: $id) { instances { id name description tags
+INSTANCES = """query ($id: ID!) { asset(id: $id) { instances { edges { node { id name
+  description tags
   carryForward sync { relationshipType overriddenFields outdated source { id } }
-  inherited: parents(types: [DERIVED_FROM]) { edges { node { parent { id } } } } } } }"""
+  inherited: parents(types: [DERIVED_FROM]) { edges { node { parent { id } } } } } } } } }"""
 
 
 @dataclass
@@ -62,8 +63,8 @@ async def _inherit(gql: GraphQLClient, scene: str, replace: bool = False) -> dic
 
 
 async def _instances(gql: GraphQLClient, scene: str) -> dict[str, dict[str, object]]:
-    found = (await gql(INSTANCES, {"id": scene}))["data"]["asset"]["instances"]
-    return {i["name"]: i for i in found}
+    found = (await gql(INSTANCES, {"id": scene}))["data"]["asset"]["instances"]["edges"]
+    return {i["node"]["name"]: i["node"] for i in found}
 
 
 async def test_scene_one_bootstraps_from_the_locked_project_assets(gql: GraphQLClient) -> None:
@@ -120,13 +121,13 @@ async def test_inheritance_refusals(gql: GraphQLClient) -> None:
     # scene 2 before scene 1
     early = await _inherit(gql, f.scenes[1])
     assert early["errors"] == [{"code": "INVALID", "field": "sceneId", "message":
-                                "the scene before, 'Scene 1', has no instances to inherit; "
+                                "the scene to inherit from, 'Scene 1', has no instances; "
                                 "inherit it first"}]
     await _inherit(gql, f.scenes[0])
     await _inherit(gql, f.scenes[1])
     again = await _inherit(gql, f.scenes[1])
     assert again["errors"] == [{"code": "CONFLICT", "field": "sceneId", "message":
-                                "scene 'Scene 2' already has 2 instance(s); ask to replace them"}]
+                                "scene 'Scene 2' already has 2 instance(s); merge or replace"}]
     replaced = await _inherit(gql, f.scenes[1], replace=True)
     assert (replaced["errors"], replaced["count"]) == ([], 2)
     assert len(await _instances(gql, f.scenes[1])) == 2
