@@ -6,7 +6,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.errors import DomainError, ErrorCode
-from domain.jobs import queries, use_cases
+from domain.jobs import costs, queries, use_cases
+from domain.jobs.costs import CostScope
 from domain.jobs.queries import JobFilter as DomainJobFilter
 from domain.jobs.use_cases import NewJob
 from domain.records import JobRecord
@@ -135,16 +136,19 @@ class JobQueries:
             has_previous=cursor is not None, filter=domain_filter)
 
     @strawberry.field(permission_classes=[CanRead],
-                      description="Generation cost of a collection's assets, or the workspace.")
+                      description="Generation cost of a collection's assets and the assets "
+                                  "below them (through PART_OF and USED_IN edges), or the "
+                                  "workspace.")
     async def cost_summary(
         self, info: Info,
         collection_id: Annotated[strawberry.ID | None, strawberry.argument(
-            description="Only jobs about this collection's members; null for the "
-                        "workspace.")] = None,
+            description="Only jobs about this collection's members and the assets below "
+                        "them; null for the workspace.")] = None,
     ) -> CostSummary:
         collection = query_id(collection_id, "Collection", "collectionId") \
             if collection_id else None
-        summary = await queries.cost_summary(info.context.tx, collection)
+        summary = await costs.cost_summary(info.context.tx, CostScope(collection_id=collection),
+                                           by_asset_limit=0)
         return CostSummary(
             total=float(summary.total),
             by_kind=[CostByKind(kind=k, total=float(t), count=c) for k, t, c in summary.by_kind],
