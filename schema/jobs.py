@@ -6,7 +6,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.errors import DomainError, ErrorCode
-from domain.jobs import queries, use_cases
+from domain.jobs import costs, queries, use_cases
+from domain.jobs.costs import CostScope
 from domain.jobs.queries import JobFilter as DomainJobFilter
 from domain.jobs.use_cases import NewJob
 from domain.records import JobRecord
@@ -15,6 +16,7 @@ from schema.errors import UserError, run_mutation
 from schema.inputs import (
     After,
     First,
+    bad_input,
     decode_cursor,
     decode_uuid,
     mutation_id,
@@ -24,7 +26,15 @@ from schema.inputs import (
 from schema.permissions import CanEdit, CanRead
 from schema.types.common import PageInfo
 from schema.types.connection import connection
-from schema.types.job import CostByDay, CostByKind, CostSummary, Job, JobEdge, JobStatus
+from schema.types.job import (
+    CostByAsset,
+    CostByDay,
+    CostByKind,
+    CostSummary,
+    Job,
+    JobEdge,
+    JobStatus,
+)
 
 JobId = Annotated[strawberry.ID, strawberry.argument(description="The job's global ID.")]
 
@@ -134,21 +144,39 @@ class JobQueries:
             JobConnection, page, lambda c, r: JobEdge(cursor=c, node=Job.from_record(r)),
             has_previous=cursor is not None, filter=domain_filter)
 
-    @strawberry.field(permission_classes=[CanRead],
-                      description="Generation cost of a collection's assets, or the workspace.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Generation cost (of jobs with a cost) of an asset and everything below "
+                    "it, of a collection's members and everything below them, or, neither "
+                    "given, of the workspace. Below an asset: the assets reached downwards "
+                    "through PART_OF and USED_IN edges at any depth (a film's scenes, their "
+                    "shots and scene instances), each counted once. A style is below nothing "
+                    "(it is used in what it styles, not a part of it) and nothing is below a "
+                    "style. Soft-deleted assets count, and what is below them: money spent "
+                    "stays spent. An ID that finds nothing gives an empty summary.")
     async def cost_summary(
         self, info: Info,
         collection_id: Annotated[strawberry.ID | None, strawberry.argument(
-            description="Only jobs about this collection's members; null for the "
-                        "workspace.")] = None,
+            description="Only jobs about this collection's members and the assets below "
+                        "them; not with assetId.")] = None,
+        asset_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Only jobs about this asset and the assets below it; not with "
+                        "collectionId.")] = None,
     ) -> CostSummary:
-        collection = query_id(collection_id, "Collection", "collectionId") \
-            if collection_id else None
-        summary = await queries.cost_summary(info.context.tx, collection)
+        if collection_id is not None and asset_id is not None:
+            raise bad_input("give collectionId or assetId, not both", "assetId")
+        scope = CostScope(
+            asset_id=query_id(asset_id, "Asset", "assetId") if asset_id else None,
+            collection_id=query_id(collection_id, "Collection", "collectionId")
+            if collection_id else None)
+        summary = await costs.cost_summary(
+            info.context.tx, scope, by_asset_limit=info.context.limits.max_page_size)
         return CostSummary(
             total=float(summary.total),
             by_kind=[CostByKind(kind=k, total=float(t), count=c) for k, t, c in summary.by_kind],
-            by_day=[CostByDay(day=d, total=float(t)) for d, t in summary.by_day])
+            by_day=[CostByDay(day=d, total=float(t)) for d, t in summary.by_day],
+            by_asset=[CostByAsset(asset_id=a, total=float(t), count=c)
+                      for a, t, c in summary.by_asset])
 
 
 @strawberry.type

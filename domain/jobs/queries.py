@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select, text, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Transaction
@@ -208,25 +208,3 @@ async def queue_depth(tx: Transaction) -> dict[JobStatus, int]:
     for row in rows:
         counts[JobStatus(row.status)] = int(row.jobs)
     return counts
-
-
-@dataclass(frozen=True)
-class CostSummary:
-    total: Decimal
-    by_kind: list[tuple[str, Decimal, int]]
-    by_day: list[tuple[datetime, Decimal]]
-
-
-async def cost_summary(tx: Transaction, collection_id: UUID | None) -> CostSummary:
-    f = JobFilter(collection_id=collection_id)
-    where = and_(*_where(tx.ws, f), jobs.c.cost > 0)
-    by_kind = (await tx.execute(
-        select(jobs.c.kind, func.sum(jobs.c.cost).label("total"), func.count().label("jobs"))
-        .where(where).group_by(jobs.c.kind).order_by(jobs.c.kind))).all()
-    day = func.date_trunc("day", jobs.c.finished_at).label("day")
-    by_day = (await tx.execute(
-        select(day, func.sum(jobs.c.cost).label("total")).where(where).group_by(day)
-        .order_by(day))).all()
-    return CostSummary(total=sum((row.total for row in by_kind), Decimal(0)),
-                       by_kind=[(row.kind, row.total, row.jobs) for row in by_kind],
-                       by_day=[(row.day, row.total) for row in by_day])

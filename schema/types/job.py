@@ -133,12 +133,27 @@ class CostByDay:
     total: float = strawberry.field(description="Summed job cost, in currency units.")
 
 
+@strawberry.type(description="What the jobs about one asset cost.")
+class CostByAsset:
+    asset_id: strawberry.Private[UUID]
+    total: float = strawberry.field(description="Summed job cost, in currency units.")
+    count: int = strawberry.field(description="How many jobs about the asset had a cost.")
+
+    @strawberry.field(description="The asset the jobs are about (soft-deleted ones too).")
+    async def asset(self, info: Info) -> AssetRef | None:
+        return await _asset(info, self.asset_id)
+
+
 @strawberry.type(description="What jobs with a cost (cost > 0) cost, in the providers' "
                              "currency units.")
 class CostSummary:
     total: float = strawberry.field(description="Everything summed.")
     by_kind: list[CostByKind] = strawberry.field(description="Per job kind, by kind name.")
     by_day: list[CostByDay] = strawberry.field(description="Per day, oldest first.")
+    by_asset: list[CostByAsset] = strawberry.field(
+        description="Per asset, costliest first (ties by asset ID), at most 100 entries. "
+                    "Assets past the 100th count in `total` but are not listed; nor are jobs "
+                    "whose asset was purged.")
 
 
 __all__ = ["CostSummary", "Job", "JobEdge", "JobStatus", "PageInfo"]
