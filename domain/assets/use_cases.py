@@ -5,10 +5,14 @@ one asset serialise and both land as successive versions; each writes its event 
 transaction.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
 
 from domain.assets import queries
 from domain.assets.vocabulary import AssetSource
@@ -218,11 +222,25 @@ async def delete_asset(tx: Transaction, asset_id: UUID, *, force: bool = False) 
     return deleted
 
 
+@contextmanager
+def one_instance_per_scene(field: str) -> Iterator[None]:
+    """A second live instance of a project asset in a scene is CONFLICT, however it came:
+    the partial unique index `uq_assets_scene_instance` is the rule."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "uq_assets_scene_instance" not in str(error.orig):
+            raise
+        raise DomainError.of(ErrorCode.CONFLICT, "the scene already has a live instance of "
+                             "this project asset", field) from None
+
+
 async def restore_asset(tx: Transaction, asset_id: UUID) -> AssetRecord:
     asset = await _get_for_update(tx, asset_id)
     if asset.deleted_at is None:
         return asset
-    restored = await queries.mark_deleted(tx, asset_id, deleted=False)
+    with one_instance_per_scene("id"):
+        restored = await queries.mark_deleted(tx, asset_id, deleted=False)
     await record_event(tx, "asset.restored", asset_id, {})
     return restored
 

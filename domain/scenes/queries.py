@@ -336,7 +336,7 @@ async def instance_chain(tx: Transaction, film_id: UUID, project_asset_id: UUID
         .outerjoin(variant, and_(variant.c.workspace_id == tx.ws,
                                  variant.c.child_asset_id == instance.c.id,
                                  variant.c.relationship_type == RelationshipType.VARIANT_OF,
-                                 IS_SYNC_SOURCE))
+                                 variant.c.metadata.has_key("source_version")))
         .outerjoin(inherited_edge, literal(True))
         .order_by(scenes.c.number)
     )

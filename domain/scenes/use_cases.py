@@ -12,18 +12,16 @@ Inheritance bookkeeping lives on the DERIVED_FROM edge from the prior scene's in
 `from_version` is stale (DESIGN §4, docs/decisions.md).
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy.exc import IntegrityError
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import (
     copy_asset,
     get_live_asset_for_update,
+    one_instance_per_scene,
     refuse_if_locked,
     update_asset,
 )
@@ -44,22 +42,9 @@ from domain.sync import queries as sync_queries
 from domain.sync.rules import INSTANCE_FLAG, snapshot, sync_metadata
 from domain.sync.use_cases import link_sync_source, now_iso
 
-UNIQUE_INSTANCE = "uq_assets_scene_instance"
 # An instance's own state, copied from the prior scene's instance when it carries forward.
 STATE_FIELDS = ("name", "description", "generation_prompt", "url", "blob_sha256", "mime_type",
                 "size", "duration", "metadata", "tags")
-
-
-@contextmanager
-def one_instance_per_scene(field: str) -> Iterator[None]:
-    """A second live instance of a project asset in a scene is CONFLICT, however it came."""
-    try:
-        yield
-    except IntegrityError as error:
-        if UNIQUE_INSTANCE not in str(error.orig):
-            raise
-        raise DomainError.of(ErrorCode.CONFLICT, "the scene already has a live instance of "
-                             "this project asset", field) from None
 
 
 @dataclass(frozen=True)
@@ -143,7 +128,7 @@ async def inherit_scene_assets(tx: Transaction, scene_id: UUID, *, mode: Inherit
         if not prior:
             raise _invalid(f"the scene to inherit from, {source.name!r}, has no instances; "
                            "inherit it first")
-        instances = [await _inherit(tx, scene, instance)
+        instances = [(await _inherit(tx, scene, instance))[0]
                      for instance in prior if instance.project_asset.id not in kept]
     await record_event(tx, "asset.scene_inherited", scene_id, {
         "film_id": placed.film.id, "project_id": placed.project_id, "mode": mode,
@@ -193,21 +178,23 @@ def _inherited_sync(prior: Instance) -> dict[str, Any]:
             "source_version": prior.project_asset.version}
 
 
-async def _inherit(tx: Transaction, scene: AssetRecord, prior: Instance) -> AssetRecord:
-    """carry_forward: copy the prior state and its overrides; else reset to the project asset."""
+async def _inherit(tx: Transaction, scene: AssetRecord, prior: Instance
+                   ) -> tuple[AssetRecord, RelationshipRecord]:
+    """carry_forward: copy the prior state and its overrides; else reset to the project asset.
+    The new instance and its sync edge."""
     if _carries(prior.asset):
         instance = await _new_instance(tx, scene, prior.project_asset, prior.asset,
                                        tags=list(prior.asset.tags), carry_forward=True)
     else:
         instance = await _new_instance(tx, scene, prior.project_asset, prior.project_asset,
                                        tags=[], carry_forward=False)
-    await link_sync_source(tx, child=instance, source=prior.project_asset,
-                           relationship_type=RelationshipType.VARIANT_OF,
-                           **_inherited_sync(prior))
+    edge = await link_sync_source(tx, child=instance, source=prior.project_asset,
+                                  relationship_type=RelationshipType.VARIANT_OF,
+                                  **_inherited_sync(prior))
     await add_edge(tx, parent_id=prior.asset.id, child_id=instance.id,
                    relationship_type=RelationshipType.DERIVED_FROM,
                    metadata=_inheritance_marks(prior.asset, instance))
-    return instance
+    return instance, edge
 
 
 def _inheritance_marks(prior: AssetRecord, instance: AssetRecord) -> dict[str, int]:
@@ -271,20 +258,13 @@ async def add_scene_asset(tx: Transaction, new: NewSceneAsset) -> AddedSceneAsse
         for link in later:
             if link.instance is not None or counts[link.scene_id] == 0:
                 break
-            made = await _inherit(tx, scenes[link.scene_id], prior)
+            made, made_edge = await _inherit(tx, scenes[link.scene_id], prior)
             propagated.append(made)
-            prior = Instance(link.scene_id, made, await _variant_edge(tx, made.id),
-                             project_asset)
+            prior = Instance(link.scene_id, made, made_edge, project_asset)
     await record_event(tx, "asset.scene_asset_added", new.scene_id, {
         "instance_id": instance.id, "project_asset_id": project_asset.id,
         "propagated": [p.id for p in propagated]})
     return AddedSceneAsset(instance, propagated)
-
-
-async def _variant_edge(tx: Transaction, instance_id: UUID) -> RelationshipRecord:
-    found = await sync_queries.sync_source_for_update(tx, instance_id)
-    assert found is not None
-    return found.edge
 
 
 # -- removing and propagating along the chain -------------------------------------------------
@@ -376,8 +356,9 @@ async def propagate_scene_asset(tx: Transaction, instance_id: UUID) -> Propagati
     assert instance.scene_id is not None and instance.instance_of is not None
     project_asset = (await asset_queries.get_assets(tx, [instance.instance_of]))[
         instance.instance_of]
-    prior = Instance(instance.scene_id, instance, await _variant_edge(tx, instance.id),
-                     project_asset)
+    source = await sync_queries.sync_source_for_update(tx, instance.id)
+    assert source is not None
+    prior = Instance(instance.scene_id, instance, source.edge, project_asset)
     updated, skipped = [], []
     for link in later:
         if link.instance is None:
