@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import and_, select
 
 from domain.assets import queries as asset_queries
-from domain.assets.use_cases import get_live_asset_for_update, refuse_if_locked
+from domain.assets.use_cases import get_live_asset_for_update
 from domain.collections import queries as collection_queries
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
@@ -51,7 +51,9 @@ async def set_asset_style(tx: Transaction, target_id: UUID, style_id: UUID | Non
     target = await get_live_asset_for_update(tx, target_id, "targetId")
     if target.type == "style":
         raise DomainError.of(ErrorCode.INVALID, "a style cannot have a style", "targetId")
-    refuse_if_locked(target)
+    if target.locked:
+        raise DomainError.of(ErrorCode.LOCKED, f"asset {target.name!r} is locked; unlock it "
+                             "first", "targetId")
     style = await _style(tx, style_id)
     current = await _style_edges(tx, target_id)
     if style is not None and [e.child_asset_id for e in current] == [style.id]:
