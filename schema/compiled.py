@@ -393,6 +393,7 @@ class _Planner:
             lambda: query_id(collection, "Collection", "filter.collectionId"))
         first = _checked(lambda: page_size(args["first"], self.limits.max_page_size))
         cursor = _checked(lambda: decode_cursor(args["after"], datetime, UUID))
+        locked = _value(given, "locked", None)
 
         def listed(name: str, falsy_is_none: bool = False) -> p.Arg | None:
             values = _value(given, name, None)
@@ -405,6 +406,9 @@ class _Planner:
             tags_all=listed("tagsAll", True), tags_any=listed("tagsAny", True),
             collection_id=None if collection_id is None else self.arg(collection_id),
             include_deleted=bool(_value(given, "includeDeleted", False)),
+            origins=self.enum_list(_value(given, "origin", None)),
+            outdated=_value(given, "outdated", None),
+            locked=None if locked is None else self.arg(locked),
             order=field, descending=descending, first=self.arg(first),  # type: ignore[arg-type]
             after=(self.arg(cursor[0]), self.arg(cursor[1])) if cursor else None,
             connection=self.connection(definition, nodes, args, "Asset"))

@@ -248,7 +248,8 @@ class ManyById:
 class AssetList:
     """The workspace's assets by filter, ordered by `order` then id, from the keyset `after`.
 
-    Filters mirror `domain.assets.queries.AssetFilter` (a free-text search is not compiled)."""
+    Filters mirror `domain.assets.queries.AssetFilter` (a free-text search is not compiled).
+    `outdated` is part of the shape (an EXISTS or a NOT EXISTS), not a value."""
 
     types: Arg | None
     sources: Arg | None
@@ -256,6 +257,9 @@ class AssetList:
     tags_any: Arg | None
     collection_id: Arg | None
     include_deleted: bool
+    origins: Arg | None
+    outdated: bool | None
+    locked: Arg | None
     order: Literal["created_at", "updated_at"]
     descending: bool
     first: Arg
