@@ -255,6 +255,8 @@ class _Planner:
             return p.Column(ASSET_COLUMNS[name])
         if name == "carryForward":
             return p.Flag("metadata", INSTANCE_FLAG)
+        if name == "origin":
+            return p.Origin(_enum_names(definition))
         if name == "file":
             return p.ObjUnlessNull("blob_sha256", p.Obj(self.fields(
                 self.object_type(definition), nodes, self.asset_file)))
@@ -304,10 +306,7 @@ class _Planner:
         if name == "id":
             return p.OpaqueId("Relationship")
         if name == "type":
-            enum = get_named_type(definition.type)
-            assert isinstance(enum, GraphQLEnumType)
-            return p.EnumName("relationship_type", tuple(
-                (_stored(value.value), enum_name) for enum_name, value in enum.values.items()))
+            return p.EnumName("relationship_type", _enum_names(definition))
         if name in RELATIONSHIP_COLUMNS:
             return p.Column(RELATIONSHIP_COLUMNS[name])
         if name in ("parent", "child"):
@@ -433,6 +432,13 @@ def _stored(value: Any) -> str:
     if not isinstance(stored, str):
         raise _Fallback
     return stored
+
+
+def _enum_names(definition: GraphQLField) -> tuple[tuple[str, str], ...]:
+    """The (stored value, name) pairs of an enum field's type, from the schema's own enum."""
+    enum = get_named_type(definition.type)
+    assert isinstance(enum, GraphQLEnumType)
+    return tuple((_stored(value.value), name) for name, value in enum.values.items())
 
 
 def _value(given: Any, name: str, default: Any) -> Any:

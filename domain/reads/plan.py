@@ -59,6 +59,14 @@ class EnumName:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """On an asset row: its `AssetOrigin` (`domain.assets.origin`), mapped to names as
+    `(stored value, name)` pairs."""
+
+    names: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Flag:
     """A boolean kept under `key` in a jsonb column, or null when it is not a boolean."""
 
@@ -278,6 +286,6 @@ Field: TypeAlias = (
     Column | Const | Value | OpaqueId | EnumName | Flag | Prefixed | Obj | ObjUnlessNull | Edges
     | Lineage | Steps | IsPartial | StepDepth | StepAsset | StepRelationship | AssetCollections
     | SceneInstances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
-    | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf
+    | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf | Origin
 )
 Fields: TypeAlias = tuple[tuple[str, Field], ...]

@@ -186,6 +186,8 @@ class _Compiler:
             case p.EnumName(column, names):
                 return case(*((row.c[column] == stored, name) for stored, name in names),
                             else_=null())
+            case p.Origin(names):
+                return case(dict(names), value=origin_of(row, self.ws), else_=null())
             case p.Flag(column, key):
                 value = row.c[column][key]
                 return case((func.jsonb_typeof(value) == "boolean", cast(value, JSON)),

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GraphQLClient
+from tests.conftest import (
+    GraphQLClient,
+    SavepointDatabase,
+    StatementCounter,
+    WorkspaceTokens,
+    dev_settings,
+    http_client,
+)
 from tests.helpers import add_to_collection, create_asset, create_collection, link
 from tests.schema.test_library_sync import CLONE, SYNC, _update
 from tests.schema.test_scenes import _inherit, _lock
@@ -205,3 +212,55 @@ async def test_the_new_conditions_combine_with_the_others(
     ]
     # then each lists exactly the assets meeting every condition
     assert [await _names(gql, filter_) for filter_, _ in cases] == [want for _, want in cases]
+
+
+async def test_each_asset_shows_its_origin(gql: GraphQLClient, production: Production) -> None:
+    # given the production, the library asset also in the project
+    await add_to_collection(gql, production.project, production.mara)
+    # when every asset is listed with its origin, and one instance is read alone
+    listed = await gql("{ assets { edges { node { name origin } } } }")
+    alone = await gql("query ($id: ID!) { asset(id: $id) { origin } node(id: $id) { "
+                      "... on Asset { origin } } }", {"id": production.instances[1]})
+    # then each shows the one origin the filter lists it under
+    assert [(e["node"]["name"], e["node"]["origin"])
+            for e in listed["data"]["assets"]["edges"]] == [
+        ("Mara", "LIBRARY"), ("Mara (Pilot)", "PROJECT"), ("Night Ledger", "PROJECT"),
+        ("Scene 1", "OTHER"), ("Mara in scene 1", "INSTANCE"), ("Scene 2", "OTHER"),
+        ("Mara in scene 2", "INSTANCE"), ("Stray", "OTHER")]
+    assert alone["data"] == {"asset": {"origin": "INSTANCE"}, "node": {"origin": "INSTANCE"}}
+
+
+FILTERED = """{ assets(filter: {origin: [PROJECT, OTHER], outdated: false, locked: false},
+  first: 100) { totalCount edges { node { name origin locked } } } }"""
+
+
+async def _counted(gql: GraphQLClient, counter: StatementCounter) -> tuple[int, int]:
+    """How many statements the filtered list ran, and how many assets it listed."""
+    with counter.counting() as statements:
+        body = await gql(FILTERED)
+    assets = body["data"]["assets"]
+    assert assets["totalCount"] == len(assets["edges"])
+    return len(statements), len(assets["edges"])
+
+
+async def test_a_filtered_list_costs_a_fixed_count_on_both_paths(
+    db: SavepointDatabase, gql: GraphQLClient, workspace: WorkspaceTokens,
+    statement_counter: StatementCounter,
+) -> None:
+    # given the production, and a server whose compiled read path is switched off
+    await make_production(gql)
+    async with http_client(db, dev_settings(compiled_reads=False)) as http:
+        general = GraphQLClient(http, workspace.editor)
+        await general("{ viewer { role } }")  # the token is checked once, then cached
+        # when the filtered list, with each asset's origin, is read on both paths
+        small = (await _counted(gql, statement_counter),
+                 await _counted(general, statement_counter))
+        # and again once 30 more assets match
+        for number in range(30):
+            await create_asset(gql, f"Extra {number}", "prop")
+        large = (await _counted(gql, statement_counter),
+                 await _counted(general, statement_counter))
+    # then the compiled path ran its one statement; the resolvers ran set_config, the page,
+    # the count and one origin batch, whatever the length
+    assert small == ((1, 4), (4, 4))
+    assert large == ((1, 34), (4, 34))

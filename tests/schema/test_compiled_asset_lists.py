@@ -21,7 +21,7 @@ from tests.schema.test_library_sync import _update
 LIST = """query ($filter: AssetFilter, $order: AssetOrder, $first: Int, $after: String) {
   assets(filter: $filter, orderBy: $order, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { __typename id name type tags metadata createdAt
+    edges { cursor node { __typename id name type tags metadata createdAt origin
       parents(types: [DERIVED_FROM]) { totalCount edges { node { type parent { name } } } }
       collections(first: 1) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
         edges { cursor node { id name } } } } } } }"""
