@@ -255,6 +255,8 @@ class _Planner:
             return p.Column(ASSET_COLUMNS[name])
         if name == "carryForward":
             return p.Flag("metadata", INSTANCE_FLAG)
+        if name == "origin":
+            return p.Origin(_enum_names(definition))
         if name == "file":
             return p.ObjUnlessNull("blob_sha256", p.Obj(self.fields(
                 self.object_type(definition), nodes, self.asset_file)))
@@ -307,10 +309,7 @@ class _Planner:
         if name == "id":
             return p.OpaqueId("Relationship")
         if name == "type":
-            enum = get_named_type(definition.type)
-            assert isinstance(enum, GraphQLEnumType)
-            return p.EnumName("relationship_type", tuple(
-                (_stored(value.value), enum_name) for enum_name, value in enum.values.items()))
+            return p.EnumName("relationship_type", _enum_names(definition))
         if name in RELATIONSHIP_COLUMNS:
             return p.Column(RELATIONSHIP_COLUMNS[name])
         if name in ("parent", "child"):
@@ -396,6 +395,7 @@ class _Planner:
             lambda: query_id(collection, "Collection", "filter.collectionId"))
         first = _checked(lambda: page_size(args["first"], self.limits.max_page_size))
         cursor = _checked(lambda: decode_cursor(args["after"], datetime, UUID))
+        locked = _value(given, "locked", None)
 
         def listed(name: str, falsy_is_none: bool = False) -> p.Arg | None:
             values = _value(given, name, None)
@@ -408,6 +408,9 @@ class _Planner:
             tags_all=listed("tagsAll", True), tags_any=listed("tagsAny", True),
             collection_id=None if collection_id is None else self.arg(collection_id),
             include_deleted=bool(_value(given, "includeDeleted", False)),
+            origins=self.enum_list(_value(given, "origin", None)),
+            outdated=_value(given, "outdated", None),
+            locked=None if locked is None else self.arg(locked),
             order=field, descending=descending, first=self.arg(first),  # type: ignore[arg-type]
             after=(self.arg(cursor[0]), self.arg(cursor[1])) if cursor else None,
             connection=self.connection(definition, nodes, args, "Asset"))
@@ -432,6 +435,13 @@ def _stored(value: Any) -> str:
     if not isinstance(stored, str):
         raise _Fallback
     return stored
+
+
+def _enum_names(definition: GraphQLField) -> tuple[tuple[str, str], ...]:
+    """The (stored value, name) pairs of an enum field's type, from the schema's own enum."""
+    enum = get_named_type(definition.type)
+    assert isinstance(enum, GraphQLEnumType)
+    return tuple((_stored(value.value), name) for name, value in enum.values.items())
 
 
 def _value(given: Any, name: str, default: Any) -> Any:

@@ -16,7 +16,9 @@ from uuid import UUID
 from aiodataloader import DataLoader
 
 from domain import events
+from domain.assets.origin import asset_origins
 from domain.assets.queries import get_assets, live_dependents
+from domain.assets.vocabulary import AssetOrigin
 from domain.collections.queries import (
     Member,
     collection_pages,
@@ -112,6 +114,10 @@ class ByOwnerLoader(SharedLoader[UUID, V], Generic[V]):
 
 class DependentsByAssetLoader(ByOwnerLoader[list[AssetRecord]]):
     fetch = staticmethod(live_dependents)
+
+
+class OriginByAssetLoader(ByOwnerLoader[AssetOrigin]):
+    fetch = staticmethod(asset_origins)
 
 
 async def _modification_counts(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, int]:
@@ -301,6 +307,10 @@ class Loaders:
     @cached_property
     def dependents_by_asset(self) -> DependentsByAssetLoader:
         return DependentsByAssetLoader(self.tx)
+
+    @cached_property
+    def origin_by_asset(self) -> OriginByAssetLoader:
+        return OriginByAssetLoader(self.tx)
 
     @cached_property
     def modification_count_by_asset(self) -> ModificationCountByAssetLoader:

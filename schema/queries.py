@@ -29,7 +29,7 @@ from schema.jobs import JobQueries
 from schema.permissions import CanRead
 from schema.types.asset import Asset, AssetEdge
 from schema.types.collection import Collection, CollectionEdge
-from schema.types.common import Node, PageInfo, enum_type
+from schema.types.common import AssetOrigin, Node, PageInfo, enum_type
 from schema.types.connection import connection
 from schema.types.job import Job
 from schema.types.relationship import Relationship
@@ -70,6 +70,17 @@ class AssetFilter:
                                   "derivative.")
     include_deleted: bool = strawberry.field(
         default=False, description="Include soft-deleted assets (deletedAt set).")
+    origin: list[AssetOrigin] | None = strawberry.field(
+        default=None, description="Assets whose origin (see AssetOrigin) is one of these; an "
+                                  "empty list matches none.")
+    outdated: bool | None = strawberry.field(
+        default=None, description="true: assets whose sync source has a newer version than "
+                                  "they last synced from (sync.outdated, an update is "
+                                  "available); false: every other asset, those without a sync "
+                                  "source included; null: either.")
+    locked: bool | None = strawberry.field(
+        default=None, description="true: locked assets only; false: unlocked ones only; "
+                                  "null: either.")
 
 
 @strawberry.type(description="A page of the workspace's assets.")
@@ -131,6 +142,9 @@ def _domain_filter(f: AssetFilter | None) -> DomainAssetFilter:
         collection_id=collection_id,
         sources=f.sources,
         include_deleted=f.include_deleted,
+        origins=f.origin,
+        outdated=f.outdated,
+        locked=f.locked,
     )
 
 

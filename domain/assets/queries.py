@@ -23,11 +23,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from domain.assets.vocabulary import AssetOrderField, OrderDirection
+from domain.assets.origin import origin_of
+from domain.assets.vocabulary import AssetOrderField, AssetOrigin, OrderDirection
 from domain.db import Transaction
 from domain.events import Event, execute_with_event, insert_with_event
 from domain.graph.vocabulary import DERIVING_TYPES
 from domain.records import AssetRecord, Key, KeyShape, Page
+from domain.sync.queries import is_outdated
 from domain.tables import asset_collection_members, asset_relationships, assets
 
 ORDER_COLUMNS = {
@@ -46,6 +48,10 @@ class AssetFilter:
     collection_id: UUID | None = None
     sources: Sequence[str] | None = None
     include_deleted: bool = False
+    # None: no condition. An empty list of origins matches none, as an empty list of types.
+    origins: Sequence[AssetOrigin] | None = None
+    outdated: bool | None = None
+    locked: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,13 @@ def _where(ws: UUID, f: AssetFilter) -> list[ColumnElement[bool]]:
                 asset_collection_members.c.asset_id == assets.c.id,
             )
         )
+    if f.origins is not None:
+        clauses.append(origin_of(assets, ws).in_([o.value for o in f.origins])
+                       if f.origins else false())
+    if f.outdated is not None:
+        clauses.append(is_outdated(assets, ws) if f.outdated else ~is_outdated(assets, ws))
+    if f.locked is not None:
+        clauses.append(assets.c.locked.is_(f.locked))
     return clauses
 
 

@@ -1,8 +1,8 @@
 """The assets' closed sets: where an asset came from, and how a list of assets is ordered.
 
 `AssetSource` values are what `assets.source` stores (its CHECK constraint lists the same).
-schema/ exposes the ordering enums as they are (`strawberry.enum`); the source stays a String
-in GraphQL.
+schema/ exposes the ordering enums and `AssetOrigin` as they are (`strawberry.enum`); the
+source stays a String in GraphQL.
 """
 
 from enum import StrEnum
@@ -13,6 +13,16 @@ class AssetSource(StrEnum):
     GENERATION = "generation"
     IMPORT = "import"
     DERIVATIVE = "derivative"
+
+
+class AssetOrigin(StrEnum):
+    """Where an asset stands in the production, computed from the graph (never stored): see
+    `domain.assets.origin`, whose one SQL expression decides it."""
+
+    LIBRARY = "library"
+    PROJECT = "project"
+    INSTANCE = "instance"
+    OTHER = "other"
 
 
 class AssetOrderField(StrEnum):

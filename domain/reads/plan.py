@@ -59,6 +59,14 @@ class EnumName:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """On an asset row: its `AssetOrigin` (`domain.assets.origin`), mapped to names as
+    `(stored value, name)` pairs."""
+
+    names: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Flag:
     """A boolean kept under `key` in a jsonb column, or null when it is not a boolean."""
 
@@ -251,7 +259,8 @@ class ManyById:
 class AssetList:
     """The workspace's assets by filter, ordered by `order` then id, from the keyset `after`.
 
-    Filters mirror `domain.assets.queries.AssetFilter` (a free-text search is not compiled)."""
+    Filters mirror `domain.assets.queries.AssetFilter` (a free-text search is not compiled).
+    `outdated` is part of the shape (an EXISTS or a NOT EXISTS), not a value."""
 
     types: Arg | None
     sources: Arg | None
@@ -259,6 +268,9 @@ class AssetList:
     tags_any: Arg | None
     collection_id: Arg | None
     include_deleted: bool
+    origins: Arg | None
+    outdated: bool | None
+    locked: Arg | None
     order: Literal["created_at", "updated_at"]
     descending: bool
     first: Arg
@@ -277,6 +289,6 @@ Field: TypeAlias = (
     Column | Const | Value | OpaqueId | EnumName | Flag | Prefixed | Obj | ObjUnlessNull | Edges
     | Lineage | Steps | IsPartial | StepDepth | StepAsset | StepRelationship | AssetCollections
     | Instances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
-    | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf
+    | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf | Origin
 )
 Fields: TypeAlias = tuple[tuple[str, Field], ...]

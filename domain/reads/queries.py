@@ -45,8 +45,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, distinct_o
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.types import TypeEngine
 
+from domain.assets.origin import origin_of
 from domain.db import Transaction
 from domain.reads import plan as p
+from domain.sync.queries import is_outdated
 from domain.tables import asset_collection_members, asset_collections, asset_relationships, assets
 from domain.tables import workspaces as workspaces_table
 
@@ -184,6 +186,8 @@ class _Compiler:
             case p.EnumName(column, names):
                 return case(*((row.c[column] == stored, name) for stored, name in names),
                             else_=null())
+            case p.Origin(names):
+                return case(dict(names), value=origin_of(row, self.ws), else_=null())
             case p.Flag(column, key):
                 value = row.c[column][key]
                 return case((func.jsonb_typeof(value) == "boolean", cast(value, JSON)),
@@ -384,6 +388,14 @@ class _Compiler:
                 member.c.workspace_id == self.ws,
                 member.c.collection_id == self.arg(field.collection_id, UUID_TYPE),
                 member.c.asset_id == asset.c.id).correlate(_from(asset)).exists())
+        if field.origins is not None:
+            where.append(origin_of(asset, self.ws) == func.any(self.arg(field.origins,
+                                                                        ARRAY(Text))))
+        if field.outdated is not None:
+            stale = is_outdated(asset, self.ws)
+            where.append(stale if field.outdated else ~stale)
+        if field.locked is not None:
+            where.append(asset.c.locked == self.arg(field.locked, Boolean()))
         live = select(asset).where(*where)
         column = asset.c[field.order]
         after = None

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import ColumnElement, Integer, Text, and_, any_, bindparam, cast, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain.db import Transaction
 from domain.graph.vocabulary import DERIVING_TYPES
@@ -16,7 +17,33 @@ from domain.records import AssetRecord, RelationshipRecord, labelled
 from domain.tables import asset_relationships as rel
 from domain.tables import assets
 
-IS_SYNC_SOURCE = rel.c.metadata.has_key("source_version")
+
+def is_sync_source(edge: Any) -> ColumnElement[bool]:
+    """The edge (`asset_relationships` or an alias of it) is a sync source."""
+    return edge.c.metadata.has_key("source_version")  # type: ignore[no-any-return]
+
+
+IS_SYNC_SOURCE = is_sync_source(rel)
+# One array parameter, not an expanding IN: the compiled read path binds it once.
+_DERIVING = literal([t.value for t in DERIVING_TYPES], ARRAY(Text))
+
+
+def is_outdated(asset: Any, ws: Any) -> ColumnElement[bool]:
+    """"Update available": the asset row's sync source has a newer version than the edge's
+    `source_version`, as `SyncSource.outdated` says of a loaded source (a deleted source
+    counts too); false when the asset has no sync source. `asset` is anything whose `.c` has
+    the asset's `id`; the look-up correlates to it wherever it sits."""
+    edge, source = rel.alias(), assets.alias()
+    return (
+        select(edge.c.id)
+        .join(source, and_(source.c.workspace_id == edge.c.workspace_id,
+                           source.c.id == edge.c.parent_asset_id))
+        .where(edge.c.workspace_id == ws, edge.c.child_asset_id == asset.c.id,
+               edge.c.relationship_type == any_(_DERIVING), is_sync_source(edge),
+               source.c.version > cast(edge.c.metadata["source_version"].astext, Integer))
+        .correlate_except(edge, source)
+        .exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -35,6 +62,11 @@ class SyncSource:
     @property
     def source_version(self) -> int:
         return int(self.edge.metadata.get("source_version", 0))
+
+    @property
+    def outdated(self) -> bool:
+        """"Update available" (the SQL of it: `is_outdated`)."""
+        return self.source.version > self.source_version
 
 
 _REL_LABELS = labelled(rel, "r_")

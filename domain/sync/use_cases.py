@@ -238,7 +238,9 @@ async def promote_asset(
 async def _make_sync_source(
     tx: Transaction, asset: AssetRecord, library_asset: AssetRecord
 ) -> None:
-    """The library asset becomes the asset's only sync source: fresh base, no overrides."""
+    """The library asset becomes the asset's only sync source, with a fresh base. Its name is
+    the one override: when it differs (CREATE_NEW's `Name (2)`), a sync keeps the asset's
+    own, as a clone with another name keeps its."""
     current = await queries.sync_source_for_update(tx, asset.id)
     if current is not None:
         plain = {k: v for k, v in current.edge.metadata.items() if k not in SYNC_KEYS}
@@ -246,11 +248,13 @@ async def _make_sync_source(
     existing = await graph_queries.find_edge(
         tx, parent_id=library_asset.id, child_id=asset.id,
         relationship_type=RelationshipType.DERIVED_FROM)
+    overridden = ["name"] if library_asset.name != asset.name else []
     metadata = sync_metadata(source_version=library_asset.version, synced_at=now_iso(),
-                             overridden=[],
+                             overridden=overridden,
                              base=snapshot(library_asset, RelationshipType.DERIVED_FROM))
     if existing is not None:
         await queries.set_edge_metadata(tx, existing.id, {**existing.metadata, **metadata})
     else:
         await link_sync_source(tx, child=asset, source=library_asset,
-                               relationship_type=RelationshipType.DERIVED_FROM, overridden=[])
+                               relationship_type=RelationshipType.DERIVED_FROM,
+                               overridden=overridden)

@@ -30,7 +30,9 @@ enum_type(SyncTake, name="SyncTake", description="Which side a sync takes for on
 enum_type(PromoteConflict, name="PromoteConflict",
           description="What promoteAsset does when the library already holds an asset of the "
                       "same name and type.", values={
-              PromoteConflict.CREATE_NEW: "Add another library asset beside it.",
+              PromoteConflict.CREATE_NEW: "Add another library asset beside it, named "
+                                          "`Name (2)` (or the next free number); the project "
+                                          "asset keeps its own name, as an override.",
               PromoteConflict.OVERWRITE: "Overwrite that library asset's fields (its version "
                                          "+1, so its clones see an update).",
               PromoteConflict.SKIP: "Change nothing; return the existing library asset.",

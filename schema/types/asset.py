@@ -8,6 +8,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.assets.vocabulary import AssetOrigin  # a GraphQL enum: see schema.types.common
 from domain.collections.queries import COLLECTION_KEY
 from domain.events import EVENT_KEY
 from domain.graph.queries import EDGE_KEY
@@ -259,6 +260,12 @@ class Asset(Node):
     async def sync(self, info: Info) -> SyncStatus | None:
         found = await info.context.loaders.sync_source_by_asset.load(self.record.id)
         return SyncStatus.of(self.record, found) if found else None
+
+    @strawberry.field(description="Where the asset stands in the production: a scene "
+                                  "INSTANCE, else a LIBRARY member, else a PROJECT member, "
+                                  "else OTHER.")
+    async def origin(self, info: Info) -> AssetOrigin:
+        return await info.context.loaders.origin_by_asset.load(self.record.id)
 
     @strawberry.field(description="On a scene instance: whether the next scene inherits its "
                                   "state (else it resets to the project asset).")

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import strawberry
 
+from domain.assets.vocabulary import AssetOrigin as AssetOrigin
 from domain.assets.vocabulary import OrderDirection as OrderDirection
 from domain.graph.vocabulary import LineageDirection as LineageDirection
 from domain.graph.vocabulary import RelationshipType as RelationshipType
@@ -65,6 +66,18 @@ enum_type(LineageDirection, name="LineageDirection",
           description="Which way a lineage walk follows the edges.", values={
               LineageDirection.UPSTREAM: "Towards parents: what the asset comes from.",
               LineageDirection.DOWNSTREAM: "Towards children: what comes from the asset.",
+          })
+enum_type(AssetOrigin, name="AssetOrigin",
+          description="Where an asset stands in the production. Every asset has exactly one "
+                      "origin, the first that applies of INSTANCE, LIBRARY, PROJECT, OTHER.",
+          values={
+              AssetOrigin.INSTANCE: "A scene instance (made by inheritSceneAssets), whatever "
+                                    "collections hold it.",
+              AssetOrigin.LIBRARY: "Not an instance, and a member of a collection of type "
+                                   "library (even if a project holds it too).",
+              AssetOrigin.PROJECT: "Neither an instance nor in a library, and a member of a "
+                                   "collection of type project (a clone, or made there).",
+              AssetOrigin.OTHER: "None of the above: in no library or project collection.",
           })
 enum_type(OrderDirection, name="OrderDirection", description="Sort order.", values={
     OrderDirection.ASC: "Ascending: oldest, smallest or A first.",

@@ -67,7 +67,7 @@ class SyncStatus:
             relationship_type=kind,
             source_version=sync.source_version,
             current_source_version=sync.source.version,
-            outdated=sync.source.version > sync.source_version,
+            outdated=sync.outdated,
             overridden_fields=sync.overridden,
             conflicts=[SyncConflict.of(c) for c in conflicts(
                 snapshot(asset, kind), snapshot(sync.source, kind), sync.base, sync.overridden)],

@@ -15,11 +15,13 @@ from tests.conftest import (
     http_client,
 )
 from tests.helpers import add_to_collection, create_asset, create_collection, link
+from tests.schema.test_asset_origin_filter import make_production
+from tests.schema.test_library_sync import _update
 
 LIST = """query ($filter: AssetFilter, $order: AssetOrder, $first: Int, $after: String) {
   assets(filter: $filter, orderBy: $order, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { __typename id name type tags metadata createdAt
+    edges { cursor node { __typename id name type tags metadata createdAt origin
       parents(types: [DERIVED_FROM]) { totalCount edges { node { type parent { name } } } }
       collections(first: 1) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
         edges { cursor node { id name } } } } } } }"""
@@ -62,20 +64,52 @@ async def test_asset_lists_page_the_same_on_both_paths(
         {"tagsAll": ["crowd"]}, {"tagsAny": []}, {"collectionId": cast_list},
         {"sources": ["upload"], "includeDeleted": True},
     ]
+    # when both paths page through two at a time
+    # then every page is the same, and the compiled path ran one read
+    await _page_alike(gql, general, statement_counter, filters)
+
+
+async def test_origin_outdated_and_locked_page_the_same_on_both_paths(
+    gql: GraphQLClient, general: httpx.AsyncClient, statement_counter: StatementCounter,
+) -> None:
+    # given a library asset (edited since it was cloned), its locked project clone, its
+    # instances in two scenes (the first deleted), and a character in no collection
+    production = await make_production(gql)
+    await _update(gql, production.mara, description="a weary, older detective")
+    deleted = await gql("mutation ($id: ID!) { deleteAsset(id: $id, force: true) { errors { "
+                        "code } } }", {"id": production.instances[0]})
+    assert deleted["data"]["deleteAsset"]["errors"] == []
+    filters: list[dict[str, Any] | None] = [
+        {"origin": ["PROJECT"]}, {"origin": ["LIBRARY", "OTHER"]}, {"origin": []},
+        {"origin": ["INSTANCE", "INSTANCE"], "includeDeleted": True},
+        {"outdated": True}, {"outdated": False}, {"locked": True}, {"locked": False},
+        {"origin": None, "outdated": None, "locked": None},
+        {"types": ["character_ref"], "origin": ["INSTANCE", "LIBRARY"], "outdated": False,
+         "locked": False},
+        {"collectionId": production.project, "origin": ["PROJECT"], "locked": True},
+    ]
+    # when both paths page through two at a time
+    # then every page is the same, and the compiled path ran one read
+    await _page_alike(gql, general, statement_counter, filters)
+
+
+async def _page_alike(gql: GraphQLClient, general: httpx.AsyncClient,
+                      statement_counter: StatementCounter,
+                      filters: list[dict[str, Any] | None]) -> None:
+    """Page through each filter in each order, two at a time, on both paths: every page is
+    the same, and each compiled page costs one statement."""
     orders = [None, {"field": "UPDATED_AT", "direction": "DESC"},
               {"field": "CREATED_AT", "direction": "DESC"}]
     for filter_ in filters:
         for order in orders:
-            # when both paths page through two at a time
             after = None
             while True:
                 variables = {"filter": filter_, "order": order, "first": 2, "after": after}
                 with statement_counter.counting() as statements:
                     compiled = await gql(LIST, variables)
                 resolved = await GraphQLClient(general, gql.token)(LIST, variables)
-                # then every page is the same, and the compiled path ran one read
                 assert compiled == resolved, variables
-                assert len(statements) == 1  # the read, alone
+                assert len(statements) == 1, variables  # the read, alone
                 page = compiled["data"]["assets"]
                 if not page["pageInfo"]["hasNextPage"]:
                     break

@@ -142,7 +142,7 @@ METADATA = st.dictionaries(
 class GraphSpec:
     assets: list[dict[str, Any]]
     edges: list[tuple[int, int, str, int | None, dict[str, Any] | None]]
-    collections: list[tuple[str, dict[str, Any], list[int]]]
+    collections: list[tuple[str, str, dict[str, Any], list[int]]]
     deleted: list[int]
     locked: list[int]
     truncated: list[int]
@@ -183,8 +183,8 @@ def graph_specs(draw: st.DrawFn) -> GraphSpec:
                       draw(st.one_of(st.none(), st.just({"source_version": 1}), METADATA))))
     colls = []
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
-        colls.append((draw(TEXT), draw(METADATA),
-                      draw(st.lists(st.integers(0, n - 1), max_size=n))))
+        colls.append((draw(TEXT), draw(st.sampled_from(["project", "library", "character"])),
+                      draw(METADATA), draw(st.lists(st.integers(0, n - 1), max_size=n))))
     deleted = draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True))
     locked = draw(st.lists(st.integers(0, n - 1), max_size=1, unique=True))
     truncated = draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True))
@@ -227,9 +227,9 @@ async def build(db: SavepointDatabase, workspace: WorkspaceTokens, other: Worksp
             except (DomainError, IntegrityError):
                 continue  # already linked so, or a second sync source of the child
             built.relationships.append(to_global_id("Relationship", edge.id))
-        for name, metadata, members in spec.collections:
+        for name, type_, metadata, members in spec.collections:
             collection = await collections.create_collection(
-                tx, name=name, type="project", metadata=metadata)
+                tx, name=name, type=type_, metadata=metadata)
             built.collections.append(to_global_id("Collection", collection.id))
             for member in members:
                 await collections.add_to_collection(tx, collection_id=collection.id,
@@ -277,7 +277,7 @@ async def cursors_of(paths: Paths, built: Built) -> list[str]:
 ASSET_SCALARS = ["id", "type", "name", "description", "generationPrompt", "url", "mimeType",
                  "size", "duration", "metadata", "tags", "source", "generationCost",
                  "generationMetadata", "locked", "version", "createdAt", "updatedAt",
-                 "deletedAt", "createdBy", "carryForward", "__typename"]
+                 "deletedAt", "createdBy", "carryForward", "origin", "__typename"]
 COLLECTION_SCALARS = ["id", "name", "type", "description", "metadata", "createdAt",
                       "updatedAt", "__typename"]
 # Aliased: under `node`, `type` would clash with Asset's `type` (String!, not an enum).

@@ -2,7 +2,7 @@
 
 from tests.conftest import GraphQLClient
 from tests.helpers import add_to_collection, create_asset, create_collection
-from tests.schema.test_library_sync import CLONE, SYNC_STATUS, _update
+from tests.schema.test_library_sync import CLONE, SYNC, SYNC_STATUS, _update
 
 PROMOTE = """mutation ($input: PromoteAssetInput!) { promoteAsset(input: $input) {
   asset { id name description version source } outcome errors { code field message } } }"""
@@ -45,10 +45,42 @@ async def test_promote_create_new_adds_a_distinct_library_asset(gql: GraphQLClie
     assert (await gql(LIBRARY, {"id": library}))["data"]["collection"]["assets"]["edges"] == [
         {"node": {"name": "John Doe", "description": "clean suit"}},
         {"node": {"name": "John Doe (2)", "description": "torn suit"}}]
-    # the project asset now syncs from the new library asset, with no overrides
+    # the project asset now syncs from the new library asset; its own name is the override
     status = (await gql(SYNC_STATUS, {"id": clone_a}))["data"]["asset"]["sync"]
     assert (status["source"], status["overriddenFields"], status["outdated"]) == (
-        {"name": "John Doe (2)"}, [], False)
+        {"name": "John Doe (2)"}, ["name"], False)
+
+
+async def test_promote_create_new_keeps_the_project_asset_name_through_a_sync(
+    gql: GraphQLClient,
+) -> None:
+    # given a library holding Mara, and a project's own Mara
+    library = await create_collection(gql, "Library", "library")
+    project = await create_collection(gql, "Pilot", "project")
+    await add_to_collection(gql, library, await create_asset(
+        gql, "Mara", "character_ref", description="a weary detective"))
+    mara = await create_asset(gql, "Mara", "character_ref", description="a young detective")
+    await add_to_collection(gql, project, mara)
+    # when the project's Mara is promoted with CREATE_NEW
+    promoted = await _promote(gql, mara, library, "CREATE_NEW")
+    # then the library copy is named apart, and the project asset's name is an override
+    copy = promoted["asset"]
+    assert isinstance(copy, dict)
+    assert (promoted["errors"], promoted["outcome"], copy["name"]) == ([], "CREATED", "Mara (2)")
+    status = (await gql(SYNC_STATUS, {"id": mara}))["data"]["asset"]["sync"]
+    assert (status["source"], status["overriddenFields"], status["outdated"]) == (
+        {"name": "Mara (2)"}, ["name"], False)
+    # when the library copy's description is edited and the project asset synced
+    await _update(gql, copy["id"], description="a young detective, promoted")
+    synced = (await gql(SYNC, {"input": {"id": mara}}))["data"]["syncAsset"]
+    # then the project asset takes the description, keeps its name and its name override
+    assert (synced["applied"], synced["conflicts"], synced["errors"]) == (
+        ["description"], [], [])
+    after = await gql("query ($id: ID!) { asset(id: $id) { name description sync { "
+                      "overriddenFields outdated } } }", {"id": mara})
+    assert after["data"]["asset"] == {
+        "name": "Mara", "description": "a young detective, promoted",
+        "sync": {"overriddenFields": ["name"], "outdated": False}}
 
 
 async def test_promote_overwrite_updates_the_library_and_outdates_other_clones(
