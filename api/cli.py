@@ -106,11 +106,13 @@ async def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     from api.demo import load_demo
     from api.devmode import ensure_dev_token
+    from domain.storage import BlobStore
 
     async with open_database(settings) as database:
         if args.workspace is None:
             await ensure_dev_token(database, settings.data_dir)
-        summary = await load_demo(database, args.workspace)
+        summary = await load_demo(database, args.workspace, store=BlobStore(settings.blobs),
+                                  jobs=settings.jobs)
     _print(args, summary, "\n".join(f"{k}: {v}" for k, v in summary.items()))
 
 

@@ -1,30 +1,49 @@
 """`assetgraph demo` builds an explorable production through the use cases."""
 
+from pathlib import Path
+
 from api.demo import load_demo
-from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens
+from domain.storage import BlobStore
+from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, dev_settings
 
 FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
   children(types: [PART_OF], first: 20) { edges { node { sequence child { name
-    children(types: [PART_OF]) { totalCount }
-    instances { edges { node { name tags carryForward } } } } } } } } } } }"""
+    children(types: [PART_OF], first: 10) { totalCount }
+    instances(first: 10) { edges { node { name tags carryForward
+      inheritance { stale staleReason fromScene { name } } } } } } } } } } } } }"""
 PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["character_ref"]) {
   edges { node { name locked sync { outdated overriddenFields conflicts { field } } } } } } } } }"""
 
 
 async def test_demo_builds_library_project_and_inherited_scenes(
-    db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient
+    db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient, tmp_path: Path
 ) -> None:
-    summary = await load_demo(db, workspace.id)
+    summary = await load_demo(db, workspace.id, store=BlobStore(tmp_path / "blobs"),
+                              jobs=dev_settings().jobs)
     assert summary == {"workspace_id": str(workspace.id), "library_assets": 7,
-                       "project_assets": 5, "film": "Night Ledger", "scenes": 4,
-                       "instances": 20}
+                       "project_assets": 6, "film": "Night Ledger", "scenes": 5,
+                       "instances": 23, "images_generated": 3}
     film = (await gql(FILM))["data"]["assets"]["edges"][0]["node"]
-    scenes = [e["node"] for e in film["children"]["edges"]]
+    cold_open, *scenes = [e["node"] for e in film["children"]["edges"]]
     assert [(s["sequence"], s["child"]["name"], s["child"]["children"]["totalCount"])
-            for s in scenes] == [(1, "Scene 1: The Rain", 2), (2, "Scene 2: The Office", 2),
-                                 (3, "Scene 3: The Docks", 1), (4, "Scene 4: The Reckoning", 2)]
-    ledgers = [next(i["node"] for i in s["child"]["instances"]["edges"]
-                    if i["node"]["name"] == "Ledger") for s in scenes]
+            for s in scenes] == [(2, "Scene 1: The Rain", 2), (3, "Scene 2: The Office", 2),
+                                 (4, "Scene 3: The Docks", 1), (5, "Scene 4: The Reckoning", 2)]
+    # the cold open, cut from the last scene and moved first, holds one stale instance
+    assert (cold_open["sequence"], cold_open["child"]["name"]) == (1, "Cold open")
+    assert [e["node"] for e in cold_open["child"]["instances"]["edges"]] == [
+        {"name": "Mara", "tags": [], "carryForward": True, "inheritance": {
+            "stale": True, "staleReason": "SCENE_ORDER_CHANGED",
+            "fromScene": {"name": "Scene 4: The Reckoning"}}}]
+    stale = [i["node"]["name"] for s in scenes for i in s["child"]["instances"]["edges"]
+             if i["node"]["inheritance"]["stale"]]
+    assert stale == []
+    # the brass lamp enters at scene 3, flickering, and was propagated to scene 4
+    lamps = [[i["node"]["tags"] for i in s["child"]["instances"]["edges"]
+              if i["node"]["name"] == "Brass lamp"] for s in scenes]
+    assert lamps == [[], [], [["flickering"]], [["flickering"]]]
+    ledgers = [{k: v for k, v in next(
+        i["node"] for i in s["child"]["instances"]["edges"] if i["node"]["name"] == "Ledger"
+    ).items() if k != "inheritance"} for s in scenes]
     assert ledgers == [
         {"name": "Ledger", "tags": [], "carryForward": True},
         {"name": "Ledger", "tags": ["torn"], "carryForward": False},
@@ -41,3 +60,34 @@ async def test_demo_builds_library_project_and_inherited_scenes(
             "conflicts": [{"field": "description"}]}},
         {"name": "Mara", "locked": True, "sync": {
             "outdated": False, "overriddenFields": ["description"], "conflicts": []}}]
+
+
+IMAGES = """{ project: collections(types: ["project"]) { edges { node { styleRequired
+  style { name } } } }
+  images: assets(filter: {types: ["image"], sources: ["generation"]}) { edges { node {
+    generationPrompt generationCost file { mimeType } parents(types: [GENERATED_FROM]) {
+      edges { node { parent { name } } } } } } } }"""
+
+
+async def test_demo_generates_styled_images_with_files_and_costs(
+    db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient, tmp_path: Path
+) -> None:
+    # when the demo is loaded with a blob store
+    await load_demo(db, workspace.id, store=BlobStore(tmp_path / "blobs"),
+                    jobs=dev_settings().jobs)
+    body = (await gql(IMAGES))["data"]
+    # then the project requires its style, and three placeholder images were generated with
+    # files and costs, the instances' prompts carrying their status and the project's style
+    assert body["project"]["edges"] == [
+        {"node": {"styleRequired": True, "style": {"name": "Wet noir"}}}]
+    images = sorted((e["node"]["parents"]["edges"][0]["node"]["parent"]["name"],
+                     e["node"]["generationPrompt"], e["node"]["generationCost"],
+                     e["node"]["file"]["mimeType"]) for e in body["images"]["edges"])
+    assert images == [
+        ("Brass lamp", "a green-shaded brass desk lamp, flickering, film noir, 35mm", 0.01,
+         "image/png"),
+        ("John Doe", "a man in a dirty, torn suit, muddy, wet, film noir, 35mm", 0.01,
+         "image/png"),
+        ("John Doe", "a tall man in a navy suit", 0.01, "image/png")]
+    cost = await gql("""{ costSummary { total } }""")
+    assert cost["data"]["costSummary"] == {"total": 0.03}
