@@ -13,7 +13,7 @@ Inheritance bookkeeping lives on the DERIVED_FROM edge from the prior scene's in
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -288,6 +288,16 @@ def _blocked(link: ChainLink, prior: AssetRecord) -> SkipReason | None:
     return None
 
 
+async def _locked(tx: Transaction, link: ChainLink) -> ChainLink:
+    """The link with its instance row-locked and read again: an edit committed since the
+    chain was read is seen (and stops the chain) instead of being overwritten."""
+    if link.instance is None:
+        return link
+    current = await asset_queries.get_asset_for_update(tx, link.instance.id)
+    live = current if current is not None and current.deleted_at is None else None
+    return replace(link, instance=live)
+
+
 async def _later_links(tx: Transaction, instance: AssetRecord) -> list[ChainLink]:
     assert instance.scene_id is not None and instance.instance_of is not None
     film = await queries.film_of_scene(tx, instance.scene_id)
@@ -317,7 +327,8 @@ async def remove_scene_asset(tx: Transaction, instance_id: UUID, *, propagate: b
     removed, kept = [], []
     if propagate:
         prior = instance
-        for link in await _later_links(tx, instance):
+        for found in await _later_links(tx, instance):
+            link = await _locked(tx, found)
             if link.instance is None:
                 break
             reason = _blocked(link, prior)
@@ -360,7 +371,8 @@ async def propagate_scene_asset(tx: Transaction, instance_id: UUID) -> Propagati
     assert source is not None
     prior = Instance(instance.scene_id, instance, source.edge, project_asset)
     updated, skipped = [], []
-    for link in later:
+    for found in later:
+        link = await _locked(tx, found)
         if link.instance is None:
             break
         reason = _blocked(link, prior.asset)

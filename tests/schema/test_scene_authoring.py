@@ -411,4 +411,4 @@ async def test_authoring_statements_do_not_grow_with_the_scene(
             await gql(REMOVE, {"id": lamps[0], "propagate": True})
         counts.append((len(add), len(propagate), len(remove)))
     # then each costs the same number of statements whatever the scenes hold
-    assert counts == [(31, 12, 11)] * 2
+    assert counts == [(31, 14, 13)] * 2
