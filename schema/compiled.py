@@ -274,7 +274,7 @@ class _Planner:
             return p.AssetCollections(
                 first=first, after=after,
                 connection=self.connection(definition, nodes, args, "Collection"))
-        if name == "instances":
+        if name == "instancesConnection":
             args = self.arguments(definition, nodes[0])
             first, after = self.page(args, datetime)
             return p.Instances(first=first, after=after,

@@ -273,11 +273,18 @@ class Asset(Node):
         value = self.record.metadata.get(INSTANCE_FLAG)
         return value if isinstance(value, bool) else None
 
+    @strawberry.field(description="On a scene: the instances used in it, by project asset "
+                                  "name.",
+                      deprecation_reason="Unpaginated: use instancesConnection.")
+    async def instances(self, info: Info) -> list["Asset"]:
+        found = await info.context.loaders.instances_by_scene.load(self.record.id)
+        return [Asset.from_record(i.asset) for i in found]
+
     @strawberry.field(description="On a scene: the live instances used in it; on a project "
                                   "asset: its live instances in every scene. Oldest first "
                                   "(the order inheritance made them in).")
-    async def instances(self, info: Info, first: First = None, after: After = None
-                        ) -> "AssetInstancesConnection":
+    async def instances_connection(self, info: Info, first: First = None, after: After = None
+                                   ) -> "AssetInstancesConnection":
         cursor = decode_cursor(after, *INSTANCE_KEY)
         args = InstancePageArgs(first=page_size(first, info.context.limits.max_page_size),
                                 after=cursor)

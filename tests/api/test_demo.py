@@ -9,7 +9,7 @@ from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, de
 FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
   children(types: [PART_OF], first: 20) { edges { node { sequence child { name
     children(types: [PART_OF], first: 10) { totalCount }
-    instances(first: 10) { edges { node { name tags carryForward
+    instancesConnection(first: 10) { edges { node { name tags carryForward
       inheritance { stale staleReason fromScene { name } } } } } } } } } } } } }"""
 PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["character_ref"]) {
   edges { node { name locked sync { outdated overriddenFields conflicts { field } } } } } } } } }"""
@@ -30,26 +30,26 @@ async def test_demo_builds_library_project_and_inherited_scenes(
                                  (4, "Scene 3: The Docks", 1), (5, "Scene 4: The Reckoning", 2)]
     # the cold open, cut from the last scene and moved first, holds one stale instance
     assert (cold_open["sequence"], cold_open["child"]["name"]) == (1, "Cold open")
-    assert [e["node"] for e in cold_open["child"]["instances"]["edges"]] == [
+    assert [e["node"] for e in cold_open["child"]["instancesConnection"]["edges"]] == [
         {"name": "Mara", "tags": [], "carryForward": True, "inheritance": {
             "stale": True, "staleReason": "SCENE_ORDER_CHANGED",
             "fromScene": {"name": "Scene 4: The Reckoning"}}}]
-    stale = [i["node"]["name"] for s in scenes for i in s["child"]["instances"]["edges"]
+    stale = [i["node"]["name"] for s in scenes for i in s["child"]["instancesConnection"]["edges"]
              if i["node"]["inheritance"]["stale"]]
     assert stale == []
     # the brass lamp enters at scene 3, flickering, and was propagated to scene 4
-    lamps = [[i["node"]["tags"] for i in s["child"]["instances"]["edges"]
+    lamps = [[i["node"]["tags"] for i in s["child"]["instancesConnection"]["edges"]
               if i["node"]["name"] == "Brass lamp"] for s in scenes]
     assert lamps == [[], [], [["flickering"]], [["flickering"]]]
     ledgers = [{k: v for k, v in next(
-        i["node"] for i in s["child"]["instances"]["edges"] if i["node"]["name"] == "Ledger"
-    ).items() if k != "inheritance"} for s in scenes]
+        i["node"] for i in s["child"]["instancesConnection"]["edges"]
+        if i["node"]["name"] == "Ledger").items() if k != "inheritance"} for s in scenes]
     assert ledgers == [
         {"name": "Ledger", "tags": [], "carryForward": True},
         {"name": "Ledger", "tags": ["torn"], "carryForward": False},
         {"name": "Ledger", "tags": [], "carryForward": False},
         {"name": "Ledger", "tags": [], "carryForward": False}]
-    johns = [next(i["node"] for i in s["child"]["instances"]["edges"]
+    johns = [next(i["node"] for i in s["child"]["instancesConnection"]["edges"]
                   if i["node"]["name"] == "John Doe")["tags"]
              for s in scenes]
     assert johns == [["muddy", "wet"]] * 4

@@ -342,26 +342,26 @@ async def test_scene_metadata_is_typed(gql: GraphQLClient) -> None:
          "message": "metadata.end_state_summary must be a string in scene metadata"}]}
 
 
-async def test_instances_is_a_connection_on_scenes_and_project_assets(
+async def test_instances_connection_pages_scenes_and_project_assets(
     gql: GraphQLClient,
 ) -> None:
     # given three inherited scenes
     f = await _film(gql)
     for scene in f.scenes:
         await _inherit(gql, scene)
-    query = """query ($id: ID!, $after: String) { asset(id: $id) { instances(first: 2,
+    query = """query ($id: ID!, $after: String) { asset(id: $id) { instancesConnection(first: 2,
       after: $after) { totalCount pageInfo { hasNextPage endCursor }
       edges { node { name scene { name } } } } } }"""
     # when the lamp's instances are paged two at a time
-    first = (await gql(query, {"id": f.lamp}))["data"]["asset"]["instances"]
+    first = (await gql(query, {"id": f.lamp}))["data"]["asset"]["instancesConnection"]
     rest = (await gql(query, {"id": f.lamp, "after": first["pageInfo"]["endCursor"]}))[
-        "data"]["asset"]["instances"]
+        "data"]["asset"]["instancesConnection"]
     # then every scene's lamp comes once, in the order they were made
     assert (first["totalCount"], first["pageInfo"]["hasNextPage"],
             rest["pageInfo"]["hasNextPage"]) == (3, True, False)
     assert [e["node"]["scene"]["name"] for e in first["edges"] + rest["edges"]] == [
         "Scene 1", "Scene 2", "Scene 3"]
-    scene = (await gql(query, {"id": f.scenes[1]}))["data"]["asset"]["instances"]
+    scene = (await gql(query, {"id": f.scenes[1]}))["data"]["asset"]["instancesConnection"]
     assert [e["node"]["name"] for e in scene["edges"]] == ["John Doe", "Lamp"]
 
 

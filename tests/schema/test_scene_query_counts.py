@@ -5,7 +5,8 @@ from tests.helpers import add_to_collection, create_asset, create_collection, li
 
 INHERIT = """mutation ($input: InheritSceneAssetsInput!) { inheritSceneAssets(input: $input) {
   count errors { code } } }"""
-SCENE = """query ($id: ID!) { asset(id: $id) { instances { edges { node { name carryForward
+SCENE = """query ($id: ID!) { asset(id: $id) { instancesConnection { edges { node {
+  name carryForward
   sync { outdated overriddenFields conflicts { field } source { name } }
   canDelete { allowed dependentCount }
   lineage(direction: UPSTREAM, types: [DERIVED_FROM, VARIANT_OF]) { steps { depth } }
@@ -35,7 +36,7 @@ async def test_scene_instances_cost_a_fixed_number_of_statements(
     for scene, expected in ((small, 5), (large, 50)):
         with statement_counter.counting() as statements:
             body = await gql(SCENE, {"id": scene})
-        assert len(body["data"]["asset"]["instances"]["edges"]) == expected
+        assert len(body["data"]["asset"]["instancesConnection"]["edges"]) == expected
         counts.append(len(statements))
     # set_config, scene, instances, sync sources, dependents, lineage (the token is cached;
     # sync and canDelete are not compiled, so the resolvers answer)

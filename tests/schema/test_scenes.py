@@ -8,7 +8,7 @@ from tests.schema.test_library_sync import CLONE, _update
 
 INHERIT = """mutation ($input: InheritSceneAssetsInput!) { inheritSceneAssets(input: $input) {
   scene { name } count instances { id name } errors { code field message } } }"""
-INSTANCES = """query ($id: ID!) { asset(id: $id) { instances { edges { node { id name
+INSTANCES = """query ($id: ID!) { asset(id: $id) { instancesConnection { edges { node { id name
   description tags
   carryForward sync { relationshipType overriddenFields outdated source { id } }
   inherited: parents(types: [DERIVED_FROM]) { edges { node { parent { id } } } } } } } } }"""
@@ -63,7 +63,7 @@ async def _inherit(gql: GraphQLClient, scene: str, replace: bool = False) -> dic
 
 
 async def _instances(gql: GraphQLClient, scene: str) -> dict[str, dict[str, object]]:
-    found = (await gql(INSTANCES, {"id": scene}))["data"]["asset"]["instances"]["edges"]
+    found = (await gql(INSTANCES, {"id": scene}))["data"]["asset"]["instancesConnection"]["edges"]
     return {i["node"]["name"]: i["node"] for i in found}
 
 

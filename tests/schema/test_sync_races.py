@@ -45,9 +45,9 @@ async def test_concurrent_inheritance_of_one_scene_makes_one_set(racer: GraphQLC
         (r["data"]["inheritSceneAssets"]["count"],
          [e["code"] for e in r["data"]["inheritSceneAssets"]["errors"]]) for r in results)
     assert outcomes == [(0, ["CONFLICT"]), (2, [])]
-    listed = await racer("query ($id: ID!) { asset(id: $id) { instances { edges { node {"
+    listed = await racer("query ($id: ID!) { asset(id: $id) { instancesConnection { edges { node {"
                          " name } } } } }", {"id": f.scenes[0]})
-    assert listed["data"]["asset"]["instances"]["edges"] == [
+    assert listed["data"]["asset"]["instancesConnection"]["edges"] == [
         {"node": {"name": "John Doe"}}, {"node": {"name": "Lamp"}}]
 
 
