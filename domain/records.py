@@ -101,6 +101,8 @@ class CollectionRecord(FromRow):
     updated_at: datetime
     style_id: UUID | None
     style_required: bool
+    branch_of: UUID | None
+    active_branch_id: UUID | None
 
 
 @dataclass(frozen=True)

@@ -182,12 +182,24 @@ asset_collections = Table(
     # A project's style (setStyle) and whether generation needs one (STYLE_REQUIRED).
     Column("style_id", UUID(as_uuid=True)),
     Column("style_required", Boolean, nullable=False, server_default=text("false")),
+    # A project that is a branch (alternate cut) of another; a project's active branch.
+    Column("branch_of", UUID(as_uuid=True)),
+    Column("active_branch_id", UUID(as_uuid=True)),
     PrimaryKeyConstraint("workspace_id", "id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(["workspace_id", "style_id"], ["assets.workspace_id", "assets.id"],
                          ondelete="SET NULL (style_id)", name="fk_asset_collections_style"),
+    ForeignKeyConstraint(["workspace_id", "branch_of"],
+                         ["asset_collections.workspace_id", "asset_collections.id"],
+                         ondelete="SET NULL (branch_of)", name="fk_asset_collections_branch_of"),
+    ForeignKeyConstraint(["workspace_id", "active_branch_id"],
+                         ["asset_collections.workspace_id", "asset_collections.id"],
+                         ondelete="SET NULL (active_branch_id)",
+                         name="fk_asset_collections_active_branch"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 255", name="name_length"),
     Index(None, "workspace_id", "type", "created_at"),
+    Index("ix_asset_collections_branch_of", "workspace_id", "branch_of",
+          postgresql_where=text("branch_of IS NOT NULL")),
 )
 
 asset_collection_members = Table(
