@@ -85,6 +85,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_lineage_depth=settings.limits.max_lineage_depth,
             max_upload_bytes=settings.max_upload_bytes,
             max_image_pixels=settings.max_image_pixels,
+            provider_costs=settings.jobs.cost_estimates, default_provider=settings.provider,
         )
 
     async def run(

@@ -52,6 +52,13 @@ class JobSettings:
     http_auth_header: str | None
     http_timeout: float
     max_image_pixels: int
+    http_cost_estimate: Decimal = Decimal(0)
+
+    @property
+    def cost_estimates(self) -> tuple[tuple[str, Decimal], ...]:
+        """What one generation is estimated to cost, by provider (reserved against budgets)."""
+        return (("placeholder", self.placeholder_cost), ("thumbnail", Decimal(0)),
+                ("http", self.http_cost_estimate))
 
 
 class InvalidSettings(Exception):
@@ -108,6 +115,8 @@ class Settings(BaseSettings):
     http_provider_url: str | None = None
     http_provider_auth_header: str | None = None
     http_provider_timeout: float = Field(60.0, gt=0)
+    # What budgets reserve for one http generation until its actual cost is known.
+    http_provider_cost_estimate: Decimal = Field(Decimal("0"), ge=0)
     lease_seconds: float = Field(30.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
     backoff_base_seconds: float = Field(2.0, ge=0)
@@ -176,6 +185,7 @@ class Settings(BaseSettings):
             provider=self.provider, placeholder_cost=self.placeholder_cost,
             http_url=self.http_provider_url, http_auth_header=self.http_provider_auth_header,
             http_timeout=self.http_provider_timeout, max_image_pixels=self.max_image_pixels,
+            http_cost_estimate=self.http_provider_cost_estimate,
         )
 
     def effective(self) -> dict[str, Any]:

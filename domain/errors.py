@@ -18,6 +18,7 @@ class ErrorCode(Enum):
     CYCLE = "CYCLE"
     FORBIDDEN = "FORBIDDEN"
     STYLE_REQUIRED = "STYLE_REQUIRED"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ class JobRecord(FromRow):
     error_message: str | None
     error_class: str | None
     prompt: str | None
+    reserved_cost: Decimal
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -277,6 +277,8 @@ jobs = Table(
     Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
     Column("progress", Numeric(5, 4), nullable=False, server_default="0"),
     Column("cost", Numeric(12, 4), nullable=False, server_default="0"),
+    # The estimate a queued or running job holds against budgets; 0 once it finished.
+    Column("reserved_cost", Numeric(12, 4), nullable=False, server_default="0"),
     Column("error_code", Text),
     Column("error_message", Text),
     Column("error_class", Text),
@@ -303,4 +305,26 @@ jobs = Table(
     Index("ix_jobs_lease", "lease_expires_at", postgresql_where=text("status = 'running'")),
     Index(None, "workspace_id", "asset_id"),
     Index(None, "workspace_id", "status", "created_at"),
+)
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    # None: the workspace's budget.
+    Column("collection_id", UUID(as_uuid=True)),
+    Column("limit_amount", Numeric(14, 4), nullable=False),
+    Column("period", Text, nullable=False),
+    _created_at(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["workspace_id", "collection_id"],
+                         ["asset_collections.workspace_id", "asset_collections.id"],
+                         ondelete="CASCADE", name="fk_budgets_collection"),
+    CheckConstraint("period IN ('month', 'total')", name="period"),
+    CheckConstraint("limit_amount >= 0", name="limit_non_negative"),
+    Index("uq_budgets_scope", "workspace_id", "collection_id", unique=True,
+          postgresql_nulls_not_distinct=True),
 )

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
@@ -23,6 +24,13 @@ class Limits:
     max_lineage_depth: int
     max_upload_bytes: int
     max_image_pixels: int
+    # What a generation is estimated to cost, by provider (what budgets reserve at enqueue),
+    # and the provider a job without one uses.
+    provider_costs: tuple[tuple[str, Decimal], ...] = ()
+    default_provider: str = "placeholder"
+
+    def estimated_cost(self, provider: str | None) -> Decimal:
+        return dict(self.provider_costs).get(provider or self.default_provider, Decimal(0))
 
 
 @dataclass

@@ -23,6 +23,9 @@ ErrorCodeType = enum_type(
         ErrorCode.STYLE_REQUIRED: "The asset's project requires a style for generation and "
                                   "none applies: setStyle on the asset, its scene, its film "
                                   "or the project.",
+        ErrorCode.BUDGET_EXCEEDED: "The job's estimated cost would take a budget (the "
+                                   "workspace's or a collection's holding the asset) past its "
+                                   "limit: raise the limit or wait for running jobs.",
     })
 
 

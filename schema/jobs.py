@@ -1,6 +1,7 @@
 """Job queries and mutations: enqueue (one or a batch), cancel, retry, list, cost summary."""
 
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -9,6 +10,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.jobs import costs, queries, use_cases
 from domain.jobs.costs import CostScope
 from domain.jobs.queries import JobFilter as DomainJobFilter
+from domain.jobs.rules import JobKind
 from domain.jobs.use_cases import NewJob
 from domain.records import JobRecord
 from schema.context import Info
@@ -94,16 +96,19 @@ class JobConnection:
         return await queries.count_jobs(info.context.tx, self.filter)
 
 
-def _new_job(data: EnqueueJobInput, field: str) -> NewJob:
+def _new_job(info: Info, data: EnqueueJobInput, field: str) -> NewJob:
     asset_id = None
     if data.asset_id is not None:
         asset_id = decode_uuid(data.asset_id, "Asset")
         if asset_id is None:
             raise DomainError.of(ErrorCode.INVALID, "not a valid Asset ID", f"{field}assetId")
+    params: dict[str, Any] = data.params if isinstance(data.params, dict) else {}
+    estimate = (info.context.limits.estimated_cost(params.get("provider"))
+                if data.kind == JobKind.GENERATE_IMAGE else Decimal(0))
     return NewJob(kind=data.kind, asset_id=asset_id,
                   params=data.params if data.params is not None else {},  # type: ignore[arg-type]
                   idempotency_key=data.idempotency_key, priority=data.priority,
-                  max_attempts=data.max_attempts)
+                  max_attempts=data.max_attempts, estimated_cost=estimate)
 
 
 def _job_payload(result: tuple[JobRecord | None, list[UserError]]) -> JobPayload:
@@ -187,7 +192,7 @@ class JobMutations:
     async def enqueue_job(self, info: Info, input: Annotated[EnqueueJobInput, strawberry.argument(
             description="What to run.")]) -> JobPayload:
         return _job_payload(await run_mutation(info, lambda: use_cases.enqueue_job(
-            info.context.tx, _new_job(input, ""))))
+            info.context.tx, _new_job(info, input, ""))))
 
     @strawberry.mutation(permission_classes=[CanEdit],
                          description="Up to 100 jobs in one transaction: all or none.")
@@ -197,7 +202,7 @@ class JobMutations:
     ) -> JobsPayload:
         async def enqueue() -> list[JobRecord]:
             return await use_cases.enqueue_jobs(
-                info.context.tx, [_new_job(d, f"inputs.{i}.") for i, d in enumerate(inputs)])
+                info.context.tx, [_new_job(info, d, f"inputs.{i}.") for i, d in enumerate(inputs)])
 
         records, errors = await run_mutation(info, enqueue)
         return JobsPayload(jobs=[Job.from_record(r) for r in records or []], errors=errors)

@@ -14,6 +14,7 @@ from domain.assets.queries import count_assets, list_assets
 from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.collections.queries import COLLECTION_KEY, count_collections, list_collections
 from schema.context import Info
+from schema.generation import Budget, budget_of
 from schema.inputs import (
     After,
     First,
@@ -114,6 +115,11 @@ class Workspace(Node):
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL-safe unique name, e.g. night-ledger.")
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
+
+    @strawberry.field(description="The workspace's generation budget and where spending "
+                                  "stands; null when none is set (setBudget).")
+    async def budget(self, info: Info) -> Budget | None:
+        return await budget_of(info, None)
 
 
 @strawberry.type(description="Who is asking: the bearer token's workspace, role and name.")

@@ -53,12 +53,14 @@ class CostScope:
             raise ValueError("a cost scope is an asset or a collection, not both")
 
 
-def assets_in_scope(ws: UUID, scope: CostScope) -> Select[tuple[UUID]] | None:
+def assets_in_scope(ws: UUID, scope: CostScope, *, name: str = "scope"
+                    ) -> Select[tuple[UUID]] | None:
     """The ids of the assets in an asset's or a collection's scope, each once; None for the
     workspace's scope, which restricts nothing (it keeps the jobs of purged assets too).
 
     The walk's UNION keeps one row per asset, so an asset reached by several paths counts
-    once, and a cycle across PART_OF and USED_IN (each alone is acyclic) ends the walk."""
+    once, and a cycle across PART_OF and USED_IN (each alone is acyclic) ends the walk.
+    `name` names its CTE: one statement holding several scopes needs a name for each."""
     if scope.asset_id is not None:
         roots = select(assets.c.id, assets.c.type).where(
             assets.c.workspace_id == ws, assets.c.id == scope.asset_id)
@@ -72,8 +74,8 @@ def assets_in_scope(ws: UUID, scope: CostScope) -> Select[tuple[UUID]] | None:
         )
     else:
         return None
-    walk = roots.cte("scope", recursive=True)
-    edge, child = rel.alias("scope_edge"), assets.alias("scope_child")
+    walk = roots.cte(name, recursive=True)
+    edge, child = rel.alias(f"{name}_edge"), assets.alias(f"{name}_child")
     walk = walk.union(
         select(child.c.id, child.c.type)
         .select_from(walk)
@@ -86,14 +88,14 @@ def assets_in_scope(ws: UUID, scope: CostScope) -> Select[tuple[UUID]] | None:
     return select(walk.c.id)
 
 
-def spent_jobs(ws: UUID, scope: CostScope) -> Select[tuple[UUID, str, UUID | None, Decimal,
-                                                           datetime | None]]:
+def spent_jobs(ws: UUID, scope: CostScope, *, name: str = "scope"
+               ) -> Select[tuple[UUID, str, UUID | None, Decimal, datetime | None]]:
     """The jobs a scope has spent on: those with a cost (cost > 0), about an asset in scope
     (any job of the workspace for the workspace's scope). Columns: id, kind, asset_id, cost,
     finished_at."""
     query = select(jobs.c.id, jobs.c.kind, jobs.c.asset_id, jobs.c.cost, jobs.c.finished_at
                    ).where(jobs.c.workspace_id == ws, jobs.c.cost > 0)
-    in_scope = assets_in_scope(ws, scope)
+    in_scope = assets_in_scope(ws, scope, name=name)
     if in_scope is not None:
         query = query.where(jobs.c.asset_id.in_(in_scope))
     return query

@@ -69,7 +69,10 @@ class PlaceholderProvider:
         self.cost = cost
 
     def _render(self, request: ImageRequest) -> bytes:
-        digest = hashlib.sha256(f"{request.prompt}|{request.width}x{request.height}".encode())
+        seed = request.params.get("seed")
+        seeded = "" if seed is None else f"|{seed}"
+        digest = hashlib.sha256(
+            f"{request.prompt}|{request.width}x{request.height}{seeded}".encode())
         top, bottom = digest.digest()[:3], digest.digest()[3:6]
         image = Image.new("RGB", (request.width, request.height))
         draw = ImageDraw.Draw(image)

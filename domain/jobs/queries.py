@@ -37,6 +37,7 @@ def job_from_snapshot(payload: dict[str, Any]) -> JobRecord:
         values[name] = datetime.fromisoformat(values[name]) if values[name] else None
     values["progress"] = Decimal(str(values["progress"] or 0))
     values["cost"] = Decimal(str(values["cost"] or 0))
+    values["reserved_cost"] = Decimal(str(values["reserved_cost"] or 0))
     return JobRecord.from_mapping(values)
 
 
@@ -56,6 +57,12 @@ async def insert_job(tx: Transaction, values: dict[str, Any]) -> tuple[JobRecord
             jobs.c.workspace_id == tx.ws, jobs.c.idempotency_key == values["idempotency_key"]))
     ).one()
     return JobRecord.from_row(existing), False
+
+
+async def get_job_by_key(tx: Transaction, idempotency_key: str) -> JobRecord | None:
+    row = (await tx.execute(select(jobs).where(
+        jobs.c.workspace_id == tx.ws, jobs.c.idempotency_key == idempotency_key))).one_or_none()
+    return JobRecord.from_row(row) if row else None
 
 
 async def get_jobs(tx: Transaction, ids: Sequence[UUID]) -> dict[UUID, JobRecord]:

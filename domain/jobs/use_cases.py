@@ -18,6 +18,7 @@ from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import jsonable, record_event
 from domain.ids import uuid7
 from domain.jobs import queries
+from domain.jobs.budgets import reservation_errors
 from domain.jobs.rules import (
     BATCH_MAX,
     TERMINAL,
@@ -41,6 +42,8 @@ class NewJob:
     idempotency_key: str | None = None
     priority: int = 0
     max_attempts: int = 3
+    # What a costed job is expected to cost: reserved against budgets until it finishes.
+    estimated_cost: Decimal = Decimal(0)
 
 
 async def job_event(tx: Transaction, job: JobRecord) -> None:
@@ -68,13 +71,18 @@ async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[
             errors.append(ErrorDetail(ErrorCode.LOCKED,
                                       f"asset {asset.name!r} is locked; unlock it first",
                                       f"{prefix}assetId"))
-        elif new.kind == JobKind.GENERATE_IMAGE:
+        elif new.kind == JobKind.GENERATE_IMAGE and not params.get("style_id"):
             errors += await style_required_errors(tx, asset.id, f"{prefix}assetId")
     raise_if(errors)
+    if new.idempotency_key is not None:
+        existing = await queries.get_job_by_key(tx, new.idempotency_key)
+        if existing is not None:
+            return existing, False
+    raise_if(await reservation_errors(tx, new.asset_id, new.estimated_cost, f"{prefix}assetId"))
     job, created = await queries.insert_job(tx, {
         "id": uuid7(), "kind": new.kind, "asset_id": new.asset_id, "params": jsonable(params),
         "idempotency_key": new.idempotency_key, "priority": new.priority,
-        "max_attempts": new.max_attempts,
+        "max_attempts": new.max_attempts, "reserved_cost": new.estimated_cost,
     })
     if created:
         await job_event(tx, job)
@@ -132,6 +140,7 @@ async def retry_job(tx: Transaction, job_id: UUID) -> JobRecord:
         raise DomainError.of(ErrorCode.CONFLICT,
                              f"only failed or cancelled jobs can be retried; this one is "
                              f"{job.status}", "id")
+    raise_if(await reservation_errors(tx, job.asset_id, job.reserved_cost, "id"))
     job = await queries.update_job(tx, job_id, {
         "status": JobStatus.QUEUED, "attempts": 0, "run_after": func.now(),
         "cancel_requested": False, "error_code": None, "error_message": None, "error_class": None,

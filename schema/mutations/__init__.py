@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.generation import GenerationMutations
 from schema.jobs import JobMutations
 from schema.mutations.assets import AssetMutations
 from schema.mutations.collections import CollectionMutations
@@ -14,5 +15,5 @@ from schema.mutations.sync import SyncMutations
                              "all-or-nothing: refused, it writes nothing and says why in "
                              "`errors`.")
 class Mutation(AssetMutations, GraphMutations, CollectionMutations, SyncMutations,
-               SceneMutations, JobMutations):
+               SceneMutations, JobMutations, GenerationMutations):
     pass

@@ -159,6 +159,11 @@ class Asset(Node):
             return None
         return AssetFile(sha256=r.blob_sha256, size=r.size, mime_type=r.mime_type)
 
+    @strawberry.field(description="On an image made by a generation job: what it was made "
+                                  "from; null on other assets.")
+    def generation(self) -> Optional["Generation"]:
+        return Generation.of(self.record.generation_metadata)
+
     @strawberry.field(description="Edges to this asset's live parents, in link order.")
     async def parents(
         self, info: Info, types: RelationshipTypes = None, first: First = None,
@@ -413,6 +418,70 @@ async def _edges(
         lambda c, e: RelationshipEdge(cursor=c, node=Relationship.from_record(e)),
         has_previous=cursor is not None,
     )
+
+
+@strawberry.type(description="An asset a generation used (a reference, a style).")
+class GenerationInput:
+    asset_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The asset, soft-deleted or not; null if purged since.")
+    async def asset(self, info: Info) -> Asset | None:
+        record = await info.context.loaders.asset_by_id.load(self.asset_id)
+        return Asset.from_record(record) if record else None
+
+
+def _uuid(value: object) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+@strawberry.type(description="How a generated image was made: the inputs its job resolved "
+                             "and sent to the provider.")
+class Generation:
+    prompt: str | None = strawberry.field(description="The prompt sent to the provider.")
+    negative_prompt: str | None = strawberry.field(description="What it was told to avoid.")
+    model: str | None = strawberry.field(description="The provider's model, if one was named.")
+    seed: int | None = strawberry.field(description="The seed (regenerate repeats it).")
+    width: int | None = strawberry.field(description="Pixels asked for.")
+    height: int | None = strawberry.field(description="Pixels asked for.")
+    provider: str | None = strawberry.field(description="placeholder, thumbnail or http.")
+    kind: str | None = strawberry.field(
+        description="The GenerationKind asked for (master, scene_instance, start_frame, "
+                    "end_frame, inpaint); null for a plain enqueueJob.")
+    references: list[GenerationInput] = strawberry.field(
+        description="The references it was given; each stands REFERENCE_FOR the image.")
+    style: GenerationInput | None = strawberry.field(description="The style it applied.")
+    job_id: strawberry.ID | None = strawberry.field(description="The job that made it.")
+    cost: float | None = strawberry.field(description="What the provider charged.")
+
+    @classmethod
+    def of(cls, made: dict[str, object]) -> "Generation | None":
+        job_id = _uuid(made.get("job_id"))
+        if job_id is None:
+            return None
+
+        def number(key: str) -> int | None:
+            value = made.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        def text(key: str) -> str | None:
+            value = made.get(key)
+            return value if isinstance(value, str) else None
+
+        references = made.get("reference_ids")
+        style_id = _uuid(made.get("style_id"))
+        cost = made.get("cost")
+        return cls(
+            prompt=text("prompt"), negative_prompt=text("negative_prompt"), model=text("model"),
+            seed=number("seed"), width=number("width"), height=number("height"),
+            provider=text("provider"), kind=text("generation_kind"),
+            references=[GenerationInput(asset_id=r) for r in map(_uuid, references or [])
+                        if r is not None] if isinstance(references, list) else [],
+            style=GenerationInput(asset_id=style_id) if style_id else None,
+            job_id=strawberry.ID(to_global_id("Job", job_id)),
+            cost=float(str(cost)) if isinstance(cost, str | int | float) else None)
 
 
 @strawberry.type(description="An asset in a list of assets.")

@@ -1,7 +1,7 @@
 """Collections (libraries, projects, ...) and their ordered member assets."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,6 +15,9 @@ from schema.types.asset import Asset
 from schema.types.common import Node, PageInfo
 from schema.types.connection import connection
 from schema.types.record_fields import build
+
+if TYPE_CHECKING:
+    from schema.generation import Budget
 
 
 @strawberry.type(description="A member asset of a collection, at its position.")
@@ -57,6 +60,14 @@ class Collection(Node):
             return None
         record = await info.context.loaders.asset_by_id.load(self.record.style_id)
         return Asset.from_record(record) if record and record.deleted_at is None else None
+
+    @strawberry.field(description="Its generation budget and where spending stands; null when "
+                                  "none is set (setBudget).")
+    async def budget(self, info: Info) -> Annotated["Budget", strawberry.lazy(
+            "schema.generation")] | None:
+        from schema.generation import budget_of
+
+        return await budget_of(info, self.record.id)
 
     @classmethod
     def from_record(cls, r: CollectionRecord) -> "Collection":

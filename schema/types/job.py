@@ -7,6 +7,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.jobs.rules import JobKind
 from domain.jobs.rules import JobStatus as JobStatus
 from domain.records import JobRecord
 from schema.context import Info
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 AssetRef = Annotated["Asset", strawberry.lazy("schema.types.asset")]
 
 
+enum_type(JobKind, name="JobKind", description="What a job does.", values={
+    JobKind.GENERATE_IMAGE: "Generate an image of its asset (generateImage, or enqueueJob "
+                            "with kind generate_image).",
+    JobKind.NOOP: "Nothing: for tests and measuring the queue.",
+})
 enum_type(JobStatus, name="JobStatus",
           description="Where a job is: QUEUED, RUNNING, then one of the final three.", values={
               JobStatus.QUEUED: "Waiting for a worker (again, after a retryable failure).",
@@ -47,7 +53,8 @@ class JobError:
 class Job(Node):
     record: strawberry.Private[JobRecord]
     id: strawberry.ID = strawberry.field(description="Global ID of the job.")
-    kind: str = strawberry.field(description="What it does: generate_image or noop.")
+    kind: str = strawberry.field(description="What it does: generate_image or noop (the "
+                                             "same as jobKind, as a string).")
     status: JobStatus = strawberry.field(description="Where it is in its life.")
     params: JSON = strawberry.field(
         description="The kind's parameters as enqueued, e.g. {provider, prompt, width, "
@@ -86,6 +93,10 @@ class Job(Node):
             error=JobError(code=r.error_code, message=r.error_message or "",
                            error_class=r.error_class or "") if r.error_code else None,
         )
+
+    @strawberry.field(description="What it does, as an enum (`kind` is the same as a string).")
+    def job_kind(self) -> JobKind:
+        return JobKind(self.record.kind)
 
     @strawberry.field(description="The asset the job is about; null if none, or purged.")
     async def asset(self, info: Info) -> AssetRef | None:

@@ -41,11 +41,11 @@ async def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     await migrations.upgrade(scratch_url)
     assert await _names(scratch_url, TABLES) == [
         "alembic_version", "api_tokens", "asset_collection_members", "asset_collections",
-        "asset_relationships", "assets", "blobs", "events", "jobs", "workspaces"]
+        "asset_relationships", "assets", "blobs", "budgets", "events", "jobs", "workspaces"]
     await migrations.downgrade(scratch_url, "base")
     assert await _names(scratch_url, TABLES) == ["alembic_version"]
     await migrations.upgrade(scratch_url)
-    assert len(await _names(scratch_url, TABLES)) == 10
+    assert len(await _names(scratch_url, TABLES)) == 11
     assert "ix_assets_fulltext" in await _names(scratch_url, ASSET_INDEXES)
 
 
