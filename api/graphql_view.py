@@ -86,6 +86,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_upload_bytes=settings.max_upload_bytes,
             max_image_pixels=settings.max_image_pixels,
             provider_costs=settings.jobs.cost_estimates, default_provider=settings.provider,
+            max_queued_jobs=settings.max_queued_jobs,
         )
 
     async def run(

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     http_provider_timeout: float = Field(60.0, gt=0)
     # What budgets reserve for one http generation until its actual cost is known.
     http_provider_cost_estimate: Decimal = Field(Decimal("0"), ge=0)
+    # Back-pressure: an enqueue into a workspace with this many queued jobs is QUEUE_FULL.
+    max_queued_jobs: int = Field(10_000, ge=1)
     lease_seconds: float = Field(30.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
     backoff_base_seconds: float = Field(2.0, ge=0)

@@ -19,6 +19,7 @@ class ErrorCode(Enum):
     FORBIDDEN = "FORBIDDEN"
     STYLE_REQUIRED = "STYLE_REQUIRED"
     BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+    QUEUE_FULL = "QUEUE_FULL"
 
 
 @dataclass(frozen=True)

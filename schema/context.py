@@ -28,6 +28,7 @@ class Limits:
     # and the provider a job without one uses.
     provider_costs: tuple[tuple[str, Decimal], ...] = ()
     default_provider: str = "placeholder"
+    max_queued_jobs: int | None = None  # per workspace; None: no bound
 
     def estimated_cost(self, provider: str | None) -> Decimal:
         return dict(self.provider_costs).get(provider or self.default_provider, Decimal(0))

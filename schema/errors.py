@@ -26,6 +26,8 @@ ErrorCodeType = enum_type(
         ErrorCode.BUDGET_EXCEEDED: "The job's estimated cost would take a budget (the "
                                    "workspace's or a collection's holding the asset) past its "
                                    "limit: raise the limit or wait for running jobs.",
+        ErrorCode.QUEUE_FULL: "The workspace has as many queued jobs as it may "
+                              "(ASSETGRAPH_MAX_QUEUED_JOBS): retry once some have run.",
     })
 
 

@@ -167,7 +167,7 @@ class GenerationMutations:
                 idempotency_key=input.idempotency_key, provider=input.provider)
             return await generation.generate_image(
                 info.context.tx, new, estimate=info.context.limits.estimated_cost(
-                    input.provider))
+                    input.provider), max_queued=info.context.limits.max_queued_jobs)
 
         return _payload(await run_mutation(info, generate))
 
@@ -183,7 +183,8 @@ class GenerationMutations:
     ) -> GenerateImagePayload:
         return _payload(await run_mutation(info, lambda: generation.regenerate(
             info.context.tx, mutation_id(asset_id, "Asset", "assetId"), seed=seed,
-            estimate_of=info.context.limits.estimated_cost)))
+            estimate_of=info.context.limits.estimated_cost,
+            max_queued=info.context.limits.max_queued_jobs)))
 
     @strawberry.mutation(permission_classes=[CanEdit],
                          description="Set or remove the generation budget of a collection or "

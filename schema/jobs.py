@@ -1,5 +1,6 @@
 """Job queries and mutations: enqueue (one or a batch), cancel, retry, list, cost summary."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -116,8 +117,36 @@ def _job_payload(result: tuple[JobRecord | None, list[UserError]]) -> JobPayload
     return JobPayload(job=Job.from_record(record) if record else None, errors=errors)
 
 
+@strawberry.type(description="Queued and running jobs of one kind.")
+class QueueByKind:
+    kind: str = strawberry.field(description="The job kind, e.g. generate_image.")
+    queued: int = strawberry.field(description="Jobs waiting to run.")
+    running: int = strawberry.field(description="Jobs a worker is running.")
+
+
+@strawberry.type(description="The workspace's job queue, for dashboards.")
+class QueueStatus:
+    queued: int = strawberry.field(description="Jobs waiting to run (QUEUED, due or not).")
+    running: int = strawberry.field(description="Jobs a worker is running.")
+    by_kind: list[QueueByKind] = strawberry.field(description="Per kind, by kind name.")
+    oldest_queued_at: datetime | None = strawberry.field(
+        description="When the longest-waiting queued job was enqueued; null when none waits.")
+    max_queued: int | None = strawberry.field(
+        description="How many may be queued before enqueues answer QUEUE_FULL.")
+
+
 @strawberry.type
 class JobQueries:
+    @strawberry.field(permission_classes=[CanRead],
+                      description="The workspace's queue: queued and running jobs, per kind.")
+    async def queue(self, info: Info) -> QueueStatus:
+        found = await queries.queue_summary(info.context.tx)
+        return QueueStatus(
+            queued=found.queued, running=found.running,
+            by_kind=[QueueByKind(kind=k, queued=q, running=r) for k, q, r in found.by_kind],
+            oldest_queued_at=found.oldest_queued_at,
+            max_queued=info.context.limits.max_queued_jobs)
+
     @strawberry.field(permission_classes=[CanRead],
                       description="A job; null if none has this ID.")
     async def job(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
@@ -192,7 +221,8 @@ class JobMutations:
     async def enqueue_job(self, info: Info, input: Annotated[EnqueueJobInput, strawberry.argument(
             description="What to run.")]) -> JobPayload:
         return _job_payload(await run_mutation(info, lambda: use_cases.enqueue_job(
-            info.context.tx, _new_job(info, input, ""))))
+            info.context.tx, _new_job(info, input, ""),
+            max_queued=info.context.limits.max_queued_jobs)))
 
     @strawberry.mutation(permission_classes=[CanEdit],
                          description="Up to 100 jobs in one transaction: all or none.")
@@ -202,7 +232,8 @@ class JobMutations:
     ) -> JobsPayload:
         async def enqueue() -> list[JobRecord]:
             return await use_cases.enqueue_jobs(
-                info.context.tx, [_new_job(info, d, f"inputs.{i}.") for i, d in enumerate(inputs)])
+                info.context.tx, [_new_job(info, d, f"inputs.{i}.") for i, d in enumerate(inputs)],
+                max_queued=info.context.limits.max_queued_jobs)
 
         records, errors = await run_mutation(info, enqueue)
         return JobsPayload(jobs=[Job.from_record(r) for r in records or []], errors=errors)

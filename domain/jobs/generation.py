@@ -143,8 +143,8 @@ async def _default_references(tx: Transaction, target: AssetRecord, kind: Genera
     return list(dict.fromkeys(found))[:REFERENCES_MAX]
 
 
-async def generate_image(tx: Transaction, new: NewGeneration, *,
-                         estimate: Decimal) -> Enqueued:
+async def generate_image(tx: Transaction, new: NewGeneration, *, estimate: Decimal,
+                         max_queued: int | None = None) -> Enqueued:
     """Validate, resolve the defaults from the graph, and enqueue one generate_image job."""
     named = [new.asset_id, *(new.reference_ids or []),
              *([new.style_id] if new.style_id else []), *([new.mask_id] if new.mask_id else [])]
@@ -204,12 +204,13 @@ async def generate_image(tx: Transaction, new: NewGeneration, *,
         params["provider"] = new.provider
     job = await enqueue_job(tx, NewJob(
         kind=JobKind.GENERATE_IMAGE, asset_id=target.id, params=params,
-        idempotency_key=new.idempotency_key, priority=new.priority, estimated_cost=estimate))
+        idempotency_key=new.idempotency_key, priority=new.priority, estimated_cost=estimate),
+        max_queued=max_queued)
     return Enqueued(job, estimate)
 
 
 async def regenerate(tx: Transaction, asset_id: UUID, *, seed: int | None,
-                     estimate_of: Any) -> Enqueued:
+                     estimate_of: Any, max_queued: int | None = None) -> Enqueued:
     """Queue the generation that made this image again, with the same inputs (and `seed`,
     when given, instead of the one it used)."""
     image = (await get_assets(tx, [asset_id])).get(asset_id)
@@ -226,5 +227,6 @@ async def regenerate(tx: Transaction, asset_id: UUID, *, seed: int | None,
     estimate: Decimal = estimate_of(params.get("provider"))
     again = await enqueue_job(tx, NewJob(
         kind=JobKind.GENERATE_IMAGE, asset_id=job.asset_id, params=params,
-        priority=job.priority, max_attempts=job.max_attempts, estimated_cost=estimate))
+        priority=job.priority, max_attempts=job.max_attempts, estimated_cost=estimate),
+        max_queued=max_queued)
     return Enqueued(again, estimate)

@@ -215,3 +215,40 @@ async def queue_depth(tx: Transaction) -> dict[JobStatus, int]:
     for row in rows:
         counts[JobStatus(row.status)] = int(row.jobs)
     return counts
+
+
+async def queued_depth(tx: Transaction, *, at_most: int) -> int:
+    """How many of the workspace's jobs are queued, counted up to `at_most` (an index walk of
+    at most that many entries, not a count of a long queue)."""
+    queued = (select(jobs.c.id).where(jobs.c.workspace_id == tx.ws,
+                                      jobs.c.status == JobStatus.QUEUED)
+              .limit(at_most).subquery())
+    return int((await tx.execute(select(func.count()).select_from(queued))).scalar_one())
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    queued: int
+    running: int
+    by_kind: list[tuple[str, int, int]]
+    """(kind, queued, running), by kind."""
+    oldest_queued_at: datetime | None
+
+
+async def queue_summary(tx: Transaction) -> QueueSummary:
+    """The workspace's queue: queued and running jobs per kind, and the oldest queued one's
+    enqueue time, in one statement."""
+    active = jobs.c.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
+    is_queued = jobs.c.status == JobStatus.QUEUED
+    rows = (await tx.execute(
+        select(jobs.c.kind,
+               func.count().filter(is_queued).label("queued"),
+               func.count().filter(jobs.c.status == JobStatus.RUNNING).label("running"),
+               func.min(jobs.c.created_at).filter(is_queued).label("oldest"))
+        .where(jobs.c.workspace_id == tx.ws, active)
+        .group_by(jobs.c.kind).order_by(jobs.c.kind))).all()
+    oldest = [row.oldest for row in rows if row.oldest is not None]
+    return QueueSummary(queued=sum(row.queued for row in rows),
+                        running=sum(row.running for row in rows),
+                        by_kind=[(row.kind, row.queued, row.running) for row in rows],
+                        oldest_queued_at=min(oldest) if oldest else None)

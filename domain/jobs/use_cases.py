@@ -55,7 +55,8 @@ async def _wake_workers(tx: Transaction) -> None:
     await tx.execute(text("SELECT pg_notify(:channel, '')"), {"channel": JOBS_CHANNEL})
 
 
-async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[JobRecord, bool]:
+async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "", *,
+                       max_queued: int | None = None) -> tuple[JobRecord, bool]:
     params = new.params if new.params is not None else {}
     errors = enqueue_errors(kind=new.kind, params=params, priority=new.priority,
                             max_attempts=new.max_attempts, idempotency_key=new.idempotency_key,
@@ -78,6 +79,9 @@ async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[
         existing = await queries.get_job_by_key(tx, new.idempotency_key)
         if existing is not None:
             return existing, False
+    if max_queued is not None and await queries.queued_depth(tx, at_most=max_queued) >= max_queued:
+        raise DomainError.of(ErrorCode.QUEUE_FULL, f"the workspace already has {max_queued} "
+                             "queued jobs: wait for some to run", f"{prefix}kind")
     raise_if(await reservation_errors(tx, new.asset_id, new.estimated_cost, f"{prefix}assetId"))
     job, created = await queries.insert_job(tx, {
         "id": uuid7(), "kind": new.kind, "asset_id": new.asset_id, "params": jsonable(params),
@@ -89,15 +93,19 @@ async def _enqueue_one(tx: Transaction, new: NewJob, prefix: str = "") -> tuple[
     return job, created
 
 
-async def enqueue_job(tx: Transaction, new: NewJob) -> JobRecord:
-    """A repeated idempotency key returns the existing job, never a second one."""
-    job, created = await _enqueue_one(tx, new)
+async def enqueue_job(tx: Transaction, new: NewJob, *, max_queued: int | None = None
+                      ) -> JobRecord:
+    """A repeated idempotency key returns the existing job, never a second one. With
+    `max_queued`, a workspace with that many queued jobs is refused (QUEUE_FULL): a
+    back-pressure bound, not a strict one (two concurrent enqueues may both pass at the edge)."""
+    job, created = await _enqueue_one(tx, new, max_queued=max_queued)
     if created:
         await _wake_workers(tx)
     return job
 
 
-async def enqueue_jobs(tx: Transaction, batch: list[NewJob]) -> list[JobRecord]:
+async def enqueue_jobs(tx: Transaction, batch: list[NewJob], *,
+                       max_queued: int | None = None) -> list[JobRecord]:
     """All or nothing, in one transaction."""
     if len(batch) > BATCH_MAX:
         raise DomainError.of(ErrorCode.INVALID, f"at most {BATCH_MAX} jobs at once", "inputs")
@@ -105,7 +113,8 @@ async def enqueue_jobs(tx: Transaction, batch: list[NewJob]) -> list[JobRecord]:
     errors: list[ErrorDetail] = []
     for index, new in enumerate(batch):
         try:
-            found.append(await _enqueue_one(tx, new, prefix=f"inputs.{index}."))
+            found.append(await _enqueue_one(tx, new, prefix=f"inputs.{index}.",
+                                            max_queued=max_queued))
         except DomainError as error:
             errors += error.details
     raise_if(errors)
