@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.assets.queries import get_assets
+from domain.branches.rules import FORK_MARK
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import Event, record_event
@@ -42,6 +43,9 @@ async def link_assets(
         errors += [ErrorDetail(ErrorCode.INVALID, f"{key!r} is sync state: only clone, promote "
                                "and scene inheritance write it", f"metadata.{key}")
                    for key in SYNC_KEYS if key in metadata]
+        if FORK_MARK in metadata:
+            errors.append(ErrorDetail(ErrorCode.INVALID, f"{FORK_MARK!r} marks fork provenance: "
+                                      "only forkProject writes it", f"metadata.{FORK_MARK}"))
     await queries.lock_graph(tx, lock_key(tx.ws, "graph"))
     check = await queries.link_check(tx, parent_id=parent_id, child_id=child_id,
                                      relationship_type=relationship_type)
