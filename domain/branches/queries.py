@@ -122,22 +122,22 @@ async def fork_sources(tx: Transaction, project_id: UUID) -> ForkSources:
     )
     copied = union(select(contents.c.id), removed_priors).cte("copied")
 
-    def is_copied(column: Any) -> ColumnElement[bool]:
-        return column.in_(select(copied.c.id))  # type: ignore[no-any-return]
-
-    user = assets.alias("uc")
-    edges = (
+    # Two index walks, from the copies down to their parents and up to their children,
+    # rather than one scan of the workspace's edges.
+    child, parent, user = copied.alias("down"), copied.alias("up"), assets.alias("uc")
+    edges = union(
         select(rel.c.id.label("edge_id"))
-        .where(rel.c.workspace_id == ws, ~is_fork_provenance(rel), or_(
-            and_(is_copied(rel.c.child_asset_id),
-                 or_(is_copied(rel.c.parent_asset_id),
-                     rel.c.relationship_type.in_(ORIGIN_TYPES))),
-            and_(is_copied(rel.c.parent_asset_id), ~is_copied(rel.c.child_asset_id),
-                 rel.c.relationship_type.in_(USE_TYPES),
-                 exists().where(_live(user, ws, rel.c.child_asset_id),
-                                user.c.scene_id.is_(None)))))
-        .cte("edges")
-    )
+        .join(child, and_(rel.c.workspace_id == ws, rel.c.child_asset_id == child.c.id))
+        .where(~is_fork_provenance(rel),
+               or_(rel.c.parent_asset_id.in_(select(copied.c.id)),
+                   rel.c.relationship_type.in_(ORIGIN_TYPES))),
+        select(rel.c.id)
+        .join(parent, and_(rel.c.workspace_id == ws, rel.c.parent_asset_id == parent.c.id))
+        .where(rel.c.relationship_type.in_(USE_TYPES),
+               rel.c.child_asset_id.not_in(select(copied.c.id)),
+               exists().where(_live(user, ws, rel.c.child_asset_id),
+                              user.c.scene_id.is_(None))),
+    ).cte("edges")
     keys = union_all(
         select(copied.c.id.label("asset_id"), cast(null(), UUID_TYPE).label("edge_id")),
         select(cast(null(), UUID_TYPE), edges.c.edge_id),

@@ -3,9 +3,13 @@
 
 import base64
 from typing import Any
+from uuid import UUID
 
-from tests.conftest import GraphQLClient, StatementCounter, WorkspaceTokens
-from tests.helpers import add_to_collection, create_asset, create_collection
+from domain.branches.compare import compare_branches
+from domain.branches.use_cases import fork_project
+from domain.db import transaction
+from tests.conftest import GraphQLClient, SavepointDatabase, StatementCounter, WorkspaceTokens
+from tests.helpers import add_to_collection, create_asset, create_collection, link
 from tests.schema.test_library_sync import _update
 from tests.schema.test_scene_authoring import PROPAGATE, REMOVE
 from tests.schema.test_scenes import Film, _film, _inherit
@@ -109,21 +113,24 @@ async def _branch_film(gql: GraphQLClient, branch: str) -> tuple[str, list[str]]
 async def test_a_fork_copies_the_project_its_film_scenes_and_instances(
     gql: GraphQLClient,
 ) -> None:
-    # given a film of three inherited scenes; John is muddy and described so in scene 1
+    # given a film of three inherited scenes, the first with a shot; John is muddy and
+    # described so in scene 1
     f = await _inherited_film(gql, 3)
+    shot = await create_asset(gql, "Shot 1A", "shot")
+    await link(gql, f.scenes[0], shot, sequence=1)
     main_one = await _instances(gql, f.scenes[0])
     await _update(gql, main_one["John Doe"]["id"], tags=["muddy"],
                   description="a tall man in a muddy suit")
     # when the project is forked
     fork = await _fork(gql, f.project)
     # then a project, a branch of it, holds a copy of each of its 4 members, the 3 scenes
-    # (parts of the film, not members) and the 6 instances
+    # and the shot (parts of the film, not members) and the 6 instances
     assert fork["errors"] == []
     branch = fork["project"]["id"]
     assert fork == {"project": {"id": branch, "name": "Alternate cut", "type": "project",
                                 "styleRequired": False, "branchOf": {"id": f.project},
                                 "activeBranch": None},
-                    "copied": 13, "errors": []}
+                    "copied": 14, "errors": []}
     main_members, members = await _members(gql, f.project), await _members(gql, branch)
     assert {name: sequence for name, (sequence, _) in members.items()} == {
         name: sequence for name, (sequence, _) in main_members.items()}
@@ -133,6 +140,7 @@ async def test_a_fork_copies_the_project_its_film_scenes_and_instances(
     assert [(s, name) for s, name, _ in await _scenes(gql, film)] == [
         (1, "Scene 1"), (2, "Scene 2"), (3, "Scene 3")]
     assert not set(scenes) & set(f.scenes)
+    assert [(s, name) for s, name, _ in await _scenes(gql, scenes[0])] == [(1, "Shot 1A")]
     # and the project assets' copies sync from the same library asset, in the same state,
     # each DERIVED_FROM its original as provenance only
     john, lamp = members["John Doe"][1], members["Lamp"][1]
@@ -484,3 +492,39 @@ async def test_fork_and_compare_statement_counts(
     # and a comparison costs the same at any size: set_config, both collections, both
     # projects' contents
     assert compare_counts == [3, 3]
+
+
+async def test_the_domain_fork_and_a_comparison_cut_short(
+    gql: GraphQLClient, db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given a project holding two props
+    project = await create_collection(gql, "Pilot", "project")
+    props = [await create_asset(gql, name, "prop") for name in ("Cup", "Jug")]
+    for prop in props:
+        await add_to_collection(gql, project, prop)
+    # when it is forked by the domain's use case (as the legacy import does)
+    async with transaction(db, workspace_id=workspace.id, actor="importer") as tx:
+        fork = await fork_project(tx, UUID(_raw(project)), "Legacy cut")
+    # then it says which copy is whose
+    originals = [UUID(_raw(p)) for p in props]
+    assert (fork.project.name, fork.project.branch_of, fork.copied) == (
+        "Legacy cut", UUID(_raw(project)), 2)
+    assert sorted(fork.copies) == sorted(originals)
+    assert [fork.copies[o].name for o in originals] == ["Cup", "Jug"]
+    # and when both copies are edited and two assets added to the branch, a comparison cut at
+    # one entry a list keeps the oldest and counts them all
+    for original in originals:
+        await _update(gql, _node("Asset", fork.copies[original].id), description="chipped")
+    branch = _node("Collection", fork.project.id)
+    for name in ("Plate", "Bowl"):
+        await add_to_collection(gql, branch, await create_asset(gql, name, "prop"))
+    async with transaction(db, workspace_id=workspace.id, readonly=True) as tx:
+        cut = await compare_branches(tx, UUID(_raw(project)), fork.project.id, limit=1)
+    assert ([a.name for a in cut.added], [(c.base.id, [f.field for f in c.fields])
+                                            for c in cut.changed], cut.removed) == (
+        ["Plate"], [(originals[0], ["description"])], [])
+    assert (cut.added_count, cut.changed_count, cut.removed_count) == (2, 2, 0)
+
+
+def _node(type_name: str, raw: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{raw}".encode()).decode().rstrip("=")
