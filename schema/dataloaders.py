@@ -19,6 +19,7 @@ from domain import events
 from domain.assets.origin import asset_origins
 from domain.assets.queries import get_assets, live_dependents
 from domain.assets.vocabulary import AssetOrigin
+from domain.branches.queries import branch_pages
 from domain.collections.queries import (
     Member,
     collection_pages,
@@ -255,6 +256,13 @@ class CollectionsByAssetLoader(
         return await collection_pages(self.tx, owners, first=args.first, after=args.after)
 
 
+class BranchesByCollectionLoader(
+        ByOwnerWithArgsLoader[CollectionPageArgs, Page[CollectionRecord]]):
+    async def fetch(self, owners: Sequence[UUID], args: CollectionPageArgs
+                    ) -> dict[UUID, Page[CollectionRecord]]:
+        return await branch_pages(self.tx, owners, first=args.first, after=args.after)
+
+
 @dataclass(frozen=True)
 class JobPageArgs:
     statuses: tuple[JobStatus, ...] | None
@@ -303,6 +311,10 @@ class Loaders:
     @cached_property
     def collections_by_asset(self) -> CollectionsByAssetLoader:
         return CollectionsByAssetLoader(self.tx)
+
+    @cached_property
+    def branches_by_collection(self) -> BranchesByCollectionLoader:
+        return BranchesByCollectionLoader(self.tx)
 
     @cached_property
     def dependents_by_asset(self) -> DependentsByAssetLoader:

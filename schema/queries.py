@@ -13,6 +13,7 @@ from domain.assets.queries import AssetOrder as DomainAssetOrder
 from domain.assets.queries import count_assets, list_assets
 from domain.assets.vocabulary import AssetOrderField, OrderDirection
 from domain.collections.queries import COLLECTION_KEY, count_collections, list_collections
+from schema.branches import BranchQueries
 from schema.context import Info
 from schema.generation import Budget, budget_of
 from schema.inputs import (
@@ -181,7 +182,7 @@ def _node_key(value: str) -> tuple[str, UUID]:
 
 @strawberry.type(description="Reads. Each request reads one consistent snapshot; any role "
                              "may read.")
-class Query(JobQueries):
+class Query(JobQueries, BranchQueries):
     @strawberry.field(permission_classes=[CanRead],
                       description="The Asset, Collection, Job or Relationship with this global "
                                   "ID; null if none exists in the workspace.")

@@ -1,5 +1,6 @@
 """SQL over `asset_collections` and `asset_collection_members`."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,8 @@ from uuid import UUID
 from sqlalchemy import and_, false, func, select, text, tuple_
 
 from domain.db import Transaction
+from domain.events import Event, insert_with_event, jsonable
+from domain.ids import uuid7
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, CollectionRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
@@ -152,7 +155,12 @@ async def get_collection_for_update(
     return CollectionRecord.from_row(row) if row else None
 
 
-async def insert_collection(tx: Transaction, values: dict[str, Any]) -> CollectionRecord:
+async def insert_collection(tx: Transaction, values: dict[str, Any], *,
+                            event: Event | None = None) -> CollectionRecord:
+    """Insert the collection, and `event` in the same statement when given."""
+    if event is not None:
+        return CollectionRecord.from_row(
+            await insert_with_event(tx, collections, {"workspace_id": tx.ws, **values}, event))
     row = (
         await tx.execute(
             collections.insert().values(workspace_id=tx.ws, **values).returning(*collections.c)
@@ -215,6 +223,35 @@ async def insert_member(
          "sequence": sequence},
     )
     return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class NewMember:
+    asset_id: UUID
+    sequence: int
+    metadata: dict[str, Any]
+
+
+async def insert_members(tx: Transaction, collection_id: UUID,
+                         new: Sequence[NewMember]) -> None:
+    """Many members of a collection that holds none of them yet, in one statement."""
+    if not new:
+        return
+    await tx.execute(
+        text(
+            """
+            INSERT INTO asset_collection_members
+                (workspace_id, id, collection_id, asset_id, sequence, metadata)
+            SELECT :ws, m.id, :collection_id, m.asset_id, m.sequence, CAST(m.metadata AS jsonb)
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:asset_ids AS uuid[]),
+                        CAST(:sequences AS int[]), CAST(:metadata AS text[]))
+                AS m(id, asset_id, sequence, metadata)
+            """
+        ),
+        {"ws": tx.ws, "collection_id": collection_id, "ids": [uuid7() for _ in new],
+         "asset_ids": [m.asset_id for m in new], "sequences": [m.sequence for m in new],
+         "metadata": [json.dumps(jsonable(m.metadata)) for m in new]},
+    )
 
 
 async def delete_member(tx: Transaction, *, collection_id: UUID, asset_id: UUID) -> bool:

@@ -4,6 +4,7 @@ Reads take many owners at once (one statement per dataloader batch) and never sh
 whose other end is soft-deleted.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.events import Event, insert_with_event
+from domain.events import EVENTS_CHANNEL, Event, insert_with_event, jsonable
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
@@ -273,6 +274,57 @@ async def insert_edge(tx: Transaction, values: dict[str, Any], *, event: Event
     """Insert the edge and its event, in one statement."""
     row = await insert_with_event(tx, rel, {"workspace_id": tx.ws, **values}, event)
     return RelationshipRecord.from_row(row)
+
+
+INSERT_EDGES = text("""
+    WITH given AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:parents AS uuid[]),
+                             CAST(:children AS uuid[]), CAST(:types AS text[]),
+                             CAST(:sequences AS int[]), CAST(:metadata AS text[]),
+                             CAST(:payloads AS text[]))
+            WITH ORDINALITY AS g(id, parent_asset_id, child_asset_id, relationship_type,
+                                 sequence, metadata, payload, n)
+    ), inserted AS (
+        INSERT INTO asset_relationships (workspace_id, id, parent_asset_id, child_asset_id,
+                                         relationship_type, sequence, metadata)
+        SELECT :ws, g.id, g.parent_asset_id, g.child_asset_id, g.relationship_type,
+               coalesce(g.sequence, (
+                   SELECT coalesce(max(r.sequence), 0) FROM asset_relationships r
+                   WHERE r.workspace_id = :ws AND r.parent_asset_id = g.parent_asset_id
+                     AND r.relationship_type = g.relationship_type
+               ) + row_number() OVER (PARTITION BY g.parent_asset_id, g.relationship_type,
+                                                   g.sequence IS NULL ORDER BY g.n)),
+               CAST(g.metadata AS jsonb)
+        FROM given g ORDER BY g.n
+        RETURNING id, sequence
+    ), logged AS (
+        INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
+        SELECT :ws, 'asset.linked', g.child_asset_id, :actor,
+               jsonb_set(CAST(g.payload AS jsonb), '{sequence}', to_jsonb(i.sequence))
+        FROM given g JOIN inserted i ON i.id = g.id ORDER BY g.n
+        RETURNING workspace_id, id, topic
+    )
+    SELECT (SELECT count(*) FROM inserted) AS edges,
+           count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic))) AS notified
+    FROM logged
+""")
+
+
+async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]],
+                       payloads: Sequence[dict[str, Any]]) -> int:
+    """Insert many edges and one `asset.linked` event each (`payloads`, in order, their
+    `sequence` set to the edge's), NOTIFYing each event as `record_event` does, in one
+    statement. A None `sequence` puts the edge after its parent's last child of its type
+    (several such edges in their given order)."""
+    result = await tx.execute(INSERT_EDGES, {
+        "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
+        "ids": [e["id"] for e in edges], "parents": [e["parent_asset_id"] for e in edges],
+        "children": [e["child_asset_id"] for e in edges],
+        "types": [str(e["relationship_type"]) for e in edges],
+        "sequences": [e["sequence"] for e in edges],
+        "metadata": [json.dumps(jsonable(e["metadata"])) for e in edges],
+        "payloads": [json.dumps(jsonable(p)) for p in payloads]})
+    return int(result.one().edges)
 
 
 async def delete_edge(tx: Transaction, relationship_id: UUID) -> RelationshipRecord | None:

@@ -5,10 +5,13 @@ per-workspace transaction advisory lock, so two concurrent links cannot each pas
 and together close a cycle.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from domain.assets.queries import get_assets
+from domain.branches.rules import FORK_MARK
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import Event, record_event
@@ -40,6 +43,9 @@ async def link_assets(
         errors += [ErrorDetail(ErrorCode.INVALID, f"{key!r} is sync state: only clone, promote "
                                "and scene inheritance write it", f"metadata.{key}")
                    for key in SYNC_KEYS if key in metadata]
+        if FORK_MARK in metadata:
+            errors.append(ErrorDetail(ErrorCode.INVALID, f"{FORK_MARK!r} marks fork provenance: "
+                                      "only forkProject writes it", f"metadata.{FORK_MARK}"))
     await queries.lock_graph(tx, lock_key(tx.ws, "graph"))
     check = await queries.link_check(tx, parent_id=parent_id, child_id=child_id,
                                      relationship_type=relationship_type)
@@ -74,31 +80,49 @@ async def add_edge(
     (`link_assets`) or link a child they just created, which cannot close a cycle."""
     if sequence is None:
         sequence = await queries.next_sequence(tx, parent_id, relationship_type)
-    relationship_id = uuid7()
-    payload = {"relationship_id": relationship_id, "type": relationship_type,
-               "parent_id": parent_id, "child_id": child_id, "sequence": sequence}
+    values = _edge_values(NewEdge(parent_id, child_id, relationship_type, sequence, metadata))
     return await queries.insert_edge(
-        tx,
-        {
-            "id": relationship_id,
-            "parent_asset_id": parent_id,
-            "child_asset_id": child_id,
-            "relationship_type": relationship_type,
-            "sequence": sequence,
-            "metadata": metadata or {},
-        },
-        event=Event("asset.linked", child_id, payload),
-    )
+        tx, values, event=Event("asset.linked", child_id, _linked_payload(values)))
+
+
+@dataclass(frozen=True)
+class NewEdge:
+    parent_id: UUID
+    child_id: UUID
+    relationship_type: RelationshipType
+    sequence: int | None = None  # None: after the parent's last child of this type
+    metadata: dict[str, Any] | None = None
+
+
+async def add_edges(tx: Transaction, edges: Sequence[NewEdge]) -> int:
+    """Insert many edges, each with the `asset.linked` event `add_edge` writes, in one
+    statement (a None sequence: after the parent's last child of that type). Checks nothing,
+    as `add_edge`. How many were inserted."""
+    if not edges:
+        return 0
+    values = [_edge_values(edge) for edge in edges]
+    return await queries.insert_edges(tx, values, [_linked_payload(v) for v in values])
+
+
+def _edge_values(edge: NewEdge) -> dict[str, Any]:
+    return {"id": uuid7(), "parent_asset_id": edge.parent_id, "child_asset_id": edge.child_id,
+            "relationship_type": edge.relationship_type, "sequence": edge.sequence,
+            "metadata": edge.metadata or {}}
+
+
+def _linked_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The payload of `asset.linked` and `asset.unlinked`, from an edge's column values."""
+    return {"relationship_id": values["id"], "type": values["relationship_type"],
+            "parent_id": values["parent_asset_id"], "child_id": values["child_asset_id"],
+            "sequence": values["sequence"]}
 
 
 def _edge_payload(relationship: RelationshipRecord) -> dict[str, Any]:
-    return {
-        "relationship_id": relationship.id,
-        "type": relationship.relationship_type,
-        "parent_id": relationship.parent_asset_id,
-        "child_id": relationship.child_asset_id,
-        "sequence": relationship.sequence,
-    }
+    return _linked_payload({"id": relationship.id, "relationship_type":
+                            relationship.relationship_type,
+                            "parent_asset_id": relationship.parent_asset_id,
+                            "child_asset_id": relationship.child_asset_id,
+                            "sequence": relationship.sequence})
 
 
 async def unlink_assets(tx: Transaction, relationship_id: UUID) -> RelationshipRecord:

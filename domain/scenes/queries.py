@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as UUID_TYPE
 
+from domain.branches.queries import is_fork_provenance
 from domain.db import Transaction
 from domain.graph.vocabulary import RelationshipType
 from domain.pages import pages_by_owner
@@ -321,7 +322,8 @@ async def instance_chain(tx: Transaction, film_id: UUID, project_asset_id: UUID
                           prior.c.id == inherited.c.parent_asset_id,
                           prior.c.instance_of == project_asset_id))
         .where(inherited.c.workspace_id == tx.ws, inherited.c.child_asset_id == instance.c.id,
-               inherited.c.relationship_type == RelationshipType.DERIVED_FROM)
+               inherited.c.relationship_type == RelationshipType.DERIVED_FROM,
+               ~is_fork_provenance(inherited))
         .order_by(inherited.c.id).limit(1)
         .lateral("inherited")
     )
@@ -379,7 +381,8 @@ async def inherited_from(tx: Transaction, instance_ids: Sequence[UUID]
                           prior.c.id == edge.c.parent_asset_id,
                           prior.c.instance_of.is_not(None)))
         .where(edge.c.workspace_id == tx.ws, edge.c.child_asset_id.in_(instance_ids),
-               edge.c.relationship_type == RelationshipType.DERIVED_FROM)
+               edge.c.relationship_type == RelationshipType.DERIVED_FROM,
+               ~is_fork_provenance(edge))
         .order_by(edge.c.child_asset_id, edge.c.id.desc())
     )
     found: dict[UUID, InheritedFrom | None] = {i: None for i in instance_ids}

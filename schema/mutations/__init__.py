@@ -5,6 +5,7 @@ import strawberry
 from schema.generation import GenerationMutations
 from schema.jobs import JobMutations
 from schema.mutations.assets import AssetMutations
+from schema.mutations.branches import BranchMutations
 from schema.mutations.collections import CollectionMutations
 from schema.mutations.graph import GraphMutations
 from schema.mutations.scenes import SceneMutations
@@ -15,5 +16,5 @@ from schema.mutations.sync import SyncMutations
                              "all-or-nothing: refused, it writes nothing and says why in "
                              "`errors`.")
 class Mutation(AssetMutations, GraphMutations, CollectionMutations, SyncMutations,
-               SceneMutations, JobMutations, GenerationMutations):
+               SceneMutations, BranchMutations, JobMutations, GenerationMutations):
     pass

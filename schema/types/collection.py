@@ -1,15 +1,16 @@
 """Collections (libraries, projects, ...) and their ordered member assets."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.collections.queries import MEMBER_KEY
+from domain.collections.queries import COLLECTION_KEY, MEMBER_KEY
 from domain.records import CollectionRecord
 from schema.context import Info
-from schema.dataloaders import MemberArgs
+from schema.dataloaders import CollectionPageArgs, MemberArgs
 from schema.inputs import After, First, decode_cursor, page_size, to_global_id
 from schema.types.asset import Asset
 from schema.types.common import Node, PageInfo
@@ -69,6 +70,33 @@ class Collection(Node):
 
         return await budget_of(info, self.record.id)
 
+    @strawberry.field(description="On a branch (made by forkProject): the project it was "
+                                  "forked from; null on a collection that is no branch, or "
+                                  "whose project was deleted.")
+    async def branch_of(self, info: Info) -> Optional["Collection"]:
+        return await _collection(info, self.record.branch_of)
+
+    @strawberry.field(description="On a project: its branches, the projects forkProject made "
+                                  "from it, oldest first (a fork of a branch is listed on "
+                                  "that branch).")
+    async def branches(self, info: Info, first: First = None, after: After = None
+                       ) -> "CollectionBranchesConnection":
+        cursor = decode_cursor(after, *COLLECTION_KEY)
+        args = CollectionPageArgs(first=page_size(first, info.context.limits.max_page_size),
+                                  after=cursor)
+        page = await info.context.loaders.branches_by_collection.load((self.record.id, args))
+        return connection(
+            CollectionBranchesConnection, page,
+            lambda c, r: CollectionEdge(cursor=c, node=Collection.from_record(r)),
+            has_previous=cursor is not None)
+
+    @strawberry.field(description="On a project: the branch in use, as setActiveBranch chose "
+                                  "it (one of its branches, or a fork of one). Null when the "
+                                  "project itself is active, which it is until "
+                                  "setActiveBranch names a branch.")
+    async def active_branch(self, info: Info) -> Optional["Collection"]:
+        return await _collection(info, self.record.active_branch_id)
+
     @classmethod
     def from_record(cls, r: CollectionRecord) -> "Collection":
         return build(cls, r, id=strawberry.ID(to_global_id("Collection", r.id)))
@@ -99,6 +127,21 @@ class Collection(Node):
 class CollectionEdge:
     cursor: str = strawberry.field(description="Pass as `after` to read what follows.")
     node: Collection = strawberry.field(description="The collection.")
+
+
+@strawberry.type(description="A page of a project's branches.")
+class CollectionBranchesConnection:
+    edges: list[CollectionEdge] = strawberry.field(
+        description="The branches of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="How many branches the project has.")
+
+
+async def _collection(info: Info, collection_id: UUID | None) -> Collection | None:
+    if collection_id is None:
+        return None
+    record = await info.context.loaders.collection_by_id.load(collection_id)
+    return Collection.from_record(record) if record else None
 
 
 @strawberry.type(description="A page of the collections holding an asset.")
