@@ -1,19 +1,36 @@
 """Identifiers: time-ordered UUIDv7 (index locality) and advisory-lock keys."""
 
 import os
+import threading
 import time
 import uuid
 
+_RAND_B = (1 << 62) - 1
+_last = (0, 0, 0)  # (millis, rand_a, rand_b) of the last id this process made
+_lock = threading.Lock()
+
+
+def _pack(millis: int, rand_a: int, rand_b: int) -> uuid.UUID:
+    return uuid.UUID(int=(millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | rand_a << 64
+                     | 0x2 << 62 | rand_b)
+
 
 def uuid7() -> uuid.UUID:
-    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits."""
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits; monotonic within
+    the process (RFC 9562 §6.2): an id made in the same millisecond as the last is the last
+    one plus one, so ids made in one transaction sort in the order they were made."""
+    global _last
     millis = time.time_ns() // 1_000_000
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
-    value &= ~(0xF << 76)
-    value |= 0x7 << 76  # version 7
-    value &= ~(0x3 << 62)
-    value |= 0x2 << 62  # RFC 4122 variant
-    return uuid.UUID(int=value)
+    rand = int.from_bytes(os.urandom(10), "big")
+    found = (millis, (rand >> 62) & 0xFFF, rand & _RAND_B)
+    with _lock:
+        if found <= _last:
+            last_millis, rand_a, rand_b = _last
+            rand_b = (rand_b + 1) & _RAND_B
+            rand_a = (rand_a + (rand_b == 0)) & 0xFFF
+            found = (last_millis + (rand_a == 0 and rand_b == 0), rand_a, rand_b)
+        _last = found
+    return _pack(*found)
 
 
 def lock_key(workspace_id: uuid.UUID, scope: str) -> int:
