@@ -104,24 +104,24 @@ async def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
+    from api.blobs import open_blob_store
     from api.demo import load_demo
     from api.devmode import ensure_dev_token
-    from domain.storage import BlobStore
 
     async with open_database(settings) as database:
         if args.workspace is None:
             await ensure_dev_token(database, settings.data_dir)
-        summary = await load_demo(database, args.workspace, store=BlobStore(settings.blobs),
+        summary = await load_demo(database, args.workspace, store=open_blob_store(settings),
                                   jobs=settings.jobs)
     _print(args, summary, "\n".join(f"{k}: {v}" for k, v in summary.items()))
 
 
 async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
+    from api.blobs import open_blob_store
     from api.gc import collect_garbage
-    from domain.storage import BlobStore
 
     async with open_database(settings) as database:
-        rows, files = await collect_garbage(database, BlobStore(settings.blobs),
+        rows, files = await collect_garbage(database, open_blob_store(settings),
                                             grace_seconds=args.grace_seconds)
     _print(args, {"blob_rows_removed": rows, "files_removed": files},
            f"removed {rows} unused blob row(s) and {files} file(s)")

@@ -1,39 +1,83 @@
 """GET /files/{sha256}: a workspace's content, by hash, for its bearer token.
 
 Content never changes under a hash, so responses carry the hash as ETag and may be cached
-for a year; Range requests are served (video scrubbing, resumed downloads).
+for a year; Range requests are served (video scrubbing, resumed downloads), from a local file
+or streamed from the bucket, whichever the store is.
 
 Content is whatever a client uploaded, so it is never rendered as a page of this origin:
 `nosniff`, `Content-Security-Policy: sandbox` on everything, and a type outside the allow-list
-(images, audio, video, PDF, plain text, JSON) goes out as an `application/octet-stream`
-attachment.
+(`domain.storage.served_as`) goes out as an `application/octet-stream` attachment.
 """
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from api.auth import Authenticator
 from domain.db import Database, transaction
 from domain.files import get_blob
-from domain.storage import BlobStore
+from domain.storage import BlobStore, served_as
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CACHE = "private, max-age=31536000, immutable"
 SAFE = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
-SHOWN_TYPES = ("image/", "audio/", "video/")
-SHOWN_EXACT = {"application/pdf", "text/plain", "application/json"}
 
 
-def served_as(mime_type: str | None) -> tuple[str, dict[str, str]]:
+def safety_headers(mime_type: str | None) -> tuple[str, dict[str, str]]:
     """The type a file goes out as, and the headers that go with it."""
-    declared = (mime_type or "").split(";")[0].strip().lower()
-    if declared in SHOWN_EXACT or (declared.startswith(SHOWN_TYPES)
-                                   and declared != "image/svg+xml"):
-        return declared, SAFE
-    return "application/octet-stream", {**SAFE, "Content-Disposition": "attachment"}
+    media_type, attachment = served_as(mime_type)
+    return media_type, {**SAFE, "Content-Disposition": "attachment"} if attachment else SAFE
+
+
+def problem(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code}, status_code=status)
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one range `header` asks for as (start, end exclusive); None for the whole file
+    (no header, or several ranges, which a server may answer whole). `ValueError` when no
+    byte of the file is in it (416)."""
+    found = RANGE.match((header or "").replace(" ", ""))
+    if found is None:
+        return None
+    first, last = found.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        start, end = max(size - int(last), 0), size
+    else:
+        start, end = int(first), min(int(last) + 1, size) if last else size
+    if start >= size or start >= end:
+        raise ValueError("unsatisfiable range")
+    return start, end
+
+
+async def serve(request: Request, store: BlobStore, sha256: str, derived: str | None, *,
+                media_type: str, size: int, headers: Mapping[str, str]) -> Response:
+    """The file, whole or the range asked for: a directory's through `FileResponse`, a
+    bucket's streamed. `headers` (ETag, caching, safety) go on every answer."""
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=dict(headers))
+    path = store.local_path(sha256, derived)
+    if path is not None:
+        return FileResponse(path, media_type=media_type, headers=dict(headers))
+    try:
+        wanted = byte_range(request.headers.get("range"), size)
+    except ValueError:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    start, end = wanted or (0, size)
+    out = {**headers, "Accept-Ranges": "bytes", "Content-Length": str(end - start)}
+    status = 200
+    if wanted is not None:
+        status = 206
+        out["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=out, media_type=media_type)
+    return StreamingResponse(store.stream(sha256, derived, start=start, end=end),
+                             status_code=status, headers=out, media_type=media_type)
 
 
 def files_endpoint(store: BlobStore, authenticator: Authenticator
@@ -50,13 +94,10 @@ def files_endpoint(store: BlobStore, authenticator: Authenticator
             async with transaction(database, workspace_id=auth.principal.workspace_id,
                                    readonly=True) as tx:
                 blob = await get_blob(tx, sha256)
-        if blob is None or not store.exists(sha256):
-            return JSONResponse({"error": "no such file", "code": "NOT_FOUND"}, status_code=404)
-        etag = f'"{sha256}"'
-        media_type, safety = served_as(blob.mime_type)
-        headers = {"ETag": etag, "Cache-Control": CACHE, **safety}
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return FileResponse(store.path(sha256), media_type=media_type, headers=headers)
+        if blob is None or not await store.exists(sha256):
+            return problem(404, "NOT_FOUND", "no such file")
+        media_type, safety = safety_headers(blob.mime_type)
+        return await serve(request, store, sha256, None, media_type=media_type, size=blob.size,
+                           headers={"ETag": f'"{sha256}"', "Cache-Control": CACHE, **safety})
 
     return download

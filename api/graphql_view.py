@@ -36,6 +36,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import Authenticator
+from api.blobs import open_blob_store
 from api.boundary import BoundaryError, parse_body
 from api.metrics import INVALID, operation_label
 from api.observe import current_request, error_extensions
@@ -43,7 +44,6 @@ from api.ratelimit import RateLimiter
 from api.settings import Settings
 from api.sockets import Connections, LegacyWSHandler, TransportWSHandler
 from domain.db import Database, RequestTransaction
-from domain.storage import BlobStore
 from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
 from schema.cost import estimate
@@ -79,7 +79,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.prepared = compiled.PreparedReads()
         self.templates = compiled.ByIdTemplates()
         self.max_cost = schema.max_cost
-        self.store = BlobStore(settings.blobs)
+        self.store = open_blob_store(settings)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
             max_lineage_depth=settings.limits.max_lineage_depth,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from api.demo import load_demo
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, dev_settings
 
 FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
@@ -18,7 +18,7 @@ PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["
 async def test_demo_builds_library_project_and_inherited_scenes(
     db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient, tmp_path: Path
 ) -> None:
-    summary = await load_demo(db, workspace.id, store=BlobStore(tmp_path / "blobs"),
+    summary = await load_demo(db, workspace.id, store=LocalBlobStore(tmp_path / "blobs"),
                               jobs=dev_settings().jobs)
     assert summary == {"workspace_id": str(workspace.id), "library_assets": 7,
                        "project_assets": 6, "film": "Night Ledger", "scenes": 5,
@@ -73,7 +73,7 @@ async def test_demo_generates_styled_images_with_files_and_costs(
     db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient, tmp_path: Path
 ) -> None:
     # when the demo is loaded with a blob store
-    await load_demo(db, workspace.id, store=BlobStore(tmp_path / "blobs"),
+    await load_demo(db, workspace.id, store=LocalBlobStore(tmp_path / "blobs"),
                     jobs=dev_settings().jobs)
     body = (await gql(IMAGES))["data"]
     # then the project requires its style, and three placeholder images were generated with
