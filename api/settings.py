@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 PREFIX = "ASSETGRAPH_"
 Environment = Literal["development", "production"]
-SECRETS = frozenset({"jwt_secret", "http_provider_auth_header", "metrics_token"})
+SECRETS = frozenset({"jwt_secret", "http_provider_auth_header", "metrics_token",
+                     "s3_secret_access_key", "file_url_secret"})
 MASK = "***"
 
 # Part of the API's contract rather than deployment choices, so not configurable.
@@ -102,6 +103,13 @@ class Settings(BaseSettings):
     # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
     max_image_pixels: int = Field(100_000_000, ge=1, le=178_956_970)
     blob_dir: Path | None = None
+    # `file:///path` (a directory, as blob_dir) or `s3://bucket/prefix`; unset: blob_dir.
+    blob_url: str | None = None
+    # For an s3:// blob_url; unset, each comes from the usual AWS_* variable.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
     workers: int = Field(2, ge=0)
     provider: Literal["placeholder", "thumbnail", "http"] = "placeholder"
     placeholder_cost: Decimal = Field(Decimal("0.01"), ge=0)
@@ -122,6 +130,20 @@ class Settings(BaseSettings):
                                                    "postgresql+asyncpg://")):
             raise ValueError("a postgresql:// URL")
         return url
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blob_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if info.data.get("blob_dir") is not None:
+            raise ValueError(f"either it or {PREFIX}BLOB_DIR, not both")
+        if parts.scheme == "file" and parts.path and not parts.netloc:
+            return url
+        if parts.scheme == "s3" and parts.netloc:
+            return url
+        raise ValueError("a file:///path or s3://bucket/prefix URL")
 
     @model_validator(mode="after")
     def _derived_defaults(self) -> Self:
@@ -150,7 +172,14 @@ class Settings(BaseSettings):
 
     @property
     def blobs(self) -> Path:
+        """The blob directory (of a local store)."""
+        if self.blob_url is not None and self.blob_url.startswith("file:"):
+            return Path(urlsplit(self.blob_url).path)
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    @property
+    def blobs_in_bucket(self) -> bool:
+        return self.blob_url is not None and self.blob_url.startswith("s3:")
 
     @property
     def development(self) -> bool:
@@ -182,7 +211,9 @@ class Settings(BaseSettings):
         """Every setting by variable name, as JSON values, secrets masked."""
         values: dict[str, Any] = {}
         for name in type(self).model_fields:
-            value = self.blobs if name == "blob_dir" else getattr(self, name)
+            value = getattr(self, name)
+            if name == "blob_dir" and not self.blobs_in_bucket:
+                value = self.blobs
             if value is not None and name in SECRETS:
                 value = MASK
             elif isinstance(value, str) and name == "database_url":

@@ -128,6 +128,9 @@ def test_the_environment_beats_dotenv_and_flags_beat_both(
                                "(true/false, yes/no, on/off, 1/0), got 'maybe'"),
     ("PLACEHOLDER_COST", "cheap",
      "ASSETGRAPH_PLACEHOLDER_COST: expected a decimal number, got 'cheap'"),
+    ("BLOB_URL", "ftp://files/blobs",
+     "ASSETGRAPH_BLOB_URL: expected a file:///path or s3://bucket/prefix URL, "
+     "got 'ftp://files/blobs'"),
     ("DATABASE_URL", "mysql://app:pw@db/assets",
      "ASSETGRAPH_DATABASE_URL: expected a postgresql:// URL, got 'mysql://app:***@db/assets'"),
 ])
@@ -168,6 +171,7 @@ def test_config_prints_every_setting_with_secrets_masked(
     monkeypatch.setenv("ASSETGRAPH_JWT_SECRET", "jwt-s3cret")
     monkeypatch.setenv("ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER", "X-Api-Key: k3y")
     monkeypatch.setenv("ASSETGRAPH_METRICS_TOKEN", "scr4pe")
+    monkeypatch.setenv("ASSETGRAPH_S3_SECRET_ACCESS_KEY", "buck3t")
     # when `assetgraph config --json` runs
     main(["config", "--json"])
     # then every setting is there by variable name, and no secret is
@@ -202,6 +206,11 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_MAX_UPLOAD_BYTES": 536870912,
         "ASSETGRAPH_MAX_IMAGE_PIXELS": 100000000,
         "ASSETGRAPH_BLOB_DIR": ".assetgraph/blobs",
+        "ASSETGRAPH_BLOB_URL": None,
+        "ASSETGRAPH_S3_ENDPOINT_URL": None,
+        "ASSETGRAPH_S3_REGION": None,
+        "ASSETGRAPH_S3_ACCESS_KEY_ID": None,
+        "ASSETGRAPH_S3_SECRET_ACCESS_KEY": "***",
         "ASSETGRAPH_WORKERS": 2,
         "ASSETGRAPH_PROVIDER": "placeholder",
         "ASSETGRAPH_PLACEHOLDER_COST": "0.01",
@@ -215,7 +224,7 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_METRICS_TOKEN": "***",
     }
     assert "hunter" not in out and "s3cret" not in out and "k3y" not in out
-    assert "scr4pe" not in out
+    assert "scr4pe" not in out and "buck3t" not in out
 
 
 def test_config_text_is_one_aligned_line_per_variable(
