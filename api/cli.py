@@ -160,6 +160,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     from api.app import create_app
     from api.logs import configure_logging
 
+    settings.check_serving()  # before anything starts
+
     # Our one line per request replaces uvicorn's access log; all lines go through our format.
     configure_logging(settings.log_format)
     processes = args.processes or settings.processes or os.cpu_count() or 1
@@ -353,6 +355,9 @@ def main(argv: list[str] | None = None) -> None:
         outcome = run(args, settings)
         if outcome is not None:
             asyncio.run(outcome)  # type: ignore[arg-type]
+    except InvalidSettings as error:  # settings fine alone, not for this command
+        print("\n".join(error.problems), file=sys.stderr)
+        raise SystemExit(2) from None
     except DomainError as error:
         detail = [{"code": d.code.value, "field": d.field, "message": d.message}
                   for d in error.details]

@@ -1,8 +1,12 @@
-"""GET /files/{sha256}: a workspace's content, by hash, for its bearer token.
+"""GET /files/{sha256}: a workspace's content, by hash, for its bearer token; and
+GET /files/{sha256}/signed: the same for anyone holding a signed URL (`domain.file_urls`), no
+header needed, so that `<img src>` works.
 
 Content never changes under a hash, so responses carry the hash as ETag and may be cached
-for a year; Range requests are served (video scrubbing, resumed downloads), from a local file
-or streamed from the bucket, whichever the store is.
+for a year (a signed URL's response: only until the URL expires); Range requests are served
+(video scrubbing, resumed downloads), from a local file or streamed from the bucket,
+whichever the store is. A signed URL of content in a bucket redirects to the bucket's own
+presigned URL, valid as long, so the bytes never pass through this service.
 
 Content is whatever a client uploaded, so it is never rendered as a page of this origin:
 `nosniff`, `Content-Security-Policy: sandbox` on everything, and a type outside the allow-list
@@ -10,13 +14,22 @@ Content is whatever a client uploaded, so it is never rendered as a page of this
 """
 
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from api.auth import Authenticator
 from domain.db import Database, transaction
+from domain.file_urls import ORIGINAL, FileUrlSigner, SignatureProblem
 from domain.files import get_blob
 from domain.storage import BlobStore, served_as
 
@@ -24,6 +37,8 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CACHE = "private, max-age=31536000, immutable"
 SAFE = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+REFUSED = {SignatureProblem.EXPIRED: "this signed URL has expired: ask for a new one",
+           SignatureProblem.INVALID: "this URL's signature does not match it"}
 
 
 def safety_headers(mime_type: str | None) -> tuple[str, dict[str, str]]:
@@ -99,5 +114,35 @@ def files_endpoint(store: BlobStore, authenticator: Authenticator
         media_type, safety = safety_headers(blob.mime_type)
         return await serve(request, store, sha256, None, media_type=media_type, size=blob.size,
                            headers={"ETag": f'"{sha256}"', "Cache-Control": CACHE, **safety})
+
+    return download
+
+
+def signed_endpoint(store: BlobStore) -> Callable[[Request], Awaitable[Response]]:
+    async def download(request: Request) -> Response:
+        now = time.time()
+        sha256 = request.path_params["sha256"]
+        if not SHA256.match(sha256):
+            return problem(404, "NOT_FOUND", "no such file")
+        signer: FileUrlSigner = request.state.signer
+        query = request.query_params
+        checked = signer.check(sha256=sha256, variant=ORIGINAL, workspace=query.get("ws"),
+                               expires=query.get("exp"), signature=query.get("sig"), now=now)
+        if isinstance(checked, SignatureProblem):
+            return problem(403, checked.value, REFUSED[checked])
+        async with transaction(request.state.database, workspace_id=checked,
+                               readonly=True) as tx:
+            blob = await get_blob(tx, sha256)
+        if blob is None or not await store.exists(sha256):
+            return problem(404, "NOT_FOUND", "no such file")
+        left = max(int(query["exp"]) - int(now), 1)
+        cache = f"private, max-age={left}"  # never past the signature
+        presigned = await store.signed_url(sha256, expires_in=timedelta(seconds=left))
+        if presigned is not None:
+            return RedirectResponse(presigned, status_code=307, headers={
+                "Cache-Control": cache, "Referrer-Policy": "no-referrer"})
+        media_type, safety = safety_headers(blob.mime_type)
+        return await serve(request, store, sha256, None, media_type=media_type, size=blob.size,
+                           headers={"ETag": f'"{sha256}"', "Cache-Control": cache, **safety})
 
     return download

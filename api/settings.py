@@ -26,6 +26,8 @@ SECRETS = frozenset({"jwt_secret", "http_provider_auth_header", "metrics_token",
                      "s3_secret_access_key", "file_url_secret"})
 MASK = "***"
 
+FILE_URL_SECRET_MIN = 32
+
 # Part of the API's contract rather than deployment choices, so not configurable.
 MAX_PAGE_SIZE = 100
 MAX_LINEAGE_DEPTH = 50
@@ -122,6 +124,12 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "text"
     # /metrics answers `Authorization: Bearer <metrics_token>`; unset, it is not served.
     metrics_token: str | None = None
+    # Where clients reach this service (file URLs are made under it); unset: each request's
+    # own scheme and Host.
+    public_url: str | None = None
+    # The HMAC key of signed file URLs; required in production (development keeps one in the
+    # data directory).
+    file_url_secret: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +138,24 @@ class Settings(BaseSettings):
                                                    "postgresql+asyncpg://")):
             raise ValueError("a postgresql:// URL")
         return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+                or parts.fragment:
+            raise ValueError("an http:// or https:// URL without a query")
+        return url.rstrip("/")
+
+    @field_validator("file_url_secret")
+    @classmethod
+    def _file_url_secret(cls, secret: str | None) -> str | None:
+        if secret is not None and len(secret) < FILE_URL_SECRET_MIN:
+            raise ValueError(f"a secret of at least {FILE_URL_SECRET_MIN} characters")
+        return secret
 
     @field_validator("blob_url")
     @classmethod
@@ -180,6 +206,15 @@ class Settings(BaseSettings):
     @property
     def blobs_in_bucket(self) -> bool:
         return self.blob_url is not None and self.blob_url.startswith("s3:")
+
+    def check_serving(self) -> None:
+        """`InvalidSettings` when a server must not start with these settings: production
+        without a file URL secret (every process must sign alike, and a made-up one would
+        not survive a restart)."""
+        if self.file_url_secret is None and not self.development:
+            raise InvalidSettings([f"{variable('file_url_secret')}: expected a secret of at "
+                                   f"least {FILE_URL_SECRET_MIN} characters in production, "
+                                   "got nothing"])
 
     @property
     def development(self) -> bool:

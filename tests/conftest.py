@@ -220,6 +220,7 @@ async def other_workspace(db: SavepointDatabase) -> WorkspaceTokens:
 
 
 BLOBS = Path(tempfile.mkdtemp(prefix="assetgraph-test-blobs-"))
+FILE_URL_SECRET = "a-test-secret-of-signed-file-urls-0123456789"
 
 
 @pytest.fixture(scope="session", autouse=True)

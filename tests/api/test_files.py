@@ -63,7 +63,7 @@ async def test_an_uploaded_image_is_stored_once_and_described(
     assert first["errors"] == second["errors"] == []
     assert first["asset"]["file"] == second["asset"]["file"] == {
         "sha256": sha, "size": len(data), "mimeType": "image/png",
-        "downloadUrl": f"/files/{sha}"}
+        "downloadUrl": f"http://test/files/{sha}"}
     assert first["asset"]["metadata"] == {"width": 64, "height": 48, "format": "png"}
     assert first["asset"]["version"] == 2
     assert [p.name for p in BLOBS.glob(f"??/??/{sha}")] == [sha]
