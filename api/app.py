@@ -34,7 +34,7 @@ from api.admission import Admission
 from api.auth import Authenticator
 from api.database import asyncpg_dsn, create_engine, database_url
 from api.devmode import announce_dev_token, ensure_dev_token, ensure_file_url_secret
-from api.files import files_endpoint, signed_endpoint
+from api.files import files_endpoint, signed_endpoint, thumbnail_endpoint
 from api.limits import BodySizeLimit
 from api.logs import configure_logging
 from api.metrics import ProcessState, RequestMetrics, metrics_endpoint, sampling
@@ -45,6 +45,7 @@ from api.tracing import Tracing, from_environment
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
 from domain.file_urls import FileUrlSigner
+from domain.thumbnails import Thumbnails
 from schema.schema import build_schema
 
 log = logging.getLogger("assetgraph")
@@ -153,6 +154,8 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/files/{sha256}", files_endpoint(graphql.store, authenticator)),
             Route("/files/{sha256}/signed", signed_endpoint(graphql.store)),
+            Route("/files/{sha256}/thumbnails/{size}", thumbnail_endpoint(
+                Thumbnails(graphql.store, max_pixels=settings.max_image_pixels))),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(settings.metrics_token, process)),

@@ -1,12 +1,14 @@
-"""GET /files/{sha256}: a workspace's content, by hash, for its bearer token; and
+"""GET /files/{sha256}: a workspace's content, by hash, for its bearer token;
 GET /files/{sha256}/signed: the same for anyone holding a signed URL (`domain.file_urls`), no
-header needed, so that `<img src>` works.
+header needed, so that `<img src>` works; and GET /files/{sha256}/thumbnails/{size}: a signed
+URL of an image's WebP thumbnail (`domain.thumbnails`), made on its first request.
 
 Content never changes under a hash, so responses carry the hash as ETag and may be cached
 for a year (a signed URL's response: only until the URL expires); Range requests are served
 (video scrubbing, resumed downloads), from a local file or streamed from the bucket,
 whichever the store is. A signed URL of content in a bucket redirects to the bucket's own
-presigned URL, valid as long, so the bytes never pass through this service.
+presigned URL, valid as long, so the bytes never pass through this service. A thumbnail
+never changes for its content and size: cached for a year, whatever its URL's expiry.
 
 Content is whatever a client uploaded, so it is never rendered as a page of this origin:
 `nosniff`, `Content-Security-Policy: sandbox` on everything, and a type outside the allow-list
@@ -29,9 +31,11 @@ from starlette.responses import (
 
 from api.auth import Authenticator
 from domain.db import Database, transaction
-from domain.file_urls import ORIGINAL, FileUrlSigner, SignatureProblem
+from domain.file_urls import ORIGINAL, FileUrlSigner, SignatureProblem, thumbnail_variant
 from domain.files import get_blob
+from domain.records import BlobRecord
 from domain.storage import BlobStore, served_as
+from domain.thumbnails import WEBP, Thumbnails, ThumbnailSize, thumbnailable
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -118,31 +122,79 @@ def files_endpoint(store: BlobStore, authenticator: Authenticator
     return download
 
 
+class _Refusal(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+async def _signed_blob(request: Request, store: BlobStore, sha256: str, variant: str,
+                       now: float) -> tuple[BlobRecord, int]:
+    """The blob a signed URL grants, and how many seconds it still does; `_Refusal` with the
+    answer otherwise (403 for the signature, 404 for content the workspace does not hold)."""
+    if not SHA256.match(sha256):
+        raise _Refusal(problem(404, "NOT_FOUND", "no such file"))
+    signer: FileUrlSigner = request.state.signer
+    query = request.query_params
+    checked = signer.check(sha256=sha256, variant=variant, workspace=query.get("ws"),
+                           expires=query.get("exp"), signature=query.get("sig"), now=now)
+    if isinstance(checked, SignatureProblem):
+        raise _Refusal(problem(403, checked.value, REFUSED[checked]))
+    async with transaction(request.state.database, workspace_id=checked, readonly=True) as tx:
+        blob = await get_blob(tx, sha256)
+    if blob is None or not await store.exists(sha256):
+        raise _Refusal(problem(404, "NOT_FOUND", "no such file"))
+    return blob, max(int(query["exp"]) - int(now), 1)
+
+
+def _redirect(presigned: str, left: int) -> Response:
+    return RedirectResponse(presigned, status_code=307, headers={
+        "Cache-Control": f"private, max-age={left}", "Referrer-Policy": "no-referrer"})
+
+
 def signed_endpoint(store: BlobStore) -> Callable[[Request], Awaitable[Response]]:
     async def download(request: Request) -> Response:
-        now = time.time()
         sha256 = request.path_params["sha256"]
-        if not SHA256.match(sha256):
-            return problem(404, "NOT_FOUND", "no such file")
-        signer: FileUrlSigner = request.state.signer
-        query = request.query_params
-        checked = signer.check(sha256=sha256, variant=ORIGINAL, workspace=query.get("ws"),
-                               expires=query.get("exp"), signature=query.get("sig"), now=now)
-        if isinstance(checked, SignatureProblem):
-            return problem(403, checked.value, REFUSED[checked])
-        async with transaction(request.state.database, workspace_id=checked,
-                               readonly=True) as tx:
-            blob = await get_blob(tx, sha256)
-        if blob is None or not await store.exists(sha256):
-            return problem(404, "NOT_FOUND", "no such file")
-        left = max(int(query["exp"]) - int(now), 1)
-        cache = f"private, max-age={left}"  # never past the signature
+        try:
+            blob, left = await _signed_blob(request, store, sha256, ORIGINAL, time.time())
+        except _Refusal as refusal:
+            return refusal.response
         presigned = await store.signed_url(sha256, expires_in=timedelta(seconds=left))
         if presigned is not None:
-            return RedirectResponse(presigned, status_code=307, headers={
-                "Cache-Control": cache, "Referrer-Policy": "no-referrer"})
+            return _redirect(presigned, left)
         media_type, safety = safety_headers(blob.mime_type)
+        cache = f"private, max-age={left}"  # never past the signature
         return await serve(request, store, sha256, None, media_type=media_type, size=blob.size,
                            headers={"ETag": f'"{sha256}"', "Cache-Control": cache, **safety})
+
+    return download
+
+
+def thumbnail_endpoint(thumbnails: Thumbnails) -> Callable[[Request], Awaitable[Response]]:
+    store = thumbnails.store
+    sizes = {size.name.lower(): size for size in ThumbnailSize}
+
+    async def download(request: Request) -> Response:
+        sha256 = request.path_params["sha256"]
+        size = sizes.get(request.path_params["size"])
+        if size is None:
+            return problem(404, "NOT_FOUND", f"sizes are {', '.join(sizes)}")
+        try:
+            blob, left = await _signed_blob(request, store, sha256, thumbnail_variant(size),
+                                            time.time())
+        except _Refusal as refusal:
+            return refusal.response
+        if not thumbnailable(blob.mime_type) or not await thumbnails.ensure(sha256, size):
+            return problem(404, "NO_THUMBNAIL", "this file is no image a thumbnail can be "
+                                                "made of")
+        presigned = await store.signed_url(sha256, size.file_name,
+                                           expires_in=timedelta(seconds=left))
+        if presigned is not None:
+            return _redirect(presigned, left)
+        path = store.local_path(sha256, size.file_name)
+        assert path is not None  # a store without presigned URLs is a directory
+        return await serve(request, store, sha256, size.file_name, media_type=WEBP,
+                           size=path.stat().st_size,
+                           headers={"ETag": f'"{sha256}-{size.value}"', "Cache-Control": CACHE,
+                                    **SAFE})
 
     return download

@@ -98,7 +98,8 @@ class BlobStore(Protocol):
     async def signed_url(self, sha256: str, derived: str | None = None, *,
                          expires_in: timedelta) -> str | None:
         """A URL of the store itself that serves it without credentials until `expires_in`
-        has passed; None when the store has none (this service serves it)."""
+        has passed; None when the store has none: then it is a directory, and this service
+        serves the file at `local_path`."""
 
     async def delete(self, sha256: str) -> bool:
         """Remove the content and its derived files; True when the content was there."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 
 from api.blobs import open_blob_store
@@ -17,8 +18,10 @@ from domain.files import keep_blob
 from domain.storage import LocalBlobStore
 from domain.storage_s3 import S3BlobStore
 from tests.api.test_files import CREATE, png, upload
+from tests.api.test_thumbnails import webp_size
 from tests.conftest import (
     S3_KEYS,
+    GraphQLClient,
     SavepointDatabase,
     WorkspaceTokens,
     dev_settings,
@@ -26,10 +29,14 @@ from tests.conftest import (
 )
 
 
+def bucket_of(settings: Settings) -> str:
+    assert settings.blob_url is not None
+    return settings.blob_url.removeprefix("s3://").split("/")[0]
+
+
 def bucket_keys(settings: Settings) -> list[str]:
     """What the bucket holds, as S3 itself lists it."""
-    assert settings.blob_url is not None
-    bucket = settings.blob_url.removeprefix("s3://").split("/")[0]
+    bucket = bucket_of(settings)
     client: Any = boto3.client(
         "s3", endpoint_url=settings.s3_endpoint_url, region_name=S3_KEYS["s3_region"],
         aws_access_key_id=S3_KEYS["s3_access_key_id"],
@@ -72,7 +79,8 @@ async def test_the_same_upload_is_one_object_served_whole_and_in_ranges(
 async def test_gc_removes_unused_objects_and_keeps_used_ones(
     db: SavepointDatabase, workspace: WorkspaceTokens, s3_settings: Settings,
 ) -> None:
-    # given an object an asset uses, one whose row no asset uses, and a stray object
+    # given an object an asset uses, one whose row no asset uses (with a thumbnail), and a
+    # stray object
     store = open_blob_store(s3_settings)
     kept, unused, stray = (store.put_bytes(content) for content in (b"kept", b"unused", b"x"))
     await store.place(stray)
@@ -81,8 +89,9 @@ async def test_gc_removes_unused_objects_and_keeps_used_ones(
             await keep_blob(tx, store, blob, "text/plain")
         await assets.create_asset(tx, assets.NewAsset(type="text", name="Notes",
                                                       blob_sha256=kept.sha256))
-    assert len(bucket_keys(s3_settings)) == 3
-    # when gc runs, then only the used object stays
+    await store.put_derived(unused.sha256, "thumbnail-128.webp", b"webp", mime_type="image/webp")
+    assert len(bucket_keys(s3_settings)) == 4
+    # when gc runs, then only the used object stays (the unused one's thumbnail goes with it)
     assert await collect_garbage(db, store, grace_seconds=0) == (1, 2)
     assert bucket_keys(s3_settings) == [
         f"assets/{kept.sha256[:2]}/{kept.sha256[2:4]}/{kept.sha256}"]
@@ -101,3 +110,46 @@ def test_the_blob_url_chooses_the_backend() -> None:
         LocalBlobStore, Path("/srv/blobs"), S3BlobStore)
     assert both.value.problems == ["ASSETGRAPH_BLOB_URL: expected either it or "
                                    "ASSETGRAPH_BLOB_DIR, not both, got 'file:///srv/b'"]
+
+
+SIGNED = """query ($id: ID!) { asset(id: $id) { file { url(expiresIn: 300)
+  thumbnail(size: SMALL) } } }"""
+
+
+async def test_signed_urls_redirect_to_the_buckets_presigned_urls(
+    db: SavepointDatabase, workspace: WorkspaceTokens, s3_settings: Settings,
+) -> None:
+    data = png((40, 90, 160), size=(640, 480))
+    sha = hashlib.sha256(data).hexdigest()
+    async with http_client(db, s3_settings) as http:
+        # given an image in the bucket and its signed URLs
+        created = (await upload(http, workspace.editor, CREATE, data)).json()
+        asset = created["data"]["createAsset"]["asset"]["id"]
+        file = (await GraphQLClient(http, workspace.viewer)(SIGNED, {"id": asset}))[
+            "data"]["asset"]["file"]
+        # when each is loaded with no header
+        original = await http.get(file["url"])
+        thumbnail = await http.get(file["thumbnail"])
+    # then each redirects to the bucket, for no longer than the signature lasts
+    assert [(r.status_code, r.headers["referrer-policy"]) for r in (original, thumbnail)] == [
+        (307, "no-referrer")] * 2
+    ages = [int(r.headers["cache-control"].removeprefix("private, max-age="))
+            for r in (original, thumbnail)]
+    assert (ages[0] in (299, 300), ages[1] in (3599, 3600)) == (True, True)
+    prefix = f"{s3_settings.s3_endpoint_url}/{bucket_of(s3_settings)}/assets"
+    assert [r.headers["location"].split("?")[0] for r in (original, thumbnail)] == [
+        f"{prefix}/{sha[:2]}/{sha[2:4]}/{sha}",
+        f"{prefix}/derived/{sha[:2]}/{sha}/thumbnail-128.webp"]
+    # and the bucket's presigned URLs give the bytes, whole and in a range, and the thumbnail
+    async with httpx.AsyncClient() as browser:
+        whole = await browser.get(original.headers["location"])
+        part = await browser.get(original.headers["location"], headers={"Range": "bytes=4-9"})
+        small = await browser.get(thumbnail.headers["location"])
+    assert (whole.status_code, whole.content, whole.headers["content-type"]) == (
+        200, data, "image/png")
+    assert (part.status_code, part.content) == (206, data[4:10])
+    assert (small.status_code, small.headers["content-type"], webp_size(small.content)) == (
+        200, "image/webp", ("WEBP", (128, 96)))
+    # the thumbnail lives in the bucket under its derived key, beside the content
+    assert bucket_keys(s3_settings) == [f"assets/{sha[:2]}/{sha[2:4]}/{sha}",
+                                        f"assets/derived/{sha[:2]}/{sha}/thumbnail-128.webp"]
