@@ -1,10 +1,20 @@
 """`assetgraph demo` builds an explorable production through the use cases."""
 
+import io
 from pathlib import Path
+
+import httpx
+from PIL import Image
 
 from api.demo import load_demo
 from domain.storage import LocalBlobStore
-from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, dev_settings
+from tests.conftest import (
+    BLOBS,
+    GraphQLClient,
+    SavepointDatabase,
+    WorkspaceTokens,
+    dev_settings,
+)
 
 FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
   children(types: [PART_OF], first: 20) { edges { node { sequence child { name
@@ -91,3 +101,26 @@ async def test_demo_generates_styled_images_with_files_and_costs(
         ("John Doe", "a tall man in a navy suit", 0.01, "image/png")]
     cost = await gql("""{ costSummary { total } }""")
     assert cost["data"]["costSummary"] == {"total": 0.03}
+
+
+DEMO_FILES = """{ assets(filter: {types: ["image"], sources: ["generation"]}) { edges { node {
+  file { mimeType url thumbnail(size: SMALL) } } } } }"""
+
+
+async def test_the_demos_images_load_in_a_browser_with_their_thumbnails(
+    db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient,
+    http: httpx.AsyncClient,
+) -> None:
+    # given the demo loaded into the store the server reads
+    await load_demo(db, workspace.id, store=LocalBlobStore(BLOBS), jobs=dev_settings().jobs)
+    # when each generated image's URL and small thumbnail are loaded with no header
+    files = [e["node"]["file"] for e in (await gql(DEMO_FILES))["data"]["assets"]["edges"]]
+    loaded = [(await http.get(f["url"]), await http.get(f["thumbnail"])) for f in files]
+    # then all three give a PNG and a WebP no larger than 128 pixels
+    shapes = []
+    for image, thumbnail in loaded:
+        with Image.open(io.BytesIO(image.content)) as full, \
+                Image.open(io.BytesIO(thumbnail.content)) as small:
+            shapes.append((image.status_code, full.format, thumbnail.status_code, small.format,
+                           max(small.size)))
+    assert shapes == [(200, "PNG", 200, "WEBP", 128)] * 3
