@@ -16,6 +16,8 @@ USER assetgraph
 # Uploaded and generated files; share it between API and worker containers.
 VOLUME /data
 
+# Production needs ASSETGRAPH_FILE_URL_SECRET (the key of signed file URLs) at run time:
+# `serve` refuses to start without it. ASSETGRAPH_BLOB_URL=s3://… puts files in a bucket.
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 CMD ["sh", "-c", "assetgraph migrate && exec assetgraph serve --host 0.0.0.0 --port 8000"]

@@ -12,6 +12,7 @@ and socket's `state`: a server must run the lifespan (`lifespan="on"`, or
 import ctypes
 import ctypes.util
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -32,8 +33,8 @@ import migrations
 from api.admission import Admission
 from api.auth import Authenticator
 from api.database import asyncpg_dsn, create_engine, database_url
-from api.devmode import announce_dev_token, ensure_dev_token
-from api.files import files_endpoint
+from api.devmode import announce_dev_token, ensure_dev_token, ensure_file_url_secret
+from api.files import files_endpoint, signed_endpoint, thumbnail_endpoint
 from api.limits import BodySizeLimit
 from api.logs import configure_logging
 from api.metrics import ProcessState, RequestMetrics, metrics_endpoint, sampling
@@ -43,6 +44,8 @@ from api.settings import Settings, schema_options
 from api.tracing import Tracing, from_environment
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
+from domain.file_urls import FileUrlSigner
+from domain.thumbnails import Thumbnails
 from schema.schema import build_schema
 
 log = logging.getLogger("assetgraph")
@@ -55,6 +58,7 @@ class AppState(TypedDict):
     database: Database
     broker: Broker | None
     dev_token: str | None
+    signer: FileUrlSigner  # of signed file URLs (`domain.file_urls`)
 
 
 def app_from_environment() -> Starlette:
@@ -80,6 +84,7 @@ def create_app(
     settings: Settings, *, database: Database | None = None, dev_token: str | None = None,
     broker: Broker | None = None, tracing: Tracing | None = None,
 ) -> Starlette:
+    settings.check_serving()
     tracing = from_environment() if tracing is None else tracing  # off unless OTEL_* ask
     schema = build_schema(schema_options(settings), extensions=tracing.extensions)
     authenticator = Authenticator(jwt_secret=settings.jwt_secret, ttl=settings.auth_cache_seconds)
@@ -106,9 +111,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         if database is not None:
+            # Not a server of its own: signed URLs need not outlive it.
+            secret = settings.file_url_secret or secrets.token_urlsafe(48)
             process.broker = broker
             yield AppState(database=tracing.database(database), broker=broker,
-                           dev_token=dev_token)
+                           dev_token=dev_token, signer=FileUrlSigner(secret.encode()))
             return
         async with database_url(settings) as url:
             if settings.development:
@@ -116,6 +123,9 @@ def create_app(
             engine = create_engine(url, settings)
             owned = EngineDatabase(engine, statement_timeout_ms=settings.statement_timeout_ms)
             process.pools = owned
+            # Production has one (`check_serving`); development keeps one in the data dir.
+            secret = settings.file_url_secret or ensure_file_url_secret(settings.data_dir)
+            signer = FileUrlSigner(secret.encode())
             try:
                 token = None
                 if settings.development and settings.embedded:
@@ -130,7 +140,7 @@ def create_app(
                             run_workers(settings, owned, url, broker=events), \
                             authenticator.recording(owned), sampling(process):
                         yield AppState(database=tracing.database(owned), broker=events,
-                                       dev_token=token)
+                                       dev_token=token, signer=signer)
                 finally:
                     await events.stop()
             finally:
@@ -143,6 +153,9 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             WebSocketRoute("/graphql", graphql),
             Route("/files/{sha256}", files_endpoint(graphql.store, authenticator)),
+            Route("/files/{sha256}/signed", signed_endpoint(graphql.store)),
+            Route("/files/{sha256}/thumbnails/{size}", thumbnail_endpoint(
+                Thumbnails(graphql.store, max_pixels=settings.max_image_pixels))),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(settings.metrics_token, process)),

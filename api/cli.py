@@ -104,24 +104,24 @@ async def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
+    from api.blobs import open_blob_store
     from api.demo import load_demo
     from api.devmode import ensure_dev_token
-    from domain.storage import BlobStore
 
     async with open_database(settings) as database:
         if args.workspace is None:
             await ensure_dev_token(database, settings.data_dir)
-        summary = await load_demo(database, args.workspace, store=BlobStore(settings.blobs),
+        summary = await load_demo(database, args.workspace, store=open_blob_store(settings),
                                   jobs=settings.jobs)
     _print(args, summary, "\n".join(f"{k}: {v}" for k, v in summary.items()))
 
 
 async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
+    from api.blobs import open_blob_store
     from api.gc import collect_garbage
-    from domain.storage import BlobStore
 
     async with open_database(settings) as database:
-        rows, files = await collect_garbage(database, BlobStore(settings.blobs),
+        rows, files = await collect_garbage(database, open_blob_store(settings),
                                             grace_seconds=args.grace_seconds)
     _print(args, {"blob_rows_removed": rows, "files_removed": files},
            f"removed {rows} unused blob row(s) and {files} file(s)")
@@ -159,6 +159,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
     from api.app import create_app
     from api.logs import configure_logging
+
+    settings.check_serving()  # before anything starts
 
     # Our one line per request replaces uvicorn's access log; all lines go through our format.
     configure_logging(settings.log_format)
@@ -353,6 +355,9 @@ def main(argv: list[str] | None = None) -> None:
         outcome = run(args, settings)
         if outcome is not None:
             asyncio.run(outcome)  # type: ignore[arg-type]
+    except InvalidSettings as error:  # settings fine alone, not for this command
+        print("\n".join(error.problems), file=sys.stderr)
+        raise SystemExit(2) from None
     except DomainError as error:
         detail = [{"code": d.code.value, "field": d.field, "message": d.message}
                   for d in error.details]

@@ -1,5 +1,8 @@
-"""Development mode: a default workspace and an admin token, kept in `<data dir>/dev-token`."""
+"""Development mode: a default workspace and an admin token, kept in `<data dir>/dev-token`;
+the key of signed file URLs, kept in `<data dir>/file-url-secret`."""
 
+import os
+import secrets
 from pathlib import Path
 
 from domain.access import (
@@ -37,3 +40,22 @@ async def ensure_dev_token(database: Database, data_dir: Path) -> str:
 def announce_dev_token(token: str, data_dir: Path) -> None:
     print(f"Development token (also in {data_dir.resolve() / 'dev-token'}):\n  {token}",
           flush=True)
+
+
+def ensure_file_url_secret(data_dir: Path) -> str:
+    """The file URL secret on file, else a new one written there: signed URLs survive a
+    restart. Written whole under a temporary name and linked into place, so processes starting
+    together agree on one and never read half of it."""
+    path = data_dir / "file-url-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = data_dir / f".file-url-secret.{os.getpid()}.{secrets.token_hex(4)}"
+        temporary.write_text(secrets.token_urlsafe(48) + "\n")
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: its secret is the one
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()

@@ -1,4 +1,5 @@
-"""`assetgraph gc`: drop blob rows no asset references, then files no row holds.
+"""`assetgraph gc`: drop blob rows no asset references, then files no row holds (with the files
+derived from them), in whichever store is configured.
 
 The transactions are this module's: one to drop the rows, one to read which hashes are still
 held, then one per file, so removing thousands of files never holds the hash locks of all of
@@ -31,6 +32,6 @@ async def collect_garbage(database: Database, store: BlobStore, *, grace_seconds
     async with transaction(database, readonly=True) as tx:
         held = await all_held_hashes(tx)
     cutoff = time.time() - grace_seconds
-    candidates = [sha256 for sha256, path in store.files()
-                  if sha256 not in held and path.stat().st_mtime < cutoff]
-    return len(dropped), await release_files(database, store, candidates)
+    candidates = {stored.sha256: None async for stored in store.stored()
+                  if stored.sha256 not in held and stored.modified < cutoff}
+    return len(dropped), await release_files(database, store, list(candidates))

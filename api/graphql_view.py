@@ -36,14 +36,16 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import Authenticator
+from api.blobs import open_blob_store
 from api.boundary import BoundaryError, parse_body
+from api.links import base_url
 from api.metrics import INVALID, operation_label
 from api.observe import current_request, error_extensions
 from api.ratelimit import RateLimiter
 from api.settings import Settings
 from api.sockets import Connections, LegacyWSHandler, TransportWSHandler
 from domain.db import Database, RequestTransaction
-from domain.storage import BlobStore
+from domain.file_urls import FileLinks
 from schema import compiled
 from schema.context import Context, EventSource, Limits, SubscriptionContext
 from schema.cost import estimate
@@ -79,7 +81,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.prepared = compiled.PreparedReads()
         self.templates = compiled.ByIdTemplates()
         self.max_cost = schema.max_cost
-        self.store = BlobStore(settings.blobs)
+        self.store = open_blob_store(settings)
         self.limits = Limits(
             max_page_size=settings.limits.max_page_size,
             max_lineage_depth=settings.limits.max_lineage_depth,
@@ -142,8 +144,11 @@ class GraphQLView(GraphQL[Context, None]):
         transaction = RequestTransaction.open(
             database, workspace_id=auth.principal.workspace_id, actor=auth.principal.actor,
             statement_timeout_ms=self.settings.statement_timeout_ms)
+        files = FileLinks(base_url(self.settings.public_url, request),
+                          auth.principal.workspace_id, request.state.signer)
         context = Context(principal=auth.principal, transaction=transaction,
-                          loaders=Loaders(transaction.tx), limits=self.limits, store=self.store)
+                          loaders=Loaders(transaction.tx), limits=self.limits, store=self.store,
+                          files=files)
         request.state.context = context  # for process_result
         try:
             body = await _json_body(request)
@@ -211,7 +216,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def read_compiled(self, query: compiled.CompiledQuery, context: Context
                             ) -> str | None:
         """The answer of a query the compiled read path took on (a hook for tracing)."""
-        return await query.run(context.tx)
+        return await query.run(context.tx, download_prefix=context.files.download_prefix)
 
     async def get_context(self, request: Any, response: Any) -> Any:
         """WebSockets get a `SubscriptionContext`; its principal comes from the handshake's
@@ -220,7 +225,9 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().get_context(request, response)
         context = SubscriptionContext(database=request.state.database,
                                       events=_events(request), limits=self.limits,
-                                      store=self.store)
+                                      store=self.store,
+                                      base_url=base_url(self.settings.public_url, request),
+                                      signer=request.state.signer)
         if request.headers.get("authorization"):
             auth = await self.authenticator.authenticate(context.database,
                                                          request.headers["authorization"])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 PREFIX = "ASSETGRAPH_"
 Environment = Literal["development", "production"]
-SECRETS = frozenset({"jwt_secret", "http_provider_auth_header", "metrics_token"})
+SECRETS = frozenset({"jwt_secret", "http_provider_auth_header", "metrics_token",
+                     "s3_secret_access_key", "file_url_secret"})
 MASK = "***"
+
+FILE_URL_SECRET_MIN = 32
 
 # Part of the API's contract rather than deployment choices, so not configurable.
 MAX_PAGE_SIZE = 100
@@ -109,6 +112,13 @@ class Settings(BaseSettings):
     # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
     max_image_pixels: int = Field(100_000_000, ge=1, le=178_956_970)
     blob_dir: Path | None = None
+    # `file:///path` (a directory, as blob_dir) or `s3://bucket/prefix`; unset: blob_dir.
+    blob_url: str | None = None
+    # For an s3:// blob_url; unset, each comes from the usual AWS_* variable.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
     workers: int = Field(2, ge=0)
     provider: Literal["placeholder", "thumbnail", "http"] = "placeholder"
     placeholder_cost: Decimal = Field(Decimal("0.01"), ge=0)
@@ -125,6 +135,12 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "text"
     # /metrics answers `Authorization: Bearer <metrics_token>`; unset, it is not served.
     metrics_token: str | None = None
+    # Where clients reach this service (file URLs are made under it); unset: each request's
+    # own scheme and Host.
+    public_url: str | None = None
+    # The HMAC key of signed file URLs; required in production (development keeps one in the
+    # data directory).
+    file_url_secret: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -133,6 +149,38 @@ class Settings(BaseSettings):
                                                    "postgresql+asyncpg://")):
             raise ValueError("a postgresql:// URL")
         return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+                or parts.fragment:
+            raise ValueError("an http:// or https:// URL without a query")
+        return url.rstrip("/")
+
+    @field_validator("file_url_secret")
+    @classmethod
+    def _file_url_secret(cls, secret: str | None) -> str | None:
+        if secret is not None and len(secret) < FILE_URL_SECRET_MIN:
+            raise ValueError(f"a secret of at least {FILE_URL_SECRET_MIN} characters")
+        return secret
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blob_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if info.data.get("blob_dir") is not None:
+            raise ValueError(f"either it or {PREFIX}BLOB_DIR, not both")
+        if parts.scheme == "file" and parts.path and not parts.netloc:
+            return url
+        if parts.scheme == "s3" and parts.netloc:
+            return url
+        raise ValueError("a file:///path or s3://bucket/prefix URL")
 
     @model_validator(mode="after")
     def _derived_defaults(self) -> Self:
@@ -161,7 +209,23 @@ class Settings(BaseSettings):
 
     @property
     def blobs(self) -> Path:
+        """The blob directory (of a local store)."""
+        if self.blob_url is not None and self.blob_url.startswith("file:"):
+            return Path(urlsplit(self.blob_url).path)
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    @property
+    def blobs_in_bucket(self) -> bool:
+        return self.blob_url is not None and self.blob_url.startswith("s3:")
+
+    def check_serving(self) -> None:
+        """`InvalidSettings` when a server must not start with these settings: production
+        without a file URL secret (every process must sign alike, and a made-up one would
+        not survive a restart)."""
+        if self.file_url_secret is None and not self.development:
+            raise InvalidSettings([f"{variable('file_url_secret')}: expected a secret of at "
+                                   f"least {FILE_URL_SECRET_MIN} characters in production, "
+                                   "got nothing"])
 
     @property
     def development(self) -> bool:
@@ -194,7 +258,9 @@ class Settings(BaseSettings):
         """Every setting by variable name, as JSON values, secrets masked."""
         values: dict[str, Any] = {}
         for name in type(self).model_fields:
-            value = self.blobs if name == "blob_dir" else getattr(self, name)
+            value = getattr(self, name)
+            if name == "blob_dir" and not self.blobs_in_bucket:
+                value = self.blobs
             if value is not None and name in SECRETS:
                 value = MASK
             elif isinstance(value, str) and name == "database_url":

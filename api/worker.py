@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from api.blobs import open_blob_store
 from api.database import asyncpg_dsn
 from api.metrics import JOB_SECONDS
 from api.realtime import Broker
@@ -238,7 +239,7 @@ async def run_workers(settings: Settings, database: Database, url: str, *,
         return
     stop = asyncio.Event()
     worker = Worker(database, listen_dsn=None if broker else asyncpg_dsn(url),
-                    settings=settings.jobs, store=BlobStore(settings.blobs))
+                    settings=settings.jobs, store=open_blob_store(settings))
     if broker is not None:
         broker.observe(worker.wake_on, topics={"job.updated"})
     task = asyncio.create_task(worker.run(stop))

@@ -18,12 +18,12 @@ from domain.access import create_workspace
 from domain.db import EngineDatabase, transaction
 from domain.jobs.queries import get_jobs
 from domain.jobs.use_cases import NewJob, enqueue_job, enqueue_jobs
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 
 JOBS = 2000
 
 
-async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: BlobStore
+async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: LocalBlobStore
                 ) -> float:
     for _ in range(JOBS // 100):
         async with transaction(database, workspace_id=workspace) as tx:
@@ -45,7 +45,7 @@ async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: Bl
 
 
 async def pickup(database: EngineDatabase, workspace: UUID, dsn: str | None,
-                 store: BlobStore) -> list[float]:
+                 store: LocalBlobStore) -> list[float]:
     stop = asyncio.Event()
     worker = Worker(database, listen_dsn=dsn, store=store, name="pickup",
                     settings=Settings(workers=1, poll_seconds=1.0).jobs)
@@ -70,7 +70,7 @@ async def pickup(database: EngineDatabase, workspace: UUID, dsn: str | None,
 async def main() -> None:
     async with embedded_database(Settings(pool_size=10)) as bench:
         database = bench.database
-        store = BlobStore(bench.directory / "blobs")
+        store = LocalBlobStore(bench.directory / "blobs")
         async with transaction(database) as tx:
             workspace = (await create_workspace(tx, "Bench")).id
         one = await drain(database, workspace, 1, store)

@@ -32,17 +32,17 @@ async def keep_blob(tx: Transaction, store: BlobStore, pending: PendingBlob, mim
                     ) -> None:
     """Record pending content in the workspace and move its file into place."""
     await lock_hash(tx, pending.sha256)
-    store.place(pending)
+    await store.place(pending, mime_type=mime_type)
     await insert_blob_row(tx, sha256=pending.sha256, size=pending.size, mime_type=mime_type)
 
 
 async def release_file(tx: Transaction, store: BlobStore, sha256: str) -> bool:
-    """Remove this hash's file unless some workspace holds it (checked under the lock)."""
+    """Remove this hash's file and its derived files unless some workspace holds it (checked
+    under the lock); True when the file was there."""
     await lock_hash(tx, sha256)
-    if await hashes_still_held(tx, [sha256]) or not store.exists(sha256):
+    if await hashes_still_held(tx, [sha256]):
         return False
-    store.delete(sha256)
-    return True
+    return await store.delete(sha256)
 
 
 async def insert_blob_row(tx: Transaction, *, sha256: str, size: int, mime_type: str) -> None:

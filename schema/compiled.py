@@ -286,7 +286,7 @@ class _Planner:
         if name in FILE_COLUMNS:
             return p.Column(FILE_COLUMNS[name])
         if name == "downloadUrl":
-            return p.Prefixed("/files/", "blob_sha256")
+            return p.DownloadUrl("blob_sha256")
         raise _Fallback
 
     def collection(self, name: str, definition: GraphQLField, nodes: list[FieldNode]
@@ -497,10 +497,11 @@ class CompiledQuery:
     read: CompiledRead
     args: list[Any]
 
-    async def run(self, tx: Transaction) -> str | None:
+    async def run(self, tx: Transaction, *, download_prefix: str) -> str | None:
         """The response's `data` as JSON text, or None when the resolvers must answer after
-        all (a value with no GraphQL form, see `run_read`)."""
-        return await run_read(tx, self.read, self.args)
+        all (a value with no GraphQL form, see `run_read`). `download_prefix` is the request's
+        (`FileLinks.download_prefix`): bound at run time, never part of a kept plan."""
+        return await run_read(tx, self.read, self.args, download_prefix=download_prefix)
 
 
 def prepare(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,

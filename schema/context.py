@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from domain.access import Principal
 from domain.db import Database, RequestTransaction, Transaction
+from domain.file_urls import FileLinks, FileUrlSigner
 from domain.records import EventRecord
 from domain.storage import BlobStore
 from schema.dataloaders import Loaders
@@ -41,6 +42,7 @@ class Context:
     loaders: Loaders
     limits: Limits
     store: BlobStore
+    files: FileLinks
 
     @property
     def tx(self) -> Transaction:
@@ -106,9 +108,17 @@ class SubscriptionContext:
     events: EventSource
     limits: Limits
     store: BlobStore
+    base_url: str  # of the file links it hands out (`FileLinks`)
+    signer: FileUrlSigner
     principal: Principal | None = None
     connection_params: dict[str, object] | None = None
     counted_as: str | None = None  # the actor whose connections count it (api.sockets)
+
+    @property
+    def files(self) -> FileLinks:
+        if self.principal is None:
+            raise RuntimeError("the connection is not initialised")
+        return FileLinks(self.base_url, self.principal.workspace_id, self.signer)
 
     @property
     def tx(self) -> Transaction:

@@ -9,16 +9,18 @@ pooled connections and empties the tables afterwards.
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -218,6 +220,7 @@ async def other_workspace(db: SavepointDatabase) -> WorkspaceTokens:
 
 
 BLOBS = Path(tempfile.mkdtemp(prefix="assetgraph-test-blobs-"))
+FILE_URL_SECRET = "a-test-secret-of-signed-file-urls-0123456789"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -234,6 +237,41 @@ def dev_settings(**overrides: Any) -> Settings:
     a test took."""
     return Settings(_env_file=None, **{"environment": "development", "blob_dir": BLOBS,
                                        "auth_cache_seconds": 600.0, **overrides})
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server (moto's) on a free port of this machine, for the run."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+S3_KEYS = {"s3_region": "us-east-1", "s3_access_key_id": "test",
+           "s3_secret_access_key": "test-secret"}
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str, tmp_path: Path) -> Settings:
+    """Development settings whose blobs go to a new bucket of the S3 server, under a prefix."""
+    import boto3
+
+    bucket = f"blobs-{uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name=S3_KEYS["s3_region"],
+                 aws_access_key_id=S3_KEYS["s3_access_key_id"],
+                 aws_secret_access_key=S3_KEYS["s3_secret_access_key"]
+                 ).create_bucket(Bucket=bucket)
+    return dev_settings(blob_dir=None, blob_url=f"s3://{bucket}/assets", data_dir=tmp_path,
+                        s3_endpoint_url=s3_endpoint, **S3_KEYS)
 
 
 @pytest.fixture(scope="session", autouse=True)

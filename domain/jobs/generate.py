@@ -81,8 +81,9 @@ async def prepare(tx: Transaction, job: JobRecord, *, providers: dict[str, Provi
     prompt = image_prompt(target, style, params.get("prompt"))
     width, height = image_size(target.type)
     source_image = None
-    if provider.name == "thumbnail" and target.blob_sha256 and store.exists(target.blob_sha256):
-        source_image = store.read(target.blob_sha256)
+    if provider.name == "thumbnail" and target.blob_sha256 \
+            and await store.exists(target.blob_sha256):
+        source_image = await store.read(target.blob_sha256)
     request = ImageRequest(
         prompt=prompt, width=_dimension(params, "width", width),
         height=_dimension(params, "height", height), params=params,

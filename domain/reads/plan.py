@@ -75,10 +75,10 @@ class Flag:
 
 
 @dataclass(frozen=True)
-class Prefixed:
-    """`prefix` followed by a text column, or null when the column is null."""
+class DownloadUrl:
+    """The request's download prefix (`FileLinks.download_prefix`, a value bound at run time
+    like the workspace) followed by a text column, or null when the column is null."""
 
-    prefix: str
     column: str
 
 
@@ -286,7 +286,7 @@ class WorkspaceOf:
 
 
 Field: TypeAlias = (
-    Column | Const | Value | OpaqueId | EnumName | Flag | Prefixed | Obj | ObjUnlessNull | Edges
+    Column | Const | Value | OpaqueId | EnumName | Flag | DownloadUrl | Obj | ObjUnlessNull | Edges
     | Lineage | Steps | IsPartial | StepDepth | StepAsset | StepRelationship | AssetCollections
     | Instances | EdgeEnd | Members | Cursor | MemberSequence | EdgeNode | EdgeList
     | PageInfo | TotalCount | ById | ManyById | AssetList | WorkspaceOf | Origin

@@ -148,6 +148,7 @@ class _PrefixedColumns:
 class _Compiler:
     def __init__(self) -> None:
         self.ws = bindparam("ws", type_=postgresql.UUID(as_uuid=True))
+        self.download_prefix = bindparam("download_prefix", type_=Text)
         self._aliases = 0
 
     def alias(self, table: FromClause) -> Any:
@@ -192,8 +193,8 @@ class _Compiler:
                 value = row.c[column][key]
                 return case((func.jsonb_typeof(value) == "boolean", cast(value, JSON)),
                             else_=null())
-            case p.Prefixed(prefix, column):
-                return literal(prefix, Text) + row.c[column]
+            case p.DownloadUrl(column):
+                return self.download_prefix + row.c[column]
             case p.Obj(fields):
                 return self.obj(fields, row)
             case p.ObjUnlessNull(column, obj):
@@ -549,13 +550,16 @@ def compile_read(fields: p.Fields) -> CompiledRead:
                         fixed={k: v for k, v in compiled.params.items() if v is not None})
 
 
-async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any]) -> str | None:
+async def run_read(tx: Transaction, read: CompiledRead, args: Sequence[Any], *,
+                   download_prefix: str) -> str | None:
     """The JSON text of a compiled read, in the request's transaction, or None when a value
     has no GraphQL form (`OUT_OF_INT_RANGE`) and the resolvers must answer."""
     values: list[Any] = []
     for name in read.names:
         if name == "ws":
             values.append(tx.ws)
+        elif name == "download_prefix":
+            values.append(download_prefix)
         elif name.startswith("arg_"):
             values.append(args[int(name.removeprefix("arg_"))])
         else:

@@ -1,6 +1,7 @@
 """The `Asset` type: fields from the record, relations through the request's dataloaders."""
 
 import asyncio
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional
 from uuid import UUID
@@ -11,6 +12,7 @@ from strawberry.scalars import JSON
 from domain.assets.vocabulary import AssetOrigin  # a GraphQL enum: see schema.types.common
 from domain.collections.queries import COLLECTION_KEY
 from domain.events import EVENT_KEY
+from domain.file_urls import EXPIRES_IN_MAX, EXPIRES_IN_MIN
 from domain.graph.queries import EDGE_KEY
 from domain.graph.vocabulary import EdgeDirection
 from domain.jobs.queries import JOB_KEY
@@ -18,6 +20,7 @@ from domain.records import AssetRecord
 from domain.scenes.queries import INSTANCE_KEY
 from domain.scenes.vocabulary import StaleReason
 from domain.sync.rules import INSTANCE_FLAG
+from domain.thumbnails import ThumbnailSize, thumbnailable
 from schema.context import Info
 from schema.dataloaders import (
     CollectionPageArgs,
@@ -83,6 +86,26 @@ class DeleteCheck:
     dependent_count: int = strawberry.field(description="The length of `dependents`.")
 
 
+EXPIRES_IN_DEFAULT = 3600
+ExpiresIn = Annotated[int, strawberry.argument(
+    description=f"Seconds it stays valid, {EXPIRES_IN_MIN} to {EXPIRES_IN_MAX} (7 days).")]
+
+
+def _checked(expires_in: int) -> int:
+    if not EXPIRES_IN_MIN <= expires_in <= EXPIRES_IN_MAX:
+        raise bad_input(f"expiresIn must be between {EXPIRES_IN_MIN} and {EXPIRES_IN_MAX} "
+                        f"seconds, got {expires_in}", "expiresIn")
+    return expires_in
+
+
+enum_type(ThumbnailSize, name="ThumbnailSize",
+          description="How large a thumbnail is: the length of its longest side.", values={
+              ThumbnailSize.SMALL: "128 pixels: lists and grids.",
+              ThumbnailSize.MEDIUM: "512 pixels: a card or a preview.",
+              ThumbnailSize.LARGE: "1024 pixels: a lightbox.",
+          })
+
+
 @strawberry.type(description="Content stored by this service (uploaded or generated).")
 class AssetFile:
     sha256: str = strawberry.field(
@@ -91,10 +114,38 @@ class AssetFile:
     mime_type: str | None = strawberry.field(
         description="Media type the uploader declared, e.g. image/png; null if none.")
 
-    @strawberry.field(description="Path to GET the content from (relative to the server), "
-                                  "with the same bearer token.")
-    def download_url(self) -> str:
-        return f"/files/{self.sha256}"
+    @strawberry.field(description="Absolute URL to GET the content from with the same bearer "
+                                  "token (ETag, Range): under ASSETGRAPH_PUBLIC_URL, else the "
+                                  "request's own scheme and host.")
+    def download_url(self, info: Info) -> str:
+        return info.context.files.download(self.sha256)
+
+    @strawberry.field(description="Absolute URL that serves the content to anyone holding it, "
+                                  "no header needed (for <img src>, <video src>, a link), "
+                                  "until it expires; signed for this workspace. Content in an "
+                                  "S3 bucket is redirected to the bucket's presigned URL.")
+    def url(self, info: Info, expires_in: ExpiresIn = EXPIRES_IN_DEFAULT) -> str:
+        return info.context.files.signed(self.sha256, expires_in=_checked(expires_in),
+                                         now=time.time())
+
+    @strawberry.field(description="Signed URL (as `url`) of a WebP thumbnail of an image, its "
+                                  "longest side at most the size's and never upscaled, made "
+                                  "once per content and size on its first request; null for "
+                                  "anything but an image (video, audio and other files get "
+                                  "none).")
+    def thumbnail(
+        self, info: Info,
+        size: Annotated[ThumbnailSize, strawberry.argument(
+            description="SMALL (128 px), MEDIUM (512 px) or LARGE (1024 px): its longest "
+                        "side.")],
+        expires_in: ExpiresIn = EXPIRES_IN_DEFAULT,
+    ) -> str | None:
+        expires_in = _checked(expires_in)
+        if not thumbnailable(self.mime_type):
+            return None
+        return info.context.files.thumbnail(self.sha256, size, expires_in=expires_in,
+                                            now=time.time())
+
 
 
 @strawberry.type(description="Anything a production is made of (script, image, shot, scene, "

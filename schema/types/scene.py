@@ -52,13 +52,13 @@ class SceneContextEntry:
 
     @strawberry.field(description="Where to see it: the nearest of the instance, its project "
                                   "asset and its library source that has a picture, as its "
-                                  "`url` or its stored file's download path.")
-    def image_url(self) -> str | None:
+                                  "`url` or its stored file's download URL.")
+    def image_url(self, info: Info) -> str | None:
         for asset in _pictured(self.instance):
             if asset.url:
                 return asset.url
             if asset.blob_sha256:
-                return f"/files/{asset.blob_sha256}"
+                return info.context.files.download(asset.blob_sha256)
         return None
 
     @strawberry.field(description="The style that applies to the instance (Asset."

@@ -5,6 +5,7 @@ import re
 import httpx
 
 from tests.conftest import (
+    FILE_URL_SECRET,
     GraphQLClient,
     SavepointDatabase,
     WorkspaceTokens,
@@ -37,7 +38,8 @@ async def test_graphiql_is_served_from_the_package(http: httpx.AsyncClient) -> N
 async def test_production_masks_errors_and_hides_schema_hints(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
-    settings = dev_settings(environment="production", introspection=False, graphiql=False)
+    settings = dev_settings(environment="production", introspection=False, graphiql=False,
+                            file_url_secret=FILE_URL_SECRET)
     async with http_client(db, settings) as http:
         client = GraphQLClient(http, workspace.editor)
         hint = await client("{ viewer { rol } }")

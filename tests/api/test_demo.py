@@ -1,10 +1,20 @@
 """`assetgraph demo` builds an explorable production through the use cases."""
 
+import io
 from pathlib import Path
 
+import httpx
+from PIL import Image
+
 from api.demo import load_demo
-from domain.storage import BlobStore
-from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens, dev_settings
+from domain.storage import LocalBlobStore
+from tests.conftest import (
+    BLOBS,
+    GraphQLClient,
+    SavepointDatabase,
+    WorkspaceTokens,
+    dev_settings,
+)
 
 FILM = """{ assets(filter: {types: ["film"]}, first: 10) { edges { node { name
   children(types: [PART_OF], first: 20) { edges { node { sequence child { name
@@ -18,7 +28,7 @@ PROJECT = """{ collections(types: ["project"]) { edges { node { assets(types: ["
 async def test_demo_builds_library_project_and_inherited_scenes(
     db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient, tmp_path: Path
 ) -> None:
-    summary = await load_demo(db, workspace.id, store=BlobStore(tmp_path / "blobs"),
+    summary = await load_demo(db, workspace.id, store=LocalBlobStore(tmp_path / "blobs"),
                               jobs=dev_settings().jobs)
     assert summary == {"workspace_id": str(workspace.id), "library_assets": 7,
                        "project_assets": 6, "film": "Night Ledger", "scenes": 5,
@@ -73,7 +83,7 @@ async def test_demo_generates_styled_images_with_files_and_costs(
     db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient, tmp_path: Path
 ) -> None:
     # when the demo is loaded with a blob store
-    await load_demo(db, workspace.id, store=BlobStore(tmp_path / "blobs"),
+    await load_demo(db, workspace.id, store=LocalBlobStore(tmp_path / "blobs"),
                     jobs=dev_settings().jobs)
     body = (await gql(IMAGES))["data"]
     # then the project requires its style, and three placeholder images were generated with
@@ -91,3 +101,26 @@ async def test_demo_generates_styled_images_with_files_and_costs(
         ("John Doe", "a tall man in a navy suit", 0.01, "image/png")]
     cost = await gql("""{ costSummary { total } }""")
     assert cost["data"]["costSummary"] == {"total": 0.03}
+
+
+DEMO_FILES = """{ assets(filter: {types: ["image"], sources: ["generation"]}) { edges { node {
+  file { mimeType url thumbnail(size: SMALL) } } } } }"""
+
+
+async def test_the_demos_images_load_in_a_browser_with_their_thumbnails(
+    db: SavepointDatabase, workspace: WorkspaceTokens, gql: GraphQLClient,
+    http: httpx.AsyncClient,
+) -> None:
+    # given the demo loaded into the store the server reads
+    await load_demo(db, workspace.id, store=LocalBlobStore(BLOBS), jobs=dev_settings().jobs)
+    # when each generated image's URL and small thumbnail are loaded with no header
+    files = [e["node"]["file"] for e in (await gql(DEMO_FILES))["data"]["assets"]["edges"]]
+    loaded = [(await http.get(f["url"]), await http.get(f["thumbnail"])) for f in files]
+    # then all three give a PNG and a WebP no larger than 128 pixels
+    shapes = []
+    for image, thumbnail in loaded:
+        with Image.open(io.BytesIO(image.content)) as full, \
+                Image.open(io.BytesIO(thumbnail.content)) as small:
+            shapes.append((image.status_code, full.format, thumbnail.status_code, small.format,
+                           max(small.size)))
+    assert shapes == [(200, "PNG", 200, "WEBP", 128)] * 3

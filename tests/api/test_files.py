@@ -17,7 +17,7 @@ from api.worker import Worker
 from domain.assets import use_cases as assets
 from domain.db import EngineDatabase, transaction
 from domain.files import keep_blob
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import (
     BLOBS,
     GraphQLClient,
@@ -63,7 +63,7 @@ async def test_an_uploaded_image_is_stored_once_and_described(
     assert first["errors"] == second["errors"] == []
     assert first["asset"]["file"] == second["asset"]["file"] == {
         "sha256": sha, "size": len(data), "mimeType": "image/png",
-        "downloadUrl": f"/files/{sha}"}
+        "downloadUrl": f"http://test/files/{sha}"}
     assert first["asset"]["metadata"] == {"width": 64, "height": 48, "format": "png"}
     assert first["asset"]["version"] == 2
     assert [p.name for p in BLOBS.glob(f"??/??/{sha}")] == [sha]
@@ -126,16 +126,16 @@ async def test_a_blob_used_by_a_clone_survives_purging_the_original(
     await gql(purge, {"id": clone["id"]}, token=workspace.admin)
     gone = await http.get(f"/files/{sha}", headers={"Authorization": f"Bearer {workspace.viewer}"})
     assert gone.status_code == 404
-    assert not BlobStore(BLOBS).exists(sha)
+    assert not await LocalBlobStore(BLOBS).exists(sha)
 
 
 async def test_gc_removes_rows_and_files_nothing_uses(
     db: SavepointDatabase, workspace: WorkspaceTokens, tmp_path: Path
 ) -> None:
     # given a file an asset uses, a file whose row no asset uses, and a stray file
-    store = BlobStore(tmp_path)
+    store = LocalBlobStore(tmp_path)
     kept, unused, stray = (store.put_bytes(content) for content in (b"kept", b"unused", b"x"))
-    store.place(stray)
+    await store.place(stray)
     async with transaction(db, workspace_id=workspace.id) as tx:
         for blob in (kept, unused):
             await keep_blob(tx, store, blob, "text/plain")
@@ -143,7 +143,7 @@ async def test_gc_removes_rows_and_files_nothing_uses(
                                                       blob_sha256=kept.sha256))
     # when gc runs, then only what is used stays
     assert await collect_garbage(db, store, grace_seconds=0) == (1, 2)
-    assert [store.exists(b.sha256) for b in (kept, unused, stray)] == [True, False, False]
+    assert [await store.exists(b.sha256) for b in (kept, unused, stray)] == [True, False, False]
 
 
 ATTACH = """mutation ($id: ID!, $file: Upload!) { attachFile(input: {assetId: $id, file: $file}) {
@@ -162,7 +162,7 @@ async def test_attach_file_then_thumbnail_it(
     job = await gql('mutation ($a: ID!) { enqueueJob(input: {kind: "generate_image", '
                     'assetId: $a, params: {provider: "thumbnail"}}) { job { id } } }',
                     {"a": still})
-    worker = Worker(db, listen_dsn=None, settings=dev_settings().jobs, store=BlobStore(BLOBS))
+    worker = Worker(db, listen_dsn=None, settings=dev_settings().jobs, store=LocalBlobStore(BLOBS))
     done = await worker.run_once()
     assert done is not None and done.status == "succeeded"
     result = await gql("query ($id: ID!) { job(id: $id) { cost resultAsset { metadata } } }",
@@ -185,7 +185,7 @@ async def test_a_release_waits_for_a_registration_of_the_same_content(
 ) -> None:
     # given workspace B in the middle of recording content that no committed row holds yet
     b = await make_workspace(committed_database, "B")
-    store = BlobStore(tmp_path)
+    store = LocalBlobStore(tmp_path)
     pending = store.put_bytes(png((4, 5, 6)))
     async with transaction(committed_database, workspace_id=b.id) as tx:
         await keep_blob(tx, store, pending, "image/png")
@@ -198,7 +198,7 @@ async def test_a_release_waits_for_a_registration_of_the_same_content(
                                                       blob_sha256=pending.sha256))
     # then, B having committed, the file stays
     assert await release == 0
-    assert store.exists(pending.sha256)
+    assert await store.exists(pending.sha256)
 
 
 async def test_files_are_never_rendered_as_pages_of_this_origin(

@@ -14,7 +14,7 @@ from api.realtime import Broker
 from api.settings import Settings
 from api.worker import Worker
 from domain.db import OpenTransaction
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import BLOBS, GraphQLClient, WorkspaceTokens
 
 REQUEST_KEYS = {"time", "level", "logger", "message", "requestId", "method", "path",
@@ -110,7 +110,7 @@ async def test_the_reaper_logs_its_failures(caplog: pytest.LogCaptureFixture) ->
     # given a worker whose database is down, with no slots, only the reaper
     settings = Settings(_env_file=None, workers=0, lease_seconds=2.0).jobs
     worker = Worker(UnreachableDatabase(), listen_dsn=None, settings=settings,
-                    store=BlobStore(BLOBS))
+                    store=LocalBlobStore(BLOBS))
     stop = asyncio.Event()
     # when it runs for a moment
     running = asyncio.create_task(worker.run(stop))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from api.devmode import ensure_file_url_secret
 from api.settings import JobSettings, Limits, Settings
 
 
@@ -128,6 +129,14 @@ def test_the_environment_beats_dotenv_and_flags_beat_both(
                                "(true/false, yes/no, on/off, 1/0), got 'maybe'"),
     ("PLACEHOLDER_COST", "cheap",
      "ASSETGRAPH_PLACEHOLDER_COST: expected a decimal number, got 'cheap'"),
+    ("BLOB_URL", "ftp://files/blobs",
+     "ASSETGRAPH_BLOB_URL: expected a file:///path or s3://bucket/prefix URL, "
+     "got 'ftp://files/blobs'"),
+    ("PUBLIC_URL", "studio.example",
+     "ASSETGRAPH_PUBLIC_URL: expected an http:// or https:// URL without a query, "
+     "got 'studio.example'"),
+    ("FILE_URL_SECRET", "short",
+     "ASSETGRAPH_FILE_URL_SECRET: expected a secret of at least 32 characters, got '***'"),
     ("DATABASE_URL", "mysql://app:pw@db/assets",
      "ASSETGRAPH_DATABASE_URL: expected a postgresql:// URL, got 'mysql://app:***@db/assets'"),
 ])
@@ -168,6 +177,8 @@ def test_config_prints_every_setting_with_secrets_masked(
     monkeypatch.setenv("ASSETGRAPH_JWT_SECRET", "jwt-s3cret")
     monkeypatch.setenv("ASSETGRAPH_HTTP_PROVIDER_AUTH_HEADER", "X-Api-Key: k3y")
     monkeypatch.setenv("ASSETGRAPH_METRICS_TOKEN", "scr4pe")
+    monkeypatch.setenv("ASSETGRAPH_S3_SECRET_ACCESS_KEY", "buck3t")
+    monkeypatch.setenv("ASSETGRAPH_FILE_URL_SECRET", "url-s1gning-" + "x" * 32)
     # when `assetgraph config --json` runs
     main(["config", "--json"])
     # then every setting is there by variable name, and no secret is
@@ -202,6 +213,11 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_MAX_UPLOAD_BYTES": 536870912,
         "ASSETGRAPH_MAX_IMAGE_PIXELS": 100000000,
         "ASSETGRAPH_BLOB_DIR": ".assetgraph/blobs",
+        "ASSETGRAPH_BLOB_URL": None,
+        "ASSETGRAPH_S3_ENDPOINT_URL": None,
+        "ASSETGRAPH_S3_REGION": None,
+        "ASSETGRAPH_S3_ACCESS_KEY_ID": None,
+        "ASSETGRAPH_S3_SECRET_ACCESS_KEY": "***",
         "ASSETGRAPH_WORKERS": 2,
         "ASSETGRAPH_PROVIDER": "placeholder",
         "ASSETGRAPH_PLACEHOLDER_COST": "0.01",
@@ -215,9 +231,11 @@ def test_config_prints_every_setting_with_secrets_masked(
         "ASSETGRAPH_BACKOFF_BASE_SECONDS": 2.0,
         "ASSETGRAPH_LOG_FORMAT": "json",
         "ASSETGRAPH_METRICS_TOKEN": "***",
+        "ASSETGRAPH_PUBLIC_URL": None,
+        "ASSETGRAPH_FILE_URL_SECRET": "***",
     }
     assert "hunter" not in out and "s3cret" not in out and "k3y" not in out
-    assert "scr4pe" not in out
+    assert "scr4pe" not in out and "buck3t" not in out and "s1gning" not in out
 
 
 def test_config_text_is_one_aligned_line_per_variable(
@@ -238,3 +256,28 @@ def test_config_text_is_one_aligned_line_per_variable(
         "ASSETGRAPH_GRAPHIQL                      true",
         "ASSETGRAPH_JWT_SECRET                    ***",
     ]
+
+
+def test_production_refuses_to_serve_without_a_file_url_secret(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given production settings without ASSETGRAPH_FILE_URL_SECRET
+    monkeypatch.setenv("ASSETGRAPH_ENV", "production")
+    # when the server is started
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve"])
+    # then it stops before starting anything, naming the variable
+    assert exit_.value.code == 2
+    assert capsys.readouterr() == ("", "ASSETGRAPH_FILE_URL_SECRET: expected a secret of at "
+                                       "least 32 characters in production, got nothing\n")
+
+
+def test_development_keeps_its_file_url_secret_in_the_data_dir(tmp_path: Path) -> None:
+    # given a data directory without a secret
+    # when the secret is asked for twice (two starts, or two processes)
+    first, second = (ensure_file_url_secret(tmp_path) for _ in range(2))
+    # then one was made, kept private, and read back the second time
+    assert (first == second, len(first) >= 32,
+            oct((tmp_path / "file-url-secret").stat().st_mode & 0o777),
+            sorted(p.name for p in tmp_path.iterdir())) == (True, True, "0o600",
+                                                            ["file-url-secret"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import FILE_URL_SECRET
 from tests.e2e.test_serve import free_port
 
 
@@ -34,9 +35,10 @@ class Process:
 
 def environment(**extra: str) -> dict[str, str]:
     """A clean environment; one `serve` process unless a test asks for more (test_serve.py
-    covers `--processes 2`)."""
+    covers `--processes 2`), and a file URL secret, which production requires."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETGRAPH_")}
-    env.update({"ASSETGRAPH_PROCESSES": "1", **extra})
+    env.update({"ASSETGRAPH_PROCESSES": "1", "ASSETGRAPH_FILE_URL_SECRET": FILE_URL_SECRET,
+                **extra})
     return env
 
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from api.worker import Worker
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import GraphQLClient, SavepointDatabase, dev_settings
 from tests.helpers import create_asset
 
@@ -63,7 +63,7 @@ def generator() -> Iterator[tuple[str, Script]]:
         server.server_close()
 
 
-def http_worker(db: SavepointDatabase, store: BlobStore, url: str) -> Worker:
+def http_worker(db: SavepointDatabase, store: LocalBlobStore, url: str) -> Worker:
     settings = dev_settings(provider="http", http_provider_url=url,
                             http_provider_auth_header="X-Api-Key: k3y", http_provider_timeout=5,
                             backoff_base_seconds=0).jobs
@@ -85,7 +85,7 @@ async def _run(gql: GraphQLClient, worker: Worker, runs: int) -> dict[str, Any]:
 
 
 async def test_an_image_answer_succeeds(generator: tuple[str, Script], gql: GraphQLClient,
-                                        db: SavepointDatabase, store: BlobStore) -> None:
+                                        db: SavepointDatabase, store: LocalBlobStore) -> None:
     url, script = generator
     script.answers["/gen"] = [(200, "image/png", png())]
     state = await _run(gql, http_worker(db, store, f"{url}/gen"), 1)
@@ -97,7 +97,7 @@ async def test_an_image_answer_succeeds(generator: tuple[str, Script], gql: Grap
 
 
 async def test_429_then_json_succeeds_after_a_retry(
-    generator: tuple[str, Script], gql: GraphQLClient, db: SavepointDatabase, store: BlobStore
+    generator: tuple[str, Script], gql: GraphQLClient, db: SavepointDatabase, store: LocalBlobStore
 ) -> None:
     url, script = generator
     answer = json.dumps({"image_base64": base64.b64encode(png()).decode(), "cost": 0.04})
@@ -108,7 +108,7 @@ async def test_429_then_json_succeeds_after_a_retry(
 
 
 async def test_500_forever_fails_after_max_attempts(
-    generator: tuple[str, Script], gql: GraphQLClient, db: SavepointDatabase, store: BlobStore
+    generator: tuple[str, Script], gql: GraphQLClient, db: SavepointDatabase, store: LocalBlobStore
 ) -> None:
     url, script = generator
     script.answers["/gen"] = [(500, "text/plain", b"boom")]
@@ -119,7 +119,7 @@ async def test_500_forever_fails_after_max_attempts(
 
 
 async def test_400_fails_at_once(generator: tuple[str, Script], gql: GraphQLClient,
-                                 db: SavepointDatabase, store: BlobStore) -> None:
+                                 db: SavepointDatabase, store: LocalBlobStore) -> None:
     url, script = generator
     script.answers["/gen"] = [(400, "application/json", b'{"error": "bad prompt"}')]
     state = await _run(gql, http_worker(db, store, f"{url}/gen"), 3)

@@ -6,7 +6,7 @@ from api.worker import Worker
 from domain.db import transaction
 from domain.jobs import use_cases
 from domain.jobs.rules import backoff_seconds
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import GraphQLClient, SavepointDatabase, dev_settings
 from tests.helpers import add_to_collection, create_asset, create_collection, link
 
@@ -26,7 +26,7 @@ async def _enqueue(gql: GraphQLClient, **fields: object) -> dict[str, object]:
 
 
 async def test_generate_image_end_to_end_on_one_worker(
-    gql: GraphQLClient, worker: Worker, store: BlobStore
+    gql: GraphQLClient, worker: Worker, store: LocalBlobStore
 ) -> None:
     # given a character styled by a noir style, in a project
     project = await create_collection(gql, "Pilot", "project")
@@ -60,7 +60,7 @@ async def test_generate_image_end_to_end_on_one_worker(
                       {"a": mara, "b": image["id"]})
     sha = files["data"]["a"]["file"]["sha256"]
     assert files["data"]["b"]["file"]["sha256"] == sha
-    assert hashlib.sha256(store.read(sha)).hexdigest() == sha
+    assert hashlib.sha256(await store.read(sha)).hexdigest() == sha
     assert files["data"]["a"]["file"]["mimeType"] == "image/png"
     # and the cost rolls up to the project and the workspace
     costs = await gql("query ($c: ID!) { project: costSummary(collectionId: $c) { total "
@@ -208,7 +208,7 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
 
 
 async def test_an_expired_lease_is_reaped_and_the_job_finished_by_another(
-    gql: GraphQLClient, db: SavepointDatabase, store: BlobStore
+    gql: GraphQLClient, db: SavepointDatabase, store: LocalBlobStore
 ) -> None:
     job = (await _enqueue(gql, kind="noop"))["job"]
     assert isinstance(job, dict)

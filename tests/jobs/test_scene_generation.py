@@ -153,7 +153,7 @@ async def test_an_instance_generation_uses_its_status_and_style_and_the_context_
     library_file = library["resultAsset"]["file"]["sha256"]
     john_entry = (await gql(CONTEXT, {"id": f.scenes[0]}))["data"]["sceneContext"][0]
     assert (john_entry["image"], john_entry["imageUrl"]) == (
-        {"sha256": library_file}, f"/files/{library_file}")
+        {"sha256": library_file}, f"http://test/files/{library_file}")
     # when the instance itself is generated
     own = await _generate(gql, worker, john)
     # then its prompt joined its description, status tags and style, and the job kept it
@@ -163,7 +163,7 @@ async def test_an_instance_generation_uses_its_status_and_style_and_the_context_
     assert own_file != library_file
     john_entry = (await gql(CONTEXT, {"id": f.scenes[0]}))["data"]["sceneContext"][0]
     assert (john_entry["image"], john_entry["imageUrl"]) == (
-        {"sha256": own_file}, f"/files/{own_file}")
+        {"sha256": own_file}, f"http://test/files/{own_file}")
 
 
 async def test_the_scene_brief_carries_the_script_and_end_states(gql: GraphQLClient) -> None:

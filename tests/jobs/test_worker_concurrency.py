@@ -7,7 +7,7 @@ from pathlib import Path
 from api.worker import Worker
 from domain.db import EngineDatabase
 from domain.jobs.providers import GeneratedImage, ImageRequest, PlaceholderProvider
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import GraphQLClient, dev_settings
 from tests.helpers import create_asset
 
@@ -31,7 +31,7 @@ async def test_a_running_job_stops_when_cancelled(
     racer: GraphQLClient, committed_database: EngineDatabase, tmp_path: Path
 ) -> None:
     slow = SlowProvider()
-    worker = Worker(committed_database, listen_dsn=None, store=BlobStore(tmp_path),
+    worker = Worker(committed_database, listen_dsn=None, store=LocalBlobStore(tmp_path),
                     settings=dev_settings(lease_seconds=0.3).jobs, providers={"placeholder": slow},
                     name="slow-worker")
     lamp = await create_asset(racer, "Lamp", "prop")
@@ -59,7 +59,7 @@ async def test_concurrent_workers_claim_distinct_jobs(
     batch = await racer("mutation ($inputs: [EnqueueJobInput!]!) { enqueueJobs(inputs: $inputs) "
                         "{ jobs { id } } }", {"inputs": [{"kind": "noop"}] * 20})
     assert len(batch["data"]["enqueueJobs"]["jobs"]) == 20
-    workers = [Worker(committed_database, listen_dsn=None, store=BlobStore(tmp_path),
+    workers = [Worker(committed_database, listen_dsn=None, store=LocalBlobStore(tmp_path),
                       settings=dev_settings().jobs, name=f"w{i}") for i in range(4)]
 
     async def drain(worker: Worker) -> list[str]:

@@ -15,7 +15,7 @@ from gql.transport.websockets import WebsocketsTransport
 from api.realtime import Broker, SubscriberTooSlow
 from api.worker import Worker
 from domain.db import EngineDatabase
-from domain.storage import BlobStore
+from domain.storage import LocalBlobStore
 from tests.conftest import dev_settings
 from tests.realtime.conftest import LiveServer, wait_until
 
@@ -59,7 +59,7 @@ async def test_job_updated_sends_the_state_then_each_change_then_ends(
                         'mutation { enqueueJob(input: {kind: "noop"}) { job { id } } }')
     job_id = queued["data"]["enqueueJob"]["job"]["id"]
     worker = Worker(committed_database, listen_dsn=None, settings=dev_settings().jobs,
-                    store=BlobStore(tmp_path))
+                    store=LocalBlobStore(tmp_path))
     seen = []
     async with ws(live, live.a.viewer, protocol) as session:
         async for result in session.subscribe(request(JOB_UPDATED, id=job_id)):
