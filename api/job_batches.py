@@ -1,0 +1,215 @@
+"""A worker's slots fed by batches: one claim, one heartbeat, one completion for many jobs.
+
+The claimer takes as many due jobs as there are free slots in one statement and queues them
+for the slots; the heartbeat renews every held job's lease in one statement and stops the
+work of a job that was lost or asked to cancel; a quick job's success (a no-op, which writes
+nothing else) waits a few milliseconds in a buffer and is written with the others in one
+statement. A generation keeps its own transactions (it writes assets), as in `run_once`.
+
+The semantics are those of one job at a time: a job is RUNNING, leased to this worker, from
+its claim until its end is committed; an end is written only while the job is still ours
+(status RUNNING, `locked_by` this worker), so a job the reaper or a cancel took is left as
+they left it.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from api.metrics import JOB_SECONDS
+from domain.db import transaction
+from domain.jobs import use_cases
+from domain.jobs.rules import JobKind
+from domain.records import JobRecord
+
+if TYPE_CHECKING:
+    from api.worker import Worker
+
+log = logging.getLogger("assetgraph.worker")
+
+COMPLETION_DELAY = 0.002
+"""How long a quick job's success may wait for others to be written with it."""
+COMPLETION_BATCH = 100
+"""At most this many successes in one statement."""
+
+
+@dataclass
+class Held:
+    """A job this worker holds the lease of: queued for a slot, running, or its success
+    waiting to be written."""
+
+    job: JobRecord
+    work: "asyncio.Task[JobRecord | None] | None" = None
+    stopped: str | None = None  # "cancel" or "lost", as the heartbeat found it
+
+    def stop(self, reason: str) -> None:
+        if self.stopped is None:
+            self.stopped = reason
+            if self.work is not None:
+                self.work.cancel()
+
+
+class Batches:
+    def __init__(self, worker: "Worker") -> None:
+        self.worker = worker
+        self.held: dict[UUID, Held] = {}
+        self.ready: asyncio.Queue[JobRecord] = asyncio.Queue()
+        self.busy = 0
+        self.room = asyncio.Event()
+        self.done: list[tuple[JobRecord, float]] = []
+        self.flush = asyncio.Event()
+
+    @property
+    def actor(self) -> str:
+        return f"worker:{self.worker.name}"
+
+    def tasks(self, stop: asyncio.Event) -> "list[asyncio.Task[None]]":
+        slots = self.worker.settings.workers
+        made = [asyncio.create_task(self._slot()) for _ in range(slots)]
+        if slots > 0:
+            made += [asyncio.create_task(self._claimer(stop)),
+                     asyncio.create_task(self._heartbeat()),
+                     asyncio.create_task(self._completer())]
+        return made
+
+    def free_slots(self) -> int:
+        """Slots with nothing to run, as long as at most one batch of successes is still
+        being written (the next batch runs while the last is written)."""
+        slots = self.worker.settings.workers
+        return min(slots - self.busy - self.ready.qsize(), 2 * slots - len(self.held))
+
+    async def _claimer(self, stop: asyncio.Event) -> None:
+        settings = self.worker.settings
+        while not stop.is_set():
+            free = self.free_slots()
+            if free <= 0:
+                self.room.clear()
+                await self.room.wait()
+                continue
+            try:
+                async with transaction(self.worker.database, actor=self.actor) as tx:
+                    jobs = await use_cases.claim_batch(tx, worker=self.worker.name,
+                                                       lease_seconds=settings.lease_seconds,
+                                                       limit=free)
+            except Exception:
+                log.exception("job claim failed; retrying after a pause")
+                jobs = []
+            for job in jobs:
+                self.held[job.id] = Held(job)
+                self.ready.put_nowait(job)
+            if len(jobs) < free:  # the queue has nothing more due: wait for a wake-up
+                await self.worker._sleep(stop, settings.poll_seconds)
+
+    async def _slot(self) -> None:
+        while True:
+            job = await self.ready.get()
+            self.busy += 1
+            try:
+                await self._run(job)
+            except Exception:
+                log.exception("job %s: worker slot failed", job.id)
+                self.held.pop(job.id, None)
+            finally:
+                self.busy -= 1
+                self.room.set()
+                self.flush.set()
+
+    async def _run(self, job: JobRecord) -> None:
+        held = self.held[job.id]
+        started = time.perf_counter()
+        if held.stopped is None and job.kind == JobKind.NOOP:
+            self.done.append((job, started))
+            self.flush.set()
+            return
+        ended: JobRecord | None = None
+        try:
+            if held.stopped is None:
+                held.work = asyncio.create_task(self.worker._execute(job))
+                try:
+                    ended = await held.work
+                except asyncio.CancelledError:
+                    if held.stopped is None:  # the slot itself was cancelled: stopping
+                        raise
+            if held.stopped == "cancel":
+                ended = await self.worker._finish_cancelled(job)
+        finally:
+            self.held.pop(job.id, None)
+        if ended is not None:
+            JOB_SECONDS.labels(ended.kind.value, ended.status.value).observe(
+                time.perf_counter() - started)
+
+    async def _completer(self) -> None:
+        while True:
+            self.flush.clear()
+            if not self.done:
+                await self.flush.wait()
+                continue
+            # Wait a little for others, unless nothing else is about to finish.
+            deadline = time.perf_counter() + COMPLETION_DELAY
+            while (len(self.done) < COMPLETION_BATCH and (self.busy or self.ready.qsize())
+                   and (left := deadline - time.perf_counter()) > 0):
+                self.flush.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.flush.wait(), left)
+            batch, self.done = self.done[:COMPLETION_BATCH], self.done[COMPLETION_BATCH:]
+            await self._write(batch)
+
+    async def _write(self, batch: list[tuple[JobRecord, float]]) -> None:
+        try:
+            try:
+                async with transaction(self.worker.database, actor=self.actor) as tx:
+                    ended = await use_cases.succeed_batch(tx, [job for job, _ in batch],
+                                                          worker=self.worker.name)
+            except Exception:
+                log.exception("writing %d job successes failed; writing them one by one",
+                              len(batch))
+                for job, _ in batch:  # each as `run_once` would: its own success, or failure
+                    await self.worker._execute(job)
+                return
+            now = time.perf_counter()
+            starts = {job.id: started for job, started in batch}
+            for job in ended:
+                JOB_SECONDS.labels(job.kind.value, job.status.value).observe(now - starts[job.id])
+        finally:
+            for job, _ in batch:
+                self.held.pop(job.id, None)
+            self.room.set()
+
+    async def _heartbeat(self) -> None:
+        settings = self.worker.settings
+        while True:
+            await asyncio.sleep(settings.lease_seconds / 3)
+            held = [entry.job for entry in self.held.values()]
+            if not held:
+                continue
+            try:
+                async with transaction(self.worker.database, actor=self.actor) as tx:
+                    renewed = await use_cases.heartbeat_batch(
+                        tx, held, worker=self.worker.name, lease_seconds=settings.lease_seconds)
+            except Exception:
+                log.exception("job heartbeat failed; trying again")
+                continue
+            for job in held:
+                entry = self.held.get(job.id)
+                if entry is None:  # ended meanwhile
+                    continue
+                if job.id not in renewed:
+                    entry.stop("lost")
+                elif renewed[job.id]:
+                    entry.stop("cancel")
+
+    async def wind_down(self) -> None:
+        """After the tasks stopped: write the successes still buffered. Jobs claimed but not
+        started, and those whose work was stopped, stay leased until the reaper re-queues
+        them, as a job of a worker that died."""
+        batch, self.done = self.done, []
+        while batch:
+            await self._write(batch[:COMPLETION_BATCH])
+            batch = batch[COMPLETION_BATCH:]
+        self.held.clear()
+        self.ready = asyncio.Queue()
+        self.busy = 0
