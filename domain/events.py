@@ -20,9 +20,13 @@ from domain.db import Transaction
 from domain.records import EventRecord, Key, KeyShape, Page
 from domain.tables import events
 
+_PLAIN = frozenset((str, int, float, bool))
+
 
 def jsonable(value: Any) -> Any:
     """What a JSONB payload can hold: UUIDs and datetimes as strings, decimals as numbers."""
+    if value is None or type(value) in _PLAIN:  # most values: no isinstance chain
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

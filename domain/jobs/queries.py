@@ -2,7 +2,7 @@
 queue's own and run across workspaces (a worker serves them all)."""
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,9 +24,13 @@ _TIMES = ("run_after", "lease_expires_at", "created_at", "started_at", "finished
           "updated_at")
 
 
+_JOB_FIELDS = tuple(f.name for f in fields(JobRecord))
+
+
 def job_snapshot(job: JobRecord) -> dict[str, Any]:
-    """The whole job, JSON-ready: what a `job.updated` event carries."""
-    return jsonable(asdict(job))  # type: ignore[no-any-return]
+    """The whole job, JSON-ready: what a `job.updated` event carries. (`jsonable` copies
+    what it converts, so no `asdict`, whose deep copy cost more than the rest together.)"""
+    return jsonable({name: getattr(job, name) for name in _JOB_FIELDS})  # type: ignore[no-any-return]
 
 
 def job_from_snapshot(payload: dict[str, Any]) -> JobRecord:
