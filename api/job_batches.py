@@ -62,18 +62,24 @@ class Batches:
         self.room = asyncio.Event()
         self.done: list[tuple[JobRecord, float]] = []
         self.flush = asyncio.Event()
+        self.completer: asyncio.Task[None] | None = None
+        self.claiming: asyncio.Task[int] | None = None
+        self.stopping = False
 
     @property
     def actor(self) -> str:
         return f"worker:{self.worker.name}"
 
     def tasks(self, stop: asyncio.Event) -> "list[asyncio.Task[None]]":
+        """The slots, the claimer and the heartbeat, to cancel at the stop, then `wind_down`
+        (the completer is not cancelled: it ends once it wrote every buffered success)."""
         slots = self.worker.settings.workers
+        self.stopping = False
         made = [asyncio.create_task(self._slot()) for _ in range(slots)]
         if slots > 0:
             made += [asyncio.create_task(self._claimer(stop)),
-                     asyncio.create_task(self._heartbeat()),
-                     asyncio.create_task(self._completer())]
+                     asyncio.create_task(self._heartbeat())]
+            self.completer = asyncio.create_task(self._completer())
         return made
 
     def free_slots(self) -> int:
@@ -90,19 +96,25 @@ class Batches:
                 self.room.clear()
                 await self.room.wait()
                 continue
-            try:
-                async with transaction(self.worker.database, actor=self.actor) as tx:
-                    jobs = await use_cases.claim_batch(tx, worker=self.worker.name,
-                                                       lease_seconds=settings.lease_seconds,
-                                                       limit=free)
-            except Exception:
-                log.exception("job claim failed; retrying after a pause")
-                jobs = []
-            for job in jobs:
-                self.held[job.id] = Held(job)
-                self.ready.put_nowait(job)
-            if len(jobs) < free:  # the queue has nothing more due: wait for a wake-up
+            # Shielded: a stop never leaves a committed claim unknown (`wind_down` waits for
+            # it and puts its jobs back).
+            self.claiming = asyncio.create_task(self._claim(free))
+            claimed = await asyncio.shield(self.claiming)
+            if claimed < free:  # the queue has nothing more due: wait for a wake-up
                 await self.worker._sleep(stop, settings.poll_seconds)
+
+    async def _claim(self, limit: int) -> int:
+        try:
+            async with transaction(self.worker.database, actor=self.actor) as tx:
+                jobs = await use_cases.claim_batch(tx, worker=self.worker.name, limit=limit,
+                                                   lease_seconds=self.worker.settings.lease_seconds)
+        except Exception:
+            log.exception("job claim failed; retrying after a pause")
+            return 0
+        for job in jobs:
+            self.held[job.id] = Held(job)
+            self.ready.put_nowait(job)
+        return len(jobs)
 
     async def _slot(self) -> None:
         while True:
@@ -146,6 +158,8 @@ class Batches:
         while True:
             self.flush.clear()
             if not self.done:
+                if self.stopping:
+                    return
                 await self.flush.wait()
                 continue
             # Wait a little for others, unless nothing else is about to finish.
@@ -203,13 +217,24 @@ class Batches:
                     entry.stop("cancel")
 
     async def wind_down(self) -> None:
-        """After the tasks stopped: write the successes still buffered. Jobs claimed but not
-        started, and those whose work was stopped, stay leased until the reaper re-queues
-        them, as a job of a worker that died."""
-        batch, self.done = self.done, []
-        while batch:
-            await self._write(batch[:COMPLETION_BATCH])
-            batch = batch[COMPLETION_BATCH:]
+        """After the other tasks were cancelled: put the jobs claimed but not started back in
+        the queue, and write the successes still buffered. A job whose work was stopped stays
+        leased until the reaper re-queues it, as a job of a worker that died."""
+        if self.claiming is not None:
+            await asyncio.gather(self.claiming, return_exceptions=True)
+        unstarted = []
+        while not self.ready.empty():
+            unstarted.append(self.ready.get_nowait())
+        if unstarted:
+            try:
+                async with transaction(self.worker.database, actor=self.actor) as tx:
+                    await use_cases.release_batch(tx, unstarted, worker=self.worker.name)
+            except Exception:
+                log.exception("could not put %d claimed jobs back in the queue; the reaper will",
+                              len(unstarted))
+        self.stopping = True
+        self.flush.set()
+        if self.completer is not None:
+            await self.completer
         self.held.clear()
-        self.ready = asyncio.Queue()
         self.busy = 0

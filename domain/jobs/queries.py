@@ -269,6 +269,28 @@ async def succeed_held(tx: Transaction, held: Sequence[JobRecord], *, worker: st
     return [JobRecord.from_row(row) for row in rows]
 
 
+_RELEASE_HELD = text(
+    """
+    UPDATE jobs j SET status = 'queued', attempts = j.attempts - 1, locked_by = NULL,
+        lease_expires_at = NULL, started_at = CASE WHEN j.attempts = 1 THEN NULL
+                                                   ELSE j.started_at END,
+        updated_at = now()
+    FROM unnest(CAST(:workspaces AS uuid[]), CAST(:ids AS uuid[])) AS held(workspace_id, id)
+    WHERE j.workspace_id = held.workspace_id AND j.id = held.id
+      AND j.status = 'running' AND j.locked_by = :worker
+    RETURNING j.*
+    """
+)
+
+
+async def release_held(tx: Transaction, held: Sequence[JobRecord], *, worker: str
+                       ) -> list[JobRecord]:
+    """Put back in the queue jobs still ours that never started running here, as they were
+    before the claim (its attempt undone), in one statement."""
+    rows = await tx.execute(_RELEASE_HELD, {**_held(held), "worker": worker})
+    return [JobRecord.from_row(row) for row in rows]
+
+
 async def expired_leases(tx: Transaction, *, limit: int = 100) -> list[JobRecord]:
     """Running jobs whose worker stopped renewing, locked for the reaper."""
     rows = await tx.execute(

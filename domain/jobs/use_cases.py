@@ -196,6 +196,19 @@ async def succeed_batch(tx: Transaction, held: list[JobRecord], *, worker: str
     return done
 
 
+async def release_batch(tx: Transaction, held: list[JobRecord], *, worker: str
+                        ) -> list[JobRecord]:
+    """Jobs a stopping worker claimed but never started go back to the queue at once (their
+    attempt undone, an event each, the workers woken), rather than wait for the reaper."""
+    if not held:
+        return []
+    released = await queries.release_held(tx, held, worker=worker)
+    await _job_events(tx, released)
+    if released:
+        await _wake_workers(tx)
+    return released
+
+
 async def _job_events(tx: Transaction, jobs: list[JobRecord]) -> None:
     await record_events(tx, "job.updated",
                         [(job.workspace_id, job.id, queries.job_snapshot(job)) for job in jobs])

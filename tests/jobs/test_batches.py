@@ -228,3 +228,55 @@ async def test_a_batched_worker_cancels_a_running_generation(
         await running
     assert state["data"]["job"] == {"status": "CANCELLED", "attempts": 1,
                                     "error": {"code": "CANCELLED"}}
+
+
+async def test_a_stopping_worker_puts_the_jobs_it_never_started_back(
+    db: SavepointDatabase, workspace: WorkspaceTokens
+) -> None:
+    # given two jobs claimed by a worker, one of them since taken over by another
+    await _noops(db, workspace.id, 2)
+    async with transaction(db, actor="worker:w") as tx:
+        unstarted, taken = await use_cases.claim_batch(tx, worker="w", lease_seconds=30,
+                                                       limit=2)
+    async with transaction(db, workspace_id=workspace.id) as tx:
+        await update_job(tx, taken.id, {"locked_by": "rescuer"})
+    # when the stopping worker releases both
+    async with transaction(db, actor="worker:w") as tx:
+        released = await use_cases.release_batch(tx, [unstarted, taken], worker="w")
+    # then the one still its own is queued as before the claim, with an event saying so
+    assert [(job.id, job.status, job.attempts, job.started_at, job.locked_by,
+             job.lease_expires_at) for job in released] == [
+        (unstarted.id, "queued", 0, None, None, None)]
+    assert (await _statuses(db, workspace.id))[-1] == (unstarted.id, "queued")
+    async with transaction(db, workspace_id=workspace.id, readonly=True) as tx:
+        assert (await get_jobs(tx, [taken.id]))[taken.id].locked_by == "rescuer"
+
+
+async def test_a_worker_stopped_under_load_leaves_no_job_running(
+    committed_database: EngineDatabase, tmp_path: Path
+) -> None:
+    # given a batched worker draining 1,000 no-op jobs
+    async with transaction(committed_database) as tx:
+        workspace = (await create_workspace(tx, "Stopped")).id
+    ids = await _noops(committed_database, workspace, 1000)
+    worker = Worker(committed_database, listen_dsn=None, store=BlobStore(tmp_path),
+                    settings=dev_settings(workers=16, poll_seconds=0.05).jobs, name="stopped")
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    # when it is stopped midway
+    async with asyncio.timeout(30):
+        while True:
+            await asyncio.sleep(0.01)
+            async with transaction(committed_database, workspace_id=workspace,
+                                   readonly=True) as tx:
+                states = await get_jobs(tx, ids)
+            if sum(job.status == "succeeded" for job in states.values()) >= 100:
+                break
+    stop.set()
+    await running
+    # then every job either succeeded at its first attempt or waits in the queue untouched
+    async with transaction(committed_database, workspace_id=workspace, readonly=True) as tx:
+        states = await get_jobs(tx, ids)
+    outcomes = {(job.status, job.attempts, job.locked_by) for job in states.values()}
+    assert outcomes <= {("succeeded", 1, None), ("queued", 0, None)}, outcomes
+    assert ("queued", 0, None) in outcomes
