@@ -2,10 +2,12 @@
 
 import asyncio
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
 
+from api.metrics import JOB_SECONDS
 from api.worker import Worker
 from domain.access import create_workspace
 from domain.db import Database, EngineDatabase, transaction
@@ -24,6 +26,7 @@ from tests.conftest import (
 )
 from tests.helpers import create_asset
 from tests.jobs.test_worker_concurrency import SlowProvider
+from tests.realtime.conftest import wait_until
 
 
 async def _noops(database: Database, workspace: UUID, count: int) -> list[UUID]:
@@ -280,3 +283,43 @@ async def test_a_worker_stopped_under_load_leaves_no_job_running(
     outcomes = {(job.status, job.attempts, job.locked_by) for job in states.values()}
     assert outcomes <= {("succeeded", 1, None), ("queued", 0, None)}, outcomes
     assert ("queued", 0, None) in outcomes
+
+
+def _count(histogram: Any) -> float:
+    return float(next(sample.value for metric in histogram.collect() for sample in metric.samples
+                      if sample.name.endswith("_count")))
+
+
+async def test_a_batched_worker_stops_a_job_whose_lease_it_lost_and_carries_on(
+    racer: GraphQLClient, committed_database: EngineDatabase, tmp_path: Path
+) -> None:
+    # given a generation running on a one-slot worker whose provider never finishes
+    slow = SlowProvider()
+    worker = Worker(committed_database, listen_dsn=None, store=BlobStore(tmp_path),
+                    settings=dev_settings(lease_seconds=0.3, workers=1, poll_seconds=0.05).jobs,
+                    providers={"placeholder": slow}, name="losing")
+    lamp = await create_asset(racer, "Lamp", "prop")
+    await racer("mutation ($a: ID!) { enqueueJob(input: {kind: \"generate_image\", "
+                "assetId: $a}) { job { id } } }", {"a": lamp})
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(slow.started.wait(), 5)
+        [(job_id, held)] = worker.batches.held.items()
+        workspace = held.job.workspace_id
+        # when another worker takes the job over (as after a reap)
+        async with transaction(committed_database, workspace_id=workspace) as tx:
+            await update_job(tx, job_id, {"locked_by": "rescuer"})
+        # then the heartbeat stops the work and leaves the job as the other left it
+        await wait_until(lambda: not worker.batches.held, within=5)
+        # and the slot runs the next job
+        await racer('mutation { enqueueJob(input: {kind: "noop"}) { job { id } } }')
+        ended = JOB_SECONDS.labels("noop", "succeeded")
+        before = _count(ended)
+        await wait_until(lambda: _count(ended) > before, within=5)
+    finally:
+        stop.set()
+        await running
+    async with transaction(committed_database, workspace_id=workspace, readonly=True) as tx:
+        state = (await get_jobs(tx, [job_id]))[job_id]
+    assert (state.status, state.locked_by, state.result_asset_id) == ("running", "rescuer", None)
