@@ -23,7 +23,7 @@ from domain.jobs.queries import get_jobs, queue_depth
 from domain.jobs.use_cases import NewJob, enqueue_job, enqueue_jobs
 from domain.storage import BlobStore
 
-JOBS = 4000
+JOBS = 3000
 PICKUPS = 200
 SLOTS = (1, 4, 16)
 MODES = {"baseline": False, "batched": True}
