@@ -271,9 +271,14 @@ async def succeed_held(tx: Transaction, held: Sequence[JobRecord], *, worker: st
 
 _RELEASE_HELD = text(
     """
-    UPDATE jobs j SET status = 'queued', attempts = j.attempts - 1, locked_by = NULL,
-        lease_expires_at = NULL, started_at = CASE WHEN j.attempts = 1 THEN NULL
-                                                   ELSE j.started_at END,
+    UPDATE jobs j SET attempts = j.attempts - 1, locked_by = NULL, lease_expires_at = NULL,
+        started_at = CASE WHEN j.attempts = 1 THEN NULL ELSE j.started_at END,
+        status = CASE WHEN j.cancel_requested THEN 'cancelled' ELSE 'queued' END,
+        finished_at = CASE WHEN j.cancel_requested THEN now() END,
+        error_code = CASE WHEN j.cancel_requested THEN 'CANCELLED' ELSE j.error_code END,
+        error_message = CASE WHEN j.cancel_requested THEN 'cancelled before it ran'
+                             ELSE j.error_message END,
+        error_class = CASE WHEN j.cancel_requested THEN 'cancelled' ELSE j.error_class END,
         updated_at = now()
     FROM unnest(CAST(:workspaces AS uuid[]), CAST(:ids AS uuid[])) AS held(workspace_id, id)
     WHERE j.workspace_id = held.workspace_id AND j.id = held.id
@@ -286,7 +291,8 @@ _RELEASE_HELD = text(
 async def release_held(tx: Transaction, held: Sequence[JobRecord], *, worker: str
                        ) -> list[JobRecord]:
     """Put back in the queue jobs still ours that never started running here, as they were
-    before the claim (its attempt undone), in one statement."""
+    before the claim (its attempt undone), in one statement; one asked to cancel meanwhile
+    is cancelled instead, as a queued job would be (a later claim would clear the request)."""
     rows = await tx.execute(_RELEASE_HELD, {**_held(held), "worker": worker})
     return [JobRecord.from_row(row) for row in rows]
 

@@ -204,7 +204,7 @@ async def release_batch(tx: Transaction, held: list[JobRecord], *, worker: str
         return []
     released = await queries.release_held(tx, held, worker=worker)
     await _job_events(tx, released)
-    if released:
+    if any(job.status == JobStatus.QUEUED for job in released):
         await _wake_workers(tx)
     return released
 

@@ -236,21 +236,27 @@ async def test_a_batched_worker_cancels_a_running_generation(
 async def test_a_stopping_worker_puts_the_jobs_it_never_started_back(
     db: SavepointDatabase, workspace: WorkspaceTokens
 ) -> None:
-    # given two jobs claimed by a worker, one of them since taken over by another
-    await _noops(db, workspace.id, 2)
+    # given three jobs claimed by a worker, one since taken over by another, one asked to
+    # cancel
+    await _noops(db, workspace.id, 3)
     async with transaction(db, actor="worker:w") as tx:
-        unstarted, taken = await use_cases.claim_batch(tx, worker="w", lease_seconds=30,
-                                                       limit=2)
+        unstarted, taken, cancelled = await use_cases.claim_batch(tx, worker="w",
+                                                                  lease_seconds=30, limit=3)
     async with transaction(db, workspace_id=workspace.id) as tx:
         await update_job(tx, taken.id, {"locked_by": "rescuer"})
-    # when the stopping worker releases both
+        await use_cases.cancel_job(tx, cancelled.id)
+    # when the stopping worker releases them
     async with transaction(db, actor="worker:w") as tx:
-        released = await use_cases.release_batch(tx, [unstarted, taken], worker="w")
-    # then the one still its own is queued as before the claim, with an event saying so
-    assert [(job.id, job.status, job.attempts, job.started_at, job.locked_by,
-             job.lease_expires_at) for job in released] == [
-        (unstarted.id, "queued", 0, None, None, None)]
-    assert (await _statuses(db, workspace.id))[-1] == (unstarted.id, "queued")
+        released = await use_cases.release_batch(tx, [unstarted, taken, cancelled],
+                                                 worker="w")
+    # then the one still its own is queued as before the claim, the cancelled one cancelled,
+    # each with an event saying so
+    assert sorted((job.id, job.status, job.attempts, job.started_at, job.locked_by,
+                   job.lease_expires_at, job.error_code) for job in released) == [
+        (unstarted.id, "queued", 0, None, None, None, None),
+        (cancelled.id, "cancelled", 0, None, None, None, "CANCELLED")]
+    assert sorted((await _statuses(db, workspace.id))[-2:]) == [
+        (unstarted.id, "queued"), (cancelled.id, "cancelled")]
     async with transaction(db, workspace_id=workspace.id, readonly=True) as tx:
         assert (await get_jobs(tx, [taken.id]))[taken.id].locked_by == "rescuer"
 
