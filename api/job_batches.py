@@ -3,8 +3,9 @@
 The claimer takes as many due jobs as there are free slots in one statement and queues them
 for the slots; the heartbeat renews every held job's lease in one statement and stops the
 work of a job that was lost or asked to cancel; a quick job's success (a no-op, which writes
-nothing else) waits a few milliseconds in a buffer and is written with the others in one
-statement. A generation keeps its own transactions (it writes assets), as in `run_once`.
+nothing else) waits in a buffer and is written with the others in one statement, by the next
+claim's transaction or, after a few milliseconds without one, by itself. A generation keeps
+its own transactions (it writes assets), as in `run_once`.
 
 The semantics are those of one job at a time: a job is RUNNING, leased to this worker, from
 its claim until its end is committed; an end is written only while the job is still ours
@@ -104,13 +105,21 @@ class Batches:
                 await self.worker._sleep(stop, settings.poll_seconds)
 
     async def _claim(self, limit: int) -> int:
+        """Claim, and write the buffered successes in the same transaction (one commit for
+        both: the next batch's claim carries the last one's ends)."""
+        batch, self.done = self.done[:COMPLETION_BATCH], self.done[COMPLETION_BATCH:]
         try:
             async with transaction(self.worker.database, actor=self.actor) as tx:
+                ended = await use_cases.succeed_batch(tx, [job for job, _ in batch],
+                                                      worker=self.worker.name)
                 jobs = await use_cases.claim_batch(tx, worker=self.worker.name, limit=limit,
                                                    lease_seconds=self.worker.settings.lease_seconds)
         except Exception:
             log.exception("job claim failed; retrying after a pause")
+            if batch:
+                await self._write(batch)
             return 0
+        self._written(batch, ended)
         for job in jobs:
             self.held[job.id] = Held(job)
             self.ready.put_nowait(job)
@@ -162,36 +171,39 @@ class Batches:
                     return
                 await self.flush.wait()
                 continue
-            # Wait a little for others, unless nothing else is about to finish.
+            # Wait a little for others, or for the claimer to take them with its next claim.
             deadline = time.perf_counter() + COMPLETION_DELAY
-            while (len(self.done) < COMPLETION_BATCH and (self.busy or self.ready.qsize())
+            while (self.done and len(self.done) < COMPLETION_BATCH and not self.stopping
                    and (left := deadline - time.perf_counter()) > 0):
                 self.flush.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.flush.wait(), left)
             batch, self.done = self.done[:COMPLETION_BATCH], self.done[COMPLETION_BATCH:]
-            await self._write(batch)
+            if batch:
+                await self._write(batch)
 
     async def _write(self, batch: list[tuple[JobRecord, float]]) -> None:
+        ended: list[JobRecord] = []
         try:
-            try:
-                async with transaction(self.worker.database, actor=self.actor) as tx:
-                    ended = await use_cases.succeed_batch(tx, [job for job, _ in batch],
-                                                          worker=self.worker.name)
-            except Exception:
-                log.exception("writing %d job successes failed; writing them one by one",
-                              len(batch))
-                for job, _ in batch:  # each as `run_once` would: its own success, or failure
-                    await self.worker._execute(job)
-                return
-            now = time.perf_counter()
-            starts = {job.id: started for job, started in batch}
-            for job in ended:
-                JOB_SECONDS.labels(job.kind.value, job.status.value).observe(now - starts[job.id])
+            async with transaction(self.worker.database, actor=self.actor) as tx:
+                ended = await use_cases.succeed_batch(tx, [job for job, _ in batch],
+                                                      worker=self.worker.name)
+        except Exception:
+            log.exception("writing %d job successes failed; writing them one by one",
+                          len(batch))
+            for job, _ in batch:  # each as `run_once` would: its own success, or failure
+                await self.worker._execute(job)
         finally:
-            for job, _ in batch:
-                self.held.pop(job.id, None)
-            self.room.set()
+            self._written(batch, ended)
+
+    def _written(self, batch: list[tuple[JobRecord, float]], ended: list[JobRecord]) -> None:
+        now = time.perf_counter()
+        starts = {job.id: started for job, started in batch}
+        for job in ended:
+            JOB_SECONDS.labels(job.kind.value, job.status.value).observe(now - starts[job.id])
+        for job, _ in batch:
+            self.held.pop(job.id, None)
+        self.room.set()
 
     async def _heartbeat(self) -> None:
         settings = self.worker.settings
