@@ -225,7 +225,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     if settings.workers <= 0:  # ASSETGRAPH_WORKERS=0 is meant for serve
         settings = settings.model_copy(
             update={"workers": Settings.model_fields["workers"].default})
-    processes = args.processes or 1
+    processes: int = args.processes
     if processes == 1:
         asyncio.run(_run_worker(settings))
         return
@@ -298,6 +298,13 @@ async def _run_worker(settings: Settings) -> None:
             await engine.dispose()
 
 
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default, except None: those defaults come from the settings and
     their help says so."""
@@ -346,7 +353,7 @@ def parser() -> argparse.ArgumentParser:
     worker = command(commands, "worker", "run job workers only",
                      "Run ASSETGRAPH_WORKERS job slots without serving HTTP, until SIGTERM or "
                      "SIGINT.")
-    worker.add_argument("--processes", type=int, default=1,
+    worker.add_argument("--processes", type=_at_least_one, default=1,
                         help="worker processes, each with ASSETGRAPH_WORKERS slots")
     worker.set_defaults(run=cmd_worker)
     command(commands, "migrate", "migrate the database",
