@@ -220,14 +220,70 @@ async def _prepare(settings: Settings, url: str) -> None:
             await engine.dispose()
 
 
-async def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    """One worker process, or N (`--processes`): then this process prepares the database once
+    and supervises N `assetgraph worker` processes on it (each one `Worker`, its own pool and
+    listener), restarts one that dies, and on SIGTERM or SIGINT stops them all and waits."""
+    if settings.workers <= 0:  # ASSETGRAPH_WORKERS=0 is meant for serve
+        settings = settings.model_copy(
+            update={"workers": Settings.model_fields["workers"].default})
+    processes: int = args.processes
+    if processes == 1:
+        asyncio.run(_run_worker(settings))
+        return
+    embedded = EmbeddedPostgres(settings.data_dir) if settings.embedded else None
+    url = embedded.start() if embedded is not None else asyncpg_url(str(settings.database_url))
+    try:
+        if embedded is not None:
+            asyncio.run(migrations.upgrade(url))
+        _supervise(processes, {**os.environ, "ASSETGRAPH_DATABASE_URL": url,
+                               "ASSETGRAPH_DATA_DIR": str(settings.data_dir.resolve()),
+                               "ASSETGRAPH_WORKERS": str(settings.workers)})
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _supervise(processes: int, env: dict[str, str]) -> None:
+    import signal
+    import subprocess
+    import time
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+
+    def start() -> "subprocess.Popen[bytes]":
+        return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+
+    children = [start() for _ in range(processes)]
+    print(f"{processes} worker processes: {' '.join(str(c.pid) for c in children)}", flush=True)
+    try:
+        while not stopping:
+            for index, child in enumerate(children):
+                if child.poll() is not None and not stopping:
+                    print(f"worker process {child.pid} exited ({child.returncode}); starting "
+                          "another", file=sys.stderr, flush=True)
+                    children[index] = start()
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            child.wait()
+
+
+async def _run_worker(settings: Settings) -> None:
     import signal
 
     from api.worker import run_workers
 
-    if settings.workers <= 0:  # ASSETGRAPH_WORKERS=0 is meant for serve
-        settings = settings.model_copy(
-            update={"workers": Settings.model_fields["workers"].default})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -242,6 +298,13 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
                 await stop.wait()
         finally:
             await engine.dispose()
+
+
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -289,9 +352,12 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--grace-seconds", type=float, default=3600,
                     help="keep files younger than this (uploads in flight)")
     gc.set_defaults(run=cmd_gc)
-    command(commands, "worker", "run job workers only",
-            "Run ASSETGRAPH_WORKERS job slots without serving HTTP, until SIGTERM or SIGINT."
-            ).set_defaults(run=cmd_worker)
+    worker = command(commands, "worker", "run job workers only",
+                     "Run ASSETGRAPH_WORKERS job slots without serving HTTP, until SIGTERM or "
+                     "SIGINT.")
+    worker.add_argument("--processes", type=_at_least_one, default=1,
+                        help="worker processes, each with ASSETGRAPH_WORKERS slots")
+    worker.set_defaults(run=cmd_worker)
     command(commands, "migrate", "migrate the database",
             "Upgrade the database to the latest revision (alembic upgrade head)."
             ).set_defaults(run=cmd_migrate)

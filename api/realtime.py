@@ -178,12 +178,13 @@ class Broker:
         notice = parse_notice(payload)
         if notice is None:
             return
-        workspace, event_id, topic = notice
+        workspace, event_ids, topic = notice
         # An event nobody here listens to is not read at all (most writes, on a busy API).
         if topic in self._observed_topics or self._subscribers.get(UUID(workspace)):
-            self._pending.put_nowait(event_id)
+            for event_id in event_ids:
+                self._pending.put_nowait(event_id)
         else:
-            self._last_id = max(self._last_id, event_id)
+            self._last_id = max(self._last_id, *event_ids)
 
     async def _catch_up(self) -> None:
         """Everything committed while not listening (and a window before, for late commits)."""

@@ -9,6 +9,7 @@ idle slots; they poll as well, since a notification is only a hint.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -21,6 +22,7 @@ import asyncpg
 
 from api.blobs import open_blob_store
 from api.database import asyncpg_dsn
+from api.job_batches import Batches
 from api.metrics import JOB_SECONDS
 from api.realtime import Broker
 from api.settings import JobSettings, Settings
@@ -58,8 +60,10 @@ def build_providers(settings: JobSettings) -> dict[str, Provider]:
 class Worker:
     def __init__(self, database: Database, *, listen_dsn: str | None, settings: JobSettings,
                  store: BlobStore, providers: dict[str, Provider] | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, batched: bool = True) -> None:
         self.database = database
+        self.batched = batched
+        self.batches = Batches(self)
         self.listen_dsn = listen_dsn
         self.settings = settings
         self.store = store
@@ -72,8 +76,16 @@ class Worker:
             self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until `stop` is set: `settings.workers` slots, a reaper and a listener."""
-        tasks = [asyncio.create_task(self._slot(stop)) for _ in range(self.settings.workers)]
+        """Until `stop` is set: `settings.workers` slots, a reaper and a listener.
+
+        Batched (the default), the slots take jobs from batches one claimer takes, one task
+        renews the leases of every held job, and quick jobs' completions are written in
+        batches (`api.job_batches`); else (`batched=False`, the benchmark's baseline) each slot
+        claims, renews and finishes its own job (`run_once`)."""
+        if self.batched:
+            tasks = self.batches.tasks(stop)
+        else:
+            tasks = [asyncio.create_task(self._slot(stop)) for _ in range(self.settings.workers)]
         tasks.append(asyncio.create_task(self._reaper(stop)))
         if self.listen_dsn:
             tasks.append(asyncio.create_task(self._listen(stop)))
@@ -83,6 +95,8 @@ class Worker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.batched:
+                await self.batches.wind_down()
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
         """Wait for a wake-up, the stop, or `seconds`, whichever comes first."""
@@ -103,7 +117,10 @@ class Worker:
                     await connection.add_listener(JOBS_CHANNEL, lambda *_: self.wake.set())
                     self.wake.set()  # catch up on anything queued while not listening
                     while not stop.is_set() and not connection.is_closed():
-                        await self._sleep(stop, 5.0)
+                        # Not `_sleep`: clearing `wake` here could hide a wake-up from the
+                        # claimer that was busy claiming when it came.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), 5.0)
                 finally:
                     await connection.close()
             except (OSError, asyncpg.PostgresError) as error:

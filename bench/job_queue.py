@@ -1,8 +1,11 @@
-"""Job queue: throughput with a no-op job and pickup latency (issue 4).
+"""Job queue: no-op throughput and pickup latency, batched worker against the baseline (issue 12).
 
-Throughput: 2,000 noop jobs drained by 1 slot, then by 4 slots (ratio against 1).
-Pickup latency: 50 jobs enqueued one at a time to an idle worker, woken by NOTIFY, against
-the same worker polling every second without a listener.
+Both modes in one run, on one embedded PostgreSQL: `baseline` is the previous design (each
+slot claims, renews and finishes its own job, `Worker(batched=False)`), `batched` the current
+one (`api.job_batches`). Throughput: JOBS no-op jobs queued beforehand, drained by one worker
+(one process) with 1, 4 and 16 slots, timed from its start until the queue is empty. Pickup:
+PICKUPS jobs enqueued one at a time to an idle worker woken by NOTIFY; latency from the
+enqueue's transaction to the claim's (`started_at - created_at`).
 """
 
 import asyncio
@@ -16,75 +19,91 @@ from api.worker import Worker
 from bench.common import embedded_database
 from domain.access import create_workspace
 from domain.db import EngineDatabase, transaction
-from domain.jobs.queries import get_jobs
+from domain.jobs.queries import get_jobs, queue_depth
 from domain.jobs.use_cases import NewJob, enqueue_job, enqueue_jobs
 from domain.storage import LocalBlobStore
 
-JOBS = 2000
+JOBS = 3000
+PICKUPS = 200
+SLOTS = (1, 4, 16)
+MODES = {"baseline": False, "batched": True}
 
 
-async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: LocalBlobStore
-                ) -> float:
+async def drain(database: EngineDatabase, workspace: UUID, slots: int, store: LocalBlobStore,
+                batched: bool) -> float:
     for _ in range(JOBS // 100):
         async with transaction(database, workspace_id=workspace) as tx:
             await enqueue_jobs(tx, [NewJob(kind="noop")] * 100)
-    workers = [Worker(database, listen_dsn=None, settings=Settings().jobs, store=store,
-                      name=f"bench-{i}") for i in range(slots)]
-
-    async def run(worker: Worker) -> int:
-        done = 0
-        while await worker.run_once() is not None:
-            done += 1
-        return done
-
+    worker = Worker(database, listen_dsn=None, store=store, name=f"bench-{slots}",
+                    settings=Settings(workers=slots, poll_seconds=0.05).jobs, batched=batched)
+    stop = asyncio.Event()
     started = time.perf_counter()
-    counts = await asyncio.gather(*(run(w) for w in workers))
+    running = asyncio.create_task(worker.run(stop))
+    while True:
+        await asyncio.sleep(0.02)
+        async with transaction(database, readonly=True) as tx:
+            if not any((await queue_depth(tx)).values()):
+                break
     elapsed = time.perf_counter() - started
-    assert sum(counts) == JOBS
+    stop.set()
+    await running
     return JOBS / elapsed
 
 
-async def pickup(database: EngineDatabase, workspace: UUID, dsn: str | None,
-                 store: LocalBlobStore) -> list[float]:
+async def pickup(database: EngineDatabase, workspace: UUID, dsn: str, store: LocalBlobStore,
+                 batched: bool) -> list[float]:
     stop = asyncio.Event()
-    worker = Worker(database, listen_dsn=dsn, store=store, name="pickup",
-                    settings=Settings(workers=1, poll_seconds=1.0).jobs)
+    worker = Worker(database, listen_dsn=dsn, store=store, name="pickup", batched=batched,
+                    settings=Settings(workers=4, poll_seconds=1.0).jobs)
     running = asyncio.create_task(worker.run(stop))
     await asyncio.sleep(0.5)
     latencies = []
-    for _ in range(50 if dsn else 10):
+    for _ in range(PICKUPS):
         async with transaction(database, workspace_id=workspace) as tx:
             job = await enqueue_job(tx, NewJob(kind="noop"))
         while True:
+            await asyncio.sleep(0.002)
             async with transaction(database, workspace_id=workspace, readonly=True) as tx:
                 state = (await get_jobs(tx, [job.id]))[job.id]
             if state.started_at is not None:
                 break
-            await asyncio.sleep(0.002)
         latencies.append((state.started_at - state.created_at).total_seconds() * 1000)
     stop.set()
     await running
     return latencies
 
 
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
 async def main() -> None:
-    async with embedded_database(Settings(pool_size=10)) as bench:
+    async with embedded_database(Settings(pool_size=24)) as bench:
         database = bench.database
         store = LocalBlobStore(bench.directory / "blobs")
         async with transaction(database) as tx:
             workspace = (await create_workspace(tx, "Bench")).id
-        one = await drain(database, workspace, 1, store)
-        four = await drain(database, workspace, 4, store)
-        print(f"throughput, noop jobs: 1 slot {one:.0f}/s, 4 slots {four:.0f}/s "
-              f"({four / one:.2f}x)")
-        notified = await pickup(database, workspace, asyncpg_dsn(bench.url), store)
-        polled = await pickup(database, workspace, None, store)
-        for label, values in (("NOTIFY wake", notified), ("poll only (1 s)", polled)):
-            ordered = sorted(values)
-            print(f"pickup latency, {label}: median {statistics.median(ordered):.1f} ms, "
-                  f"p95 {ordered[int(len(ordered) * 0.95) - 1]:.1f} ms, n={len(ordered)}")
-        print(f"poll-only median / NOTIFY median: "
-              f"{statistics.median(polled) / statistics.median(notified):.0f}x")
+        rates: dict[tuple[str, int], float] = {}
+        pickups: dict[str, list[float]] = {}
+        for slots in SLOTS:  # the modes alternate, so a slower moment hits both
+            for mode, batched in MODES.items():
+                rates[mode, slots] = await drain(database, workspace, slots, store, batched)
+        for mode, batched in MODES.items():
+            pickups[mode] = await pickup(database, workspace, asyncpg_dsn(bench.url), store,
+                                         batched)
+    print(f"no-op jobs/s, one worker process, {JOBS} jobs each:")
+    print(f"{'slots':>6} {'baseline':>10} {'batched':>10} {'ratio':>7}")
+    for slots in SLOTS:
+        base, new = rates["baseline", slots], rates["batched", slots]
+        print(f"{slots:>6} {base:>10.0f} {new:>10.0f} {new / base:>6.2f}x")
+    print(f"pickup latency (enqueue to claim, idle worker woken by NOTIFY, n={PICKUPS}), ms:")
+    print(f"{'':>6} {'baseline':>10} {'batched':>10} {'ratio':>7}")
+    for label, p in (("p50", 0.5), ("p99", 0.99)):
+        base, new = percentile(pickups["baseline"], p), percentile(pickups["batched"], p)
+        print(f"{label:>6} {base:>10.2f} {new:>10.2f} {new / base:>6.2f}x")
+    print(f"(mean {statistics.mean(pickups['baseline']):.2f} / "
+          f"{statistics.mean(pickups['batched']):.2f} ms)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Every change writes its event in the same transaction as the change itself, so t
 says something happened that was rolled back, and never misses something that was committed.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +20,13 @@ from domain.db import Transaction
 from domain.records import EventRecord, Key, KeyShape, Page
 from domain.tables import events
 
+_PLAIN = frozenset((str, int, float, bool))
+
 
 def jsonable(value: Any) -> Any:
     """What a JSONB payload can hold: UUIDs and datetimes as strings, decimals as numbers."""
+    if value is None or type(value) in _PLAIN:  # most values: no isinstance chain
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -38,11 +43,15 @@ def jsonable(value: Any) -> Any:
 EVENTS_CHANNEL = "assetgraph_events"
 
 
-def parse_notice(payload: str) -> tuple[str, int, str] | None:
-    """`(workspace id, event id, topic)` of an `EVENTS_CHANNEL` payload, or None."""
+def parse_notice(payload: str) -> tuple[str, list[int], str] | None:
+    """`(workspace id, event ids, topic)` of an `EVENTS_CHANNEL` payload, or None.
+
+    One event's notice names its id; a batch's (`record_events`) names the ids of its events of
+    one workspace and topic, comma-separated: one notification per batch, not per event."""
     workspace, _, rest = payload.partition(":")
-    event_id, _, topic = rest.partition(":")
-    return (workspace, int(event_id), topic) if event_id.isdigit() else None
+    listed, _, topic = rest.partition(":")
+    ids = listed.split(",")
+    return (workspace, [int(i) for i in ids], topic) if all(i.isdigit() for i in ids) else None
 
 
 EVENT_COLUMNS = ("workspace_id", "topic", "subject_id", "actor", "payload")
@@ -94,6 +103,37 @@ async def record_event(
     """
     result = await tx.execute(RECORD_EVENT, _event_params(tx, Event(topic, subject_id, payload)))
     return int(result.one().id)
+
+
+_RECORD_EVENTS = text(
+    """
+    WITH inserted AS (
+        INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
+        SELECT e.workspace_id, :topic, e.subject_id, :actor, e.payload::jsonb
+        FROM unnest(CAST(:workspaces AS uuid[]), CAST(:subjects AS uuid[]),
+                    CAST(:payloads AS text[])) AS e(workspace_id, subject_id, payload)
+        RETURNING id, workspace_id, topic
+    )
+    SELECT count(*) AS events, pg_notify(:channel, concat(
+        workspace_id::text, ':', string_agg(id::text, ',' ORDER BY id), ':', topic))
+    FROM inserted GROUP BY workspace_id, topic
+    """
+)
+
+
+async def record_events(tx: Transaction, topic: str,
+                        subjects: Sequence[tuple[UUID, UUID, dict[str, Any]]]) -> None:
+    """Append one event of `topic` per `(workspace id, subject id, payload)`, of any
+    workspaces, in one statement, and NOTIFY once per workspace with all their ids (the
+    notice `parse_notice` reads). For the job queue's batches, whose transaction is bound to no
+    workspace."""
+    if not subjects:
+        return
+    await tx.execute(_RECORD_EVENTS, {
+        "topic": topic, "actor": tx.actor, "channel": EVENTS_CHANNEL,
+        "workspaces": [workspace for workspace, _, _ in subjects],
+        "subjects": [subject for _, subject, _ in subjects],
+        "payloads": [json.dumps(jsonable(payload)) for _, _, payload in subjects]})
 
 
 @lru_cache(maxsize=64)

@@ -300,8 +300,10 @@ jobs = Table(
         "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"
     ),
     CheckConstraint("max_attempts BETWEEN 1 AND 20", name="max_attempts"),
-    # Workers claim across workspaces: the queue's own index does not lead with the tenant.
-    Index("ix_jobs_queue", "priority", "run_after", postgresql_where=text("status = 'queued'")),
+    # Workers claim across workspaces: the queue's own index does not lead with the tenant,
+    # and is in the claim's order, so a claim reads its first rows instead of sorting them all.
+    Index("ix_jobs_queue", text("priority DESC"), "run_after", "id",
+          postgresql_where=text("status = 'queued'")),
     Index("ix_jobs_lease", "lease_expires_at", postgresql_where=text("status = 'running'")),
     Index(None, "workspace_id", "asset_id"),
     Index(None, "workspace_id", "status", "created_at"),

@@ -15,7 +15,7 @@ from sqlalchemy import func, text
 from domain.assets.queries import get_assets
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
-from domain.events import jsonable, record_event
+from domain.events import jsonable, record_event, record_events
 from domain.ids import uuid7
 from domain.jobs import queries
 from domain.jobs.budgets import reservation_errors
@@ -166,6 +166,52 @@ async def claim(tx: Transaction, *, worker: str, lease_seconds: float) -> JobRec
         tx.workspace_id = job.workspace_id
         await job_event(tx, job)
     return job
+
+
+async def claim_batch(tx: Transaction, *, worker: str, lease_seconds: float, limit: int
+                      ) -> list[JobRecord]:
+    """Up to `limit` due jobs of any workspace, each with its `job.updated` event, in two
+    statements and one notification per workspace. `tx` stays bound to no workspace."""
+    jobs = await queries.claim_due(tx, worker=worker, lease_seconds=lease_seconds, limit=limit)
+    await _job_events(tx, jobs)
+    return jobs
+
+
+async def heartbeat_batch(tx: Transaction, held: list[JobRecord], *, worker: str,
+                          lease_seconds: float) -> dict[UUID, bool]:
+    """Renew the leases of every held job still ours: `{job id: cancel requested}`."""
+    if not held:
+        return {}
+    return await queries.renew_leases(tx, held, worker=worker, lease_seconds=lease_seconds)
+
+
+async def succeed_batch(tx: Transaction, held: list[JobRecord], *, worker: str
+                        ) -> list[JobRecord]:
+    """`succeed` (no cost, no result) for many jobs of any workspaces at once; a job no longer
+    ours is left out, as `succeed` returns None for it."""
+    if not held:
+        return []
+    done = await queries.succeed_held(tx, held, worker=worker)
+    await _job_events(tx, done)
+    return done
+
+
+async def release_batch(tx: Transaction, held: list[JobRecord], *, worker: str
+                        ) -> list[JobRecord]:
+    """Jobs a stopping worker claimed but never started go back to the queue at once (their
+    attempt undone, an event each, the workers woken), rather than wait for the reaper."""
+    if not held:
+        return []
+    released = await queries.release_held(tx, held, worker=worker)
+    await _job_events(tx, released)
+    if any(job.status == JobStatus.QUEUED for job in released):
+        await _wake_workers(tx)
+    return released
+
+
+async def _job_events(tx: Transaction, jobs: list[JobRecord]) -> None:
+    await record_events(tx, "job.updated",
+                        [(job.workspace_id, job.id, queries.job_snapshot(job)) for job in jobs])
 
 
 async def heartbeat(tx: Transaction, job: JobRecord, *, worker: str, lease_seconds: float
