@@ -118,6 +118,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def cmd_import_legacy(args: argparse.Namespace, settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from api.import_legacy import as_json, as_text, progress_bar, run_import
@@ -129,7 +130,12 @@ async def cmd_import_legacy(args: argparse.Namespace, settings: Settings) -> Non
     if args.files_dir is not None and not args.files_dir.is_dir():
         print(f"--files-dir: {args.files_dir} is not a directory", file=sys.stderr)
         raise SystemExit(2)
-    source = create_async_engine(asyncpg_url(args.source_url), pool_size=1, max_overflow=0)
+    try:
+        source_url = asyncpg_url(args.source_url)
+    except ValueError:
+        print("--source-url: expected a postgresql:// URL", file=sys.stderr)
+        raise SystemExit(2) from None
+    source = create_async_engine(source_url, pool_size=1, max_overflow=0)
     files = None if args.files_dir is None else FileSource(
         args.files_dir, BlobStore(settings.blobs), max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels, place_files=not args.dry_run)
@@ -145,9 +151,14 @@ async def cmd_import_legacy(args: argparse.Namespace, settings: Settings) -> Non
                     raise not_found("default workspace", "workspace")
                 workspace_id = workspace.id
             show_progress = not args.json and sys.stderr.isatty()
-            outcomes = await run_import(database, source, workspace_id, files=files,
-                                        dry_run=args.dry_run,
-                                        progress=progress_bar() if show_progress else None)
+            try:
+                outcomes = await run_import(database, source, workspace_id, files=files,
+                                            dry_run=args.dry_run,
+                                            progress=progress_bar() if show_progress else None)
+            except (OSError, DBAPIError) as error:
+                print(f"import-legacy stopped: a database could not be read: {error}",
+                      file=sys.stderr)
+                raise SystemExit(2) from None
     finally:
         await source.dispose()
     _print(args, as_json(outcomes, workspace_id), as_text(outcomes))

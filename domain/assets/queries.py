@@ -114,7 +114,7 @@ def _where(ws: UUID, f: AssetFilter) -> list[ColumnElement[bool]]:
     if f.locked is not None:
         clauses.append(assets.c.locked.is_(f.locked))
     if f.legacy_ids is not None:
-        clauses.append(has_legacy_id(assets, ws, literal(list(f.legacy_ids), ARRAY(Text))))
+        clauses.append(has_legacy_id(assets, literal(list(f.legacy_ids), ARRAY(Text))))
     return clauses
 
 

@@ -10,12 +10,11 @@ pairs, inheritance from an instance not imported, cycles in `inherited_from_inst
 """
 
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
 from domain.assets.use_cases import NewAsset, update_asset
 from domain.assets.vocabulary import AssetSource
-from domain.graph.use_cases import link_assets, unlink_assets
+from domain.graph.use_cases import add_edge, link_assets, unlink_assets
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy.files import StoredFile
 from domain.legacy.mapping import clean_tags, cycles, digest
@@ -150,12 +149,12 @@ async def _instance(unit: Unit, project_id: UUID, row: Instance, scene: AssetRec
             scene_id=scene.id, project_asset_id=project_asset.id,
             description_override=row.description_override, status_tags=tags,
             carry_forward=carry_forward))
-        instance = added.instance
-        changes: dict[str, Any] = {"metadata": {**instance.metadata, **new.metadata}}
-        if row.image_key_url is not None:
-            changes.update(url=new.url, blob_sha256=new.blob_sha256, mime_type=new.mime_type,
-                           size=new.size)
-        return await update_asset(unit.tx, instance.id, changes)
+        if row.image_key_url is None:
+            return added.instance
+        # Its own image: an edit of the instance (an override of url and file).
+        return await update_asset(unit.tx, added.instance.id, {
+            "url": new.url, "blob_sha256": new.blob_sha256, "mime_type": new.mime_type,
+            "size": new.size})
 
     current = unit.found(row)
     if current is None or (current.scene_id, current.instance_of) != (scene.id,
@@ -191,6 +190,7 @@ async def _link_inheritance(unit: Unit, decided: Plan,
     rows = {i.id: i for i in decided.kept}
     updated = [made[i.id][0].id for i in decided.kept if made[i.id][1] == Outcome.UPDATED]
     links = await inherited_from(unit.tx, updated) if updated else {}
+    children: dict[UUID, int] = {}
     for instance in decided.kept:
         asset, outcome = made[instance.id]
         if outcome not in (Outcome.CREATED, Outcome.UPDATED):
@@ -209,10 +209,18 @@ async def _link_inheritance(unit: Unit, decided: Plan,
                                 f"inherits from an instance deleted in Asset Graph ({prior.id})"
                                 ": imported without its DERIVED_FROM link")
             continue
-        await link_assets(unit.tx, parent_id=prior.id, child_id=asset.id,
-                          relationship_type=INHERITED, metadata={
-                              "from_version": _final_version(rows[prior_id], *made[prior_id]),
-                              "instance_version": 1})
+        marks = {"from_version": _final_version(rows[prior_id], *made[prior_id]),
+                 "instance_version": 1}
+        if outcome == Outcome.CREATED:
+            # A new instance's only DERIVED_FROM links are the plan's, which `plan` proved
+            # acyclic: `add_edge`, as scene inheritance links it, without the graph check.
+            children[prior.id] = children.get(prior.id, 0) + 1
+            await add_edge(unit.tx, parent_id=prior.id, child_id=asset.id,
+                           relationship_type=INHERITED, sequence=children[prior.id],
+                           metadata=marks)
+        else:
+            await link_assets(unit.tx, parent_id=prior.id, child_id=asset.id,
+                              relationship_type=INHERITED, metadata=marks)
 
 
 def _final_version(row: Instance, asset: AssetRecord, outcome: Outcome) -> int:

@@ -6,16 +6,15 @@ rows) or user (`user_id`, for a library's), and a digest of the legacy row as la
 (see `domain.legacy.mapping.digest`). Jobs carry the same object in `params.legacy`.
 
 `has_legacy_id` is the filter `assets(filter: {legacyIds})` applies on both read paths: one
-expression, built here, so the two paths cannot disagree. The look-up runs once per wanted id
-through the GIN index on `assets.metadata` (jsonb_path_ops, `@>`), whatever the workspace's
-size.
+expression, built here, so the two paths cannot disagree. It reads each of the workspace's
+assets once, whatever the number of ids: under row-level security (every request's role) no
+jsonb operator may be an index condition, jsonb functions not being leakproof, so the GIN
+index on `assets.metadata` cannot serve it, and a probe per id would be a scan per id.
 """
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
-
-from domain.tables import assets
+from sqlalchemy import ColumnElement, Text, any_, func
 
 LEGACY = "legacy"
 """The metadata key (and params key, for jobs) of an imported row's legacy identity."""
@@ -26,15 +25,14 @@ def legacy_pattern(**keys: str) -> dict[str, Any]:
     return {LEGACY: keys}
 
 
-def has_legacy_id(asset: Any, ws: Any, ids: Any) -> ColumnElement[bool]:
+def legacy_id(asset: Any) -> ColumnElement[str]:
+    """The asset row's `metadata.legacy.id` (null when it has none)."""
+    found: ColumnElement[str] = func.jsonb_extract_path_text(asset.c.metadata, LEGACY, "id",
+                                                             type_=Text)
+    return found
+
+
+def has_legacy_id(asset: Any, ids: Any) -> ColumnElement[bool]:
     """The asset row `asset` (a table, an alias or a page) has `metadata.legacy.id` in `ids`,
     a `text[]` expression (a bound parameter). An empty array matches none."""
-    wanted = func.unnest(ids).table_valued("legacy_id").render_derived()
-    found = assets.alias()
-    pattern = func.jsonb_build_object(LEGACY, func.jsonb_build_object("id", wanted.c.legacy_id))
-    found_ids: ColumnElement[bool] = asset.c.id.in_(
-        select(found.c.id)
-        .select_from(wanted)
-        .join(found, and_(found.c.workspace_id == ws, found.c.metadata.contains(pattern)))
-    )
-    return found_ids
+    return legacy_id(asset) == any_(ids)

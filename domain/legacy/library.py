@@ -30,15 +30,15 @@ async def import_library(tx: Transaction, rows: LibraryRows, files: UnitFiles,
     report.read(StyleCapsule.table, len(rows.capsules))
     report.read(GlobalAsset.table, len(rows.assets))
     unit = Unit(tx, report, files)
-    unit.remember(await queries.assets_with(tx, legacy_pattern(user_id=str(user.id))))
     await files.load_held(tx)
     library = await _library(unit, user)
+    unit.remember(await queries.imported_into(tx, [library.id]))
     styles: dict[str, AssetRecord] = {}
     for capsule in rows.capsules:
         styles[str(capsule.id)] = await _style(unit, library, capsule)
     missing = sorted({str(a.visual_style_capsule_id) for a in rows.assets
                       if a.visual_style_capsule_id is not None} - set(styles))
-    for found in await queries.assets_by_legacy_ids(tx, missing):
+    for found in await queries.library_assets(tx, missing):
         if legacy_of(found).get("table") == StyleCapsule.table:
             styles.setdefault(legacy_of(found)["id"], found)
     for legacy_asset in rows.assets:

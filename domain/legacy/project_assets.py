@@ -61,7 +61,7 @@ async def _library_refs(unit: Unit, rows: ProjectRows) -> dict[str, AssetRecord]
     statement)."""
     wanted = {str(i) for row in rows.assets
               for i in (row.global_asset_id, row.visual_style_capsule_id) if i is not None}
-    found = await queries.assets_by_legacy_ids(unit.tx, sorted(wanted))
+    found = await queries.library_assets(unit.tx, sorted(wanted))
     return {legacy_of(a)["id"]: a for a in found
             if legacy_of(a).get("table") in (GlobalAsset.table, StyleCapsule.table)}
 

@@ -62,17 +62,24 @@ async def import_project(tx: Transaction, rows: ProjectRows, files: UnitFiles,
     for table, count in rows.rows_read().items():
         report.read(table, count)
     unit = Unit(tx, report, files)
-    unit.remember(await queries.assets_with(tx, legacy_pattern(project_id=str(rows.project.id))))
+    imported = {c.metadata[LEGACY]["id"]: c for c in await queries.collections_with(
+        tx, legacy_pattern(project_id=str(rows.project.id)))}
+    unit.remember(await queries.imported_into(tx, [c.id for c in imported.values()]))
     await files.load_held(tx)
     if not rows.branches:
         report.skip(ProblemKind.ORPHAN, Project.table, rows.project.id,
                     "the project has no branch: nothing to import")
+        for row in (*rows.assets, *rows.instances, *rows.jobs):
+            report.skip(ProblemKind.PARENT_SKIPPED, row.table, row.id,
+                        f"its project {rows.project.id} has no branch")
         return
     root = root_branch(rows.project, rows.branches)
-    cuts = {root.id: await _cut(unit, rows.project, root, root=True)}
+    cuts = {root.id: await _cut(unit, rows.project, root, imported.get(str(root.id)),
+                                root=True)}
     for branch in rows.branches:
         if branch.id != root.id:
-            cuts[branch.id] = await _cut(unit, rows.project, branch, root=False)
+            cuts[branch.id] = await _cut(unit, rows.project, branch,
+                                         imported.get(str(branch.id)), root=False)
     scenes = {s.id: await _scene(unit, rows.project, s, cuts[s.branch_id]) for s in rows.scenes}
     for shot in rows.shots:
         await _shot(unit, rows.project, shot, scenes[shot.scene_id])
@@ -97,9 +104,10 @@ def _shots_of(unit: Unit, rows: ProjectRows) -> dict[UUID, AssetRecord]:
 
 # -- branches --------------------------------------------------------------------------------
 
-async def _cut(unit: Unit, project: Project, branch: Branch, *, root: bool) -> Cut:
-    """The branch's collection (counted under `branches`, and the root's under `projects`
-    too) and its film."""
+async def _cut(unit: Unit, project: Project, branch: Branch, found: CollectionRecord | None, *,
+               root: bool) -> Cut:
+    """The branch's collection (`found`, when an earlier run made it; counted under
+    `branches`, and the root's under `projects` too) and its film."""
     title, _ = clean_name(project.name, "Untitled project")
     name, _ = clean_name(title if root else f"{title} ({branch.name})", title)
     wanted_digest = digest(branch, project.name, root)
@@ -108,19 +116,17 @@ async def _cut(unit: Unit, project: Project, branch: Branch, *, root: bool) -> C
               "parent_branch_id": (str(branch.parent_branch_id) if branch.parent_branch_id
                                    else None),
               "digest": wanted_digest}
-    found = await queries.collections_with(unit.tx, legacy_pattern(table=Branch.table,
-                                                                   id=str(branch.id)))
-    if not found:
+    if found is None:
         collection = await create_collection(unit.tx, name=name, type="project",
                                              description="Imported from the legacy app",
                                              metadata={LEGACY: legacy})
         unit.collection_stamps.append(Stamp(collection.id, branch.created_at, branch.updated_at))
         outcome = Outcome.CREATED
-    elif found[0].metadata.get(LEGACY, {}).get("digest") == wanted_digest:
-        collection, outcome = found[0], Outcome.UNCHANGED
+    elif found.metadata.get(LEGACY, {}).get("digest") == wanted_digest:
+        collection, outcome = found, Outcome.UNCHANGED
     else:
-        collection = await update_collection(unit.tx, found[0].id, {
-            "name": name, "metadata": {**found[0].metadata, LEGACY: legacy}})
+        collection = await update_collection(unit.tx, found.id, {
+            "name": name, "metadata": {**found.metadata, LEGACY: legacy}})
         outcome = Outcome.UPDATED
     unit.report.count(Branch.table, outcome)
     if root:

@@ -37,7 +37,8 @@ class ProblemKind(StrEnum):
     PARENT_SKIPPED = "parent_skipped"  # the row it belongs to was skipped
     INVALID_VALUE = "invalid_value"  # a value the graph refuses, imported corrected
     DELETED_HERE = "deleted_here"  # changed in legacy, but deleted in Asset Graph: left so
-    PROJECT_FAILED = "project_failed"  # the unit rolled back; its rows count as skipped
+    LIBRARY_FAILED = "library_failed"  # the unit rolled back; its rows count as skipped
+    PROJECT_FAILED = "project_failed"
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,13 @@ class Report:
                 setattr(mine, outcome, getattr(mine, outcome) + getattr(counts, outcome))
         self.problems += unit.problems
 
-    def fail(self, unit: "Report", table: str, legacy_id: UUID | str, error: str) -> None:
+    def fail(self, unit: "Report", kind: ProblemKind, table: str, legacy_id: UUID | str,
+             error: str) -> None:
         """The unit rolled back: what it read counts as skipped, with one problem."""
         for name, counts in unit.tables.items():
             self.read(name, counts.read)
             self.count(name, Outcome.SKIPPED, counts.read)
-        self.problem(ProblemKind.PROJECT_FAILED, table, legacy_id,
-                     f"rolled back, nothing of it written: {error}")
+        self.problem(kind, table, legacy_id, f"rolled back, nothing of it written: {error}")
 
     @property
     def rows_read(self) -> int:

@@ -16,6 +16,7 @@ class LegacyRow:
     """A legacy row: built from a result row holding its columns."""
 
     table: ClassVar[str]
+    id: UUID  # every legacy table's key
 
     @classmethod
     def columns(cls) -> list[str]:

@@ -73,7 +73,7 @@ async def _paged(source: AsyncConnection, row: type[R], where: ColumnElement[boo
             yield found
         if len(page) < PAGE:
             return
-        after = page[-1].id  # type: ignore[attr-defined]
+        after = page[-1].id
 
 
 async def count_projects(source: AsyncConnection) -> int:

@@ -25,7 +25,7 @@ REASON = "legacy import: the legacy row changed"
 
 
 def legacy_key(row: LegacyRow) -> tuple[str, str]:
-    return row.table, str(row.id)  # type: ignore[attr-defined]
+    return row.table, str(row.id)
 
 
 def legacy_of(asset: AssetRecord) -> dict[str, Any]:
@@ -60,8 +60,7 @@ class Unit:
         return self.existing.get(legacy_key(row))
 
     async def file(self, row: LegacyRow, url: str | None) -> StoredFile | None:
-        return await self.files.keep(self.tx, self.report, url, row.table,
-                                     row.id)  # type: ignore[attr-defined]
+        return await self.files.keep(self.tx, self.report, url, row.table, row.id)
 
     async def flush(self) -> None:
         """Write the stamps gathered so far (one statement per table)."""
@@ -128,12 +127,14 @@ async def upsert(unit: Unit, wanted: Wanted, current: AssetRecord | None, *,
                  ) -> tuple[AssetRecord, Outcome]:
     """Create, update or leave the asset of a legacy row, counted under its table (unless
     `count` is false: a second asset of one row). A locked asset is unlocked for the update;
-    the caller locks what the legacy row says."""
+    the caller locks what the legacy row says. A `create` of the caller's (another use case)
+    need not write the wanted metadata: the unit's stamp merges it (`Unit.flush`)."""
     table, legacy_id = legacy_key(wanted.row)
     if current is None:
-        asset = await (create or _create(unit.tx))(wanted.new_asset())
+        new = wanted.new_asset()
+        asset = await (create or _create(unit.tx))(new)
         unit.stamps.append(Stamp(asset.id, wanted.created_at, wanted.updated_at,
-                                 wanted.version or 1))
+                                 wanted.version or 1, metadata=new.metadata))
         outcome = Outcome.CREATED
     elif legacy_of(current).get("digest") == wanted.digest:
         asset, outcome = current, Outcome.UNCHANGED

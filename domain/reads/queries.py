@@ -398,8 +398,7 @@ class _Compiler:
         if field.locked is not None:
             where.append(asset.c.locked == self.arg(field.locked, Boolean()))
         if field.legacy_ids is not None:
-            where.append(has_legacy_id(asset, self.ws, self.arg(field.legacy_ids,
-                                                                 ARRAY(Text))))
+            where.append(has_legacy_id(asset, self.arg(field.legacy_ids, ARRAY(Text))))
         live = select(asset).where(*where)
         column = asset.c[field.order]
         after = None

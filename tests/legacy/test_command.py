@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.db import EngineDatabase
 from tests.conftest import make_workspace
 from tests.fixtures.legacy import ID, create_schema, fill_studio, scratch_database
-from tests.legacy.test_import import FIRST_RUN, unchanged
+from tests.legacy.helpers import FIRST_RUN, unchanged
 
 
 def _command(engine: AsyncEngine, blobs: Path, *args: str) -> subprocess.CompletedProcess[str]:
