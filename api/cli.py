@@ -1,4 +1,5 @@
-"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo, config.
+"""The `assetgraph` command: serve, migrate, workspace, token, schema, demo, import-legacy,
+config.
 
 Every command that touches the database uses `ASSETGRAPH_DATABASE_URL`, or else the embedded
 server of `--data-dir` (started for the command and stopped after it, unless a running
@@ -114,6 +115,55 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
         summary = await load_demo(database, args.workspace, store=open_blob_store(settings),
                                   jobs=settings.jobs)
     _print(args, summary, "\n".join(f"{k}: {v}" for k, v in summary.items()))
+
+
+async def cmd_import_legacy(args: argparse.Namespace, settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.blobs import open_blob_store
+    from api.import_legacy import as_json, as_text, progress_bar, run_import
+    from domain.access import get_workspace_by_slug
+    from domain.errors import not_found
+    from domain.legacy.files import FileSource
+
+    if args.files_dir is not None and not args.files_dir.is_dir():
+        print(f"--files-dir: {args.files_dir} is not a directory", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        source_url = asyncpg_url(args.source_url)
+    except ValueError:
+        print("--source-url: expected a postgresql:// URL", file=sys.stderr)
+        raise SystemExit(2) from None
+    source = create_async_engine(source_url, pool_size=1, max_overflow=0)
+    files = None if args.files_dir is None else FileSource(
+        args.files_dir, open_blob_store(settings), max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels, place_files=not args.dry_run)
+    try:
+        async with open_database(settings) as database:
+            workspace_id = args.workspace
+            if workspace_id is None:
+                if settings.embedded:
+                    await ensure_dev_token(database, settings.data_dir)
+                async with transaction(database, readonly=True) as tx:
+                    workspace = await get_workspace_by_slug(tx, "default")
+                if workspace is None:
+                    raise not_found("default workspace", "workspace")
+                workspace_id = workspace.id
+            show_progress = not args.json and sys.stderr.isatty()
+            try:
+                outcomes = await run_import(database, source, workspace_id, files=files,
+                                            dry_run=args.dry_run,
+                                            progress=progress_bar() if show_progress else None)
+            except (OSError, DBAPIError) as error:
+                print(f"import-legacy stopped: a database could not be read: {error}",
+                      file=sys.stderr)
+                raise SystemExit(2) from None
+    finally:
+        await source.dispose()
+    _print(args, as_json(outcomes, workspace_id), as_text(outcomes))
+    if outcomes.failed:
+        raise SystemExit(1)
 
 
 async def cmd_gc(args: argparse.Namespace, settings: Settings) -> None:
@@ -372,6 +422,23 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--workspace", type=UUID,
                       help="workspace to load into (default: the development workspace)")
     demo.set_defaults(run=cmd_demo)
+
+    legacy = command(commands, "import-legacy", "import the legacy studio app's data",
+                     "Read the legacy app's tables (one read-only snapshot) and write them "
+                     "into a workspace: libraries, projects and their branches, scenes, "
+                     "shots, project assets, scene asset instances, jobs and files; one "
+                     "transaction per project. A second run changes only what changed in "
+                     "legacy. Exits 1 when a project failed (rolled back; the others stand).")
+    legacy.add_argument("--source-url", required=True,
+                        help="postgresql:// URL of the legacy database (only read)")
+    legacy.add_argument("--files-dir", type=Path,
+                        help="export of the legacy storage bucket: the file of a row is "
+                             "<dir>/<object path of its image_key_url> (default: no files)")
+    legacy.add_argument("--workspace", type=UUID,
+                        help="workspace to import into (default: the development workspace)")
+    legacy.add_argument("--dry-run", action="store_true",
+                        help="write nothing; print the report a real run would")
+    legacy.set_defaults(run=cmd_import_legacy)
 
     workspace = command(commands, "workspace", "manage workspaces", "Manage workspaces.",
                         common_options=False).add_subparsers(

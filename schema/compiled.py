@@ -411,6 +411,7 @@ class _Planner:
             origins=self.enum_list(_value(given, "origin", None)),
             outdated=_value(given, "outdated", None),
             locked=None if locked is None else self.arg(locked),
+            legacy_ids=listed("legacyIds"),
             order=field, descending=descending, first=self.arg(first),  # type: ignore[arg-type]
             after=(self.arg(cursor[0]), self.arg(cursor[1])) if cursor else None,
             connection=self.connection(definition, nodes, args, "Asset"))

@@ -83,6 +83,10 @@ class AssetFilter:
     locked: bool | None = strawberry.field(
         default=None, description="true: locked assets only; false: unlocked ones only; "
                                   "null: either.")
+    legacy_ids: list[str] | None = strawberry.field(
+        default=None, description="Assets imported from the legacy app whose legacy row "
+                                  "(`metadata.legacy.id`) is one of these ids; an empty list "
+                                  "matches none.")
 
 
 @strawberry.type(description="A page of the workspace's assets.")
@@ -152,6 +156,7 @@ def _domain_filter(f: AssetFilter | None) -> DomainAssetFilter:
         origins=f.origin,
         outdated=f.outdated,
         locked=f.locked,
+        legacy_ids=f.legacy_ids,
     )
 
 

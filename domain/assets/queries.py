@@ -10,12 +10,14 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     any_,
     bindparam,
     exists,
     false,
     func,
+    literal,
     or_,
     select,
     tuple_,
@@ -28,6 +30,7 @@ from domain.assets.vocabulary import AssetOrderField, AssetOrigin, OrderDirectio
 from domain.db import Transaction
 from domain.events import Event, execute_with_event, insert_with_event
 from domain.graph.vocabulary import DERIVING_TYPES
+from domain.legacy.keys import has_legacy_id
 from domain.records import AssetRecord, Key, KeyShape, Page
 from domain.sync.queries import is_outdated
 from domain.tables import asset_collection_members, asset_relationships, assets
@@ -52,6 +55,8 @@ class AssetFilter:
     origins: Sequence[AssetOrigin] | None = None
     outdated: bool | None = None
     locked: bool | None = None
+    # Imported rows by their legacy id (`metadata.legacy.id`); an empty list matches none.
+    legacy_ids: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,8 @@ def _where(ws: UUID, f: AssetFilter) -> list[ColumnElement[bool]]:
         clauses.append(is_outdated(assets, ws) if f.outdated else ~is_outdated(assets, ws))
     if f.locked is not None:
         clauses.append(assets.c.locked.is_(f.locked))
+    if f.legacy_ids is not None:
+        clauses.append(has_legacy_id(assets, literal(list(f.legacy_ids), ARRAY(Text))))
     return clauses
 
 

@@ -21,6 +21,7 @@ from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import Event, record_event
 from domain.files import drop_unused_blobs, hashes_still_held
 from domain.ids import uuid7
+from domain.legacy.keys import LEGACY
 from domain.records import AssetRecord
 from domain.rules import (
     asset_type_errors,
@@ -123,11 +124,14 @@ async def copy_asset(
     tx: Transaction, original: AssetRecord, *, source: AssetSource, provenance: dict[str, Any],
     **changes: Any,
 ) -> AssetRecord:
-    """A new asset with the original's content (file shared, never copied), `changes` applied.
+    """A new asset with the original's content (file shared, never copied), `changes` applied
+    (and without the original's `metadata.legacy`: see `domain.legacy.keys`).
 
     For clones, promotions and scene instances; `provenance` goes into the creation event.
     """
     values = {name: getattr(original, name) for name in COPIED_FIELDS} | changes
+    # An imported row's legacy identity is its own: a copy is not that legacy row.
+    values["metadata"] = {k: v for k, v in values["metadata"].items() if k != LEGACY}
     asset_id = uuid7()
     return await queries.insert_asset(
         tx, {"id": asset_id, "source": source, "created_by": tx.actor, **values},

@@ -271,6 +271,7 @@ class AssetList:
     origins: Arg | None
     outdated: bool | None
     locked: Arg | None
+    legacy_ids: Arg | None
     order: Literal["created_at", "updated_at"]
     descending: bool
     first: Arg

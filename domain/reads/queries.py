@@ -47,6 +47,7 @@ from sqlalchemy.types import TypeEngine
 
 from domain.assets.origin import origin_of
 from domain.db import Transaction
+from domain.legacy.keys import has_legacy_id
 from domain.reads import plan as p
 from domain.sync.queries import is_outdated
 from domain.tables import asset_collection_members, asset_collections, asset_relationships, assets
@@ -397,6 +398,8 @@ class _Compiler:
             where.append(stale if field.outdated else ~stale)
         if field.locked is not None:
             where.append(asset.c.locked == self.arg(field.locked, Boolean()))
+        if field.legacy_ids is not None:
+            where.append(has_legacy_id(asset, self.arg(field.legacy_ids, ARRAY(Text))))
         live = select(asset).where(*where)
         column = asset.c[field.order]
         after = None

@@ -3,7 +3,8 @@
 Values are compared field by field on a flat snapshot: `name`, `description`,
 `generation_prompt`, `url`, `file` (blob, MIME type and size together), `tags`, and one
 `metadata.<key>` per metadata key. A scene instance's status tags and its `carry_forward` flag
-are its own: they are never synced nor counted as overrides.
+are its own, as is an imported asset's `metadata.legacy`: they are never synced nor counted as
+overrides.
 """
 
 from collections.abc import Iterable, Mapping
@@ -12,10 +13,13 @@ from typing import Any
 
 from domain.events import jsonable
 from domain.graph.vocabulary import RelationshipType
+from domain.legacy.keys import LEGACY
 from domain.records import AssetRecord
 
 INSTANCE_FLAG = "carry_forward"
-LOCAL_METADATA_KEYS = frozenset({INSTANCE_FLAG})
+# An instance's carry-forward flag and an imported row's legacy identity (`domain.legacy.keys`)
+# belong to the asset: never synced, never overrides.
+LOCAL_METADATA_KEYS = frozenset({INSTANCE_FLAG, LEGACY})
 PLAIN_FIELDS = ("name", "description", "generation_prompt", "url")
 SYNC_KEYS = ("source_version", "synced_at", "overridden_fields", "base")
 

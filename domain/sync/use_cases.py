@@ -45,11 +45,13 @@ async def link_sync_source(
     tx: Transaction, *, child: AssetRecord, source: AssetRecord,
     relationship_type: RelationshipType, overridden: list[str],
     base: dict[str, Any] | None = None, source_version: int | None = None,
+    synced_at: str | None = None,
 ) -> RelationshipRecord:
-    """Make `source` the sync source of `child` (an edge of `relationship_type`)."""
+    """Make `source` the sync source of `child` (an edge of `relationship_type`); by default
+    synced now, from the source's current version and values."""
     metadata = sync_metadata(
         source_version=source.version if source_version is None else source_version,
-        synced_at=now_iso(), overridden=overridden,
+        synced_at=now_iso() if synced_at is None else synced_at, overridden=overridden,
         base=snapshot(source, relationship_type) if base is None else base,
     )
     return await add_edge(tx, parent_id=source.id, child_id=child.id,

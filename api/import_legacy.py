@@ -1,0 +1,197 @@
+"""`assetgraph import-legacy`: the legacy studio data into a workspace, unit by unit.
+
+The source is read in ONE read-only, REPEATABLE READ transaction (one snapshot), a library
+or a project at a time. Each unit is written in a transaction of its own: a unit that fails
+rolls back whole, is reported, and the run goes on. A dry run writes through the same code in
+one transaction (each unit a savepoint, so later units see the libraries) and rolls it all
+back, so its report is the one a real run would print. Files are read and hashed before a
+unit's transaction opens.
+"""
+
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TextIO, TypeVar
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.db import Database, Transaction, transaction
+from domain.legacy import source
+from domain.legacy.files import FileSource, UnitFiles
+from domain.legacy.library import import_library
+from domain.legacy.projects import import_project
+from domain.legacy.queries import analyze
+from domain.legacy.report import Outcome, ProblemKind, Report
+from domain.legacy.rows import Instance, LibraryRows, ProjectRows
+
+ACTOR = "import-legacy"
+R = TypeVar("R", LibraryRows, ProjectRows)
+Importer = Callable[[Transaction, R, UnitFiles, Report], Awaitable[None]]
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    report: Report
+    seconds: float
+    dry_run: bool
+    failed: int
+
+
+class _Units:
+    """Opens each unit's transaction: its own (a real run), or a savepoint of the run's one
+    (a dry run)."""
+
+    def __init__(self, database: Database, workspace_id: UUID, dry_run: bool) -> None:
+        self.database, self.workspace_id, self.dry_run = database, workspace_id, dry_run
+        self._dry: Transaction | None = None
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Transaction]:
+        if self._dry is None:
+            async with transaction(self.database, workspace_id=self.workspace_id,
+                                   actor=ACTOR) as tx:
+                yield tx
+            return
+        async with self._dry.savepoint():
+            yield self._dry
+
+    @asynccontextmanager
+    async def run(self) -> AsyncIterator["_Units"]:
+        if not self.dry_run:
+            yield self
+            return
+        self._dry = Transaction(self.database, workspace_id=self.workspace_id, actor=ACTOR)
+        try:
+            yield self
+        finally:
+            dry, self._dry = self._dry, None
+            await dry.close(commit=False)
+
+
+class _Statistics:
+    """ANALYZE the graph's tables each time the import has doubled what it created (from
+    1,000 rows on): a fresh database's plans are made for empty tables, and autovacuum's
+    own ANALYZE comes a minute late. Not in a dry run, whose rows no other transaction sees."""
+
+    def __init__(self, database: Database, dry_run: bool) -> None:
+        self.database, self.dry_run = database, dry_run
+        self.analyzed_at = 0
+
+    async def keep_up(self, report: Report) -> None:
+        created = sum(c.created for c in report.tables.values())
+        if self.dry_run or created - self.analyzed_at < max(1000, self.analyzed_at):
+            return
+        async with transaction(self.database, actor=ACTOR) as tx:
+            await analyze(tx)
+        self.analyzed_at = created
+
+
+async def run_import(database: Database, source_engine: AsyncEngine, workspace_id: UUID, *,
+                     files: FileSource | None, dry_run: bool,
+                     progress: Progress | None = None) -> Outcomes:
+    started = time.perf_counter()
+    report = Report()
+    failed = 0
+    units = _Units(database, workspace_id, dry_run)
+    statistics = _Statistics(database, dry_run)
+    async with source_engine.connect() as connection:
+        snapshot = await connection.execution_options(isolation_level="REPEATABLE READ",
+                                                      postgresql_readonly=True)
+        async with snapshot.begin(), units.run():
+            total = await source.count_projects(snapshot)
+            async for user in source.users(snapshot):
+                library = await source.library_of(snapshot, user)
+                urls = [a.image_key_url for a in library.assets]
+                failed += not await _unit(units, import_library, library, urls, files, report,
+                                          (ProblemKind.LIBRARY_FAILED, "users", user.id))
+                await statistics.keep_up(report)
+            done = 0
+            if progress is not None:
+                progress(done, total)
+            async for project in source.projects(snapshot):
+                rows = await source.project_rows(snapshot, project)
+                urls = ([a.image_key_url for a in rows.assets]
+                        + [i.image_key_url for i in rows.instances])
+                failed += not await _unit(units, import_project, rows, urls, files, report,
+                                          (ProblemKind.PROJECT_FAILED, "projects", project.id))
+                await statistics.keep_up(report)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            await _strays(snapshot, report)
+    return Outcomes(report, time.perf_counter() - started, dry_run, failed)
+
+
+async def _unit(units: _Units, importer: Importer[R], rows: R, urls: list[str | None],
+                files: FileSource | None, report: Report,
+                named: tuple[ProblemKind, str, UUID]) -> bool:
+    """Import one unit; False when it failed (rolled back, reported)."""
+    unit_files = UnitFiles(files)
+    unit_report = Report()
+    try:
+        await unit_files.prepare(urls)
+        async with units.unit() as tx:
+            await importer(tx, rows, unit_files, unit_report)
+    except Exception as error:  # any failure of one unit leaves it out, never the run
+        report.fail(unit_report, *named, f"{type(error).__name__}: {error}")
+        return False
+    finally:
+        unit_files.discard()
+    report.merge(unit_report)
+    return True
+
+
+async def _strays(snapshot: AsyncConnection, report: Report) -> None:
+    """Instances no project reaches (scene and project asset both gone): orphans."""
+    async for instance in source.stray_instances(snapshot):
+        report.read(Instance.table)
+        report.skip(ProblemKind.ORPHAN, Instance.table, instance.id,
+                    f"its scene {instance.scene_id} and its project asset "
+                    f"{instance.project_asset_id} are gone")
+
+
+# -- output ------------------------------------------------------------------------------------
+
+def as_json(outcomes: Outcomes, workspace_id: UUID) -> dict[str, Any]:
+    report = outcomes.report
+    return {"workspace_id": str(workspace_id), "dry_run": outcomes.dry_run,
+            **report.as_dict(), "failed_units": outcomes.failed,
+            "seconds": round(outcomes.seconds, 3),
+            "rows_per_second": round(report.rows_read / outcomes.seconds, 1)
+            if outcomes.seconds else None}
+
+
+def as_text(outcomes: Outcomes) -> str:
+    report = outcomes.report
+    columns = ("read", *(o.value for o in Outcome))
+    lines = [f"{'table':<24}" + "".join(f"{c:>11}" for c in columns)]
+    for name, counts in report.tables.items():
+        lines.append(f"{name:<24}" + "".join(f"{getattr(counts, c):>11}" for c in columns))
+    if report.problems:
+        lines.append(f"\n{len(report.problems)} problem(s):")
+        lines += [f"  {p.kind.value:<20} {p.table:<22} {p.legacy_id}  {p.message}"
+                  for p in report.problems]
+    rate = report.rows_read / outcomes.seconds if outcomes.seconds else 0.0
+    verdict = ("nothing changed" if not report.changed
+               else "changes written" if not outcomes.dry_run
+               else "dry run: these changes were NOT written")
+    lines.append(f"\n{report.rows_read} legacy rows read in {outcomes.seconds:.1f} s "
+                 f"({rate:,.0f} rows/s); {verdict}"
+                 + (f"; {outcomes.failed} unit(s) failed and were rolled back"
+                    if outcomes.failed else ""))
+    return "\n".join(lines)
+
+
+def progress_bar(stream: TextIO = sys.stderr, width: int = 30) -> Progress:
+    """Draws `[#####.....] 12/40 projects` in place on a terminal."""
+    def draw(done: int, total: int) -> None:
+        filled = width * done // total if total else width
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} projects")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+    return draw

@@ -1,0 +1,94 @@
+"""Legacy import: rows read per second and memory, for a generated legacy studio (issue 13).
+
+A legacy database of `--projects` projects x `--scenes` scenes x `--instances` instances
+(tests/fixtures/legacy.py `fill_generated`: one branch each, two shots a scene, the instances'
+project assets cloned from one library, each instance inheriting from the previous scene's,
+ten jobs a project) is imported into a fresh workspace on the same embedded server. Prints
+rows read, seconds, rows/s, SQL statements per row read, and the process' RSS after the first
+tenth of the projects and at the end (flat: memory does not grow with the number of projects),
+then times a second run (everything unchanged).
+
+    python -m bench.legacy_import [--projects 100] [--scenes 20] [--instances 30]
+"""
+
+import argparse
+import asyncio
+import resource
+import time
+from uuid import UUID
+
+import psutil
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from api.import_legacy import Outcomes, run_import
+from api.settings import Settings
+from bench.common import embedded_database
+from domain.access import create_workspace
+from domain.db import EngineDatabase, Statements, counted_statements, transaction
+from tests.fixtures.legacy import create_schema, dsn, fill_generated
+
+
+async def _import(database: EngineDatabase, url: str, workspace: UUID, projects: int
+                  ) -> tuple[Outcomes, int, list[float]]:
+    """One run: its outcome, the statements it sent, and RSS (MB) after each project."""
+    source = create_async_engine("postgresql+asyncpg://" + url.split("://", 1)[1],
+                                 pool_size=1, max_overflow=0)
+    process = psutil.Process()
+    rss: list[float] = []
+    statements = Statements()
+    token = counted_statements.set(statements)
+    try:
+        outcomes = await run_import(
+            database, source, workspace, files=None, dry_run=False,
+            progress=lambda done, _: rss.append(process.memory_info().rss / 2**20) if done
+            else None)
+    finally:
+        counted_statements.reset(token)
+        await source.dispose()
+    return outcomes, statements.count, rss
+
+
+async def main(projects: int, scenes: int, instances: int) -> None:
+    settings = Settings(_env_file=None, environment="development", pool_size=2)
+    async with embedded_database(settings) as bench:
+        admin = bench.engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with admin.connect() as connection:
+            await connection.execute(text('CREATE DATABASE "legacy"'))
+        url = dsn(bench.engine.url.set(database="legacy").render_as_string(hide_password=False))
+        await create_schema(url)
+        started = time.perf_counter()
+        written = await fill_generated(url, projects=projects, scenes=scenes,
+                                       instances=instances)
+        print(f"generated {written:,} legacy rows in {time.perf_counter() - started:.1f} s")
+        async with transaction(bench.database) as tx:
+            workspace = (await create_workspace(tx, "Bench")).id
+        outcomes, statements, rss = await _import(bench.database, url, workspace, projects)
+        report = outcomes.report
+        rows = report.rows_read
+        print(f"{'run':<8}{'rows read':>11}{'seconds':>9}{'rows/s':>9}{'stmts/row':>11}"
+              f"{'created':>9}{'unchanged':>11}")
+        print(f"{'first':<8}{rows:>11,}{outcomes.seconds:>9.1f}{rows / outcomes.seconds:>9,.0f}"
+              f"{statements / rows:>11.1f}"
+              f"{sum(c.created for c in report.tables.values()):>9,}"
+              f"{sum(c.unchanged for c in report.tables.values()):>11,}")
+        tenth = rss[max(0, len(rss) // 10 - 1)]
+        again, statements, _ = await _import(bench.database, url, workspace, projects)
+        print(f"{'second':<8}{again.report.rows_read:>11,}{again.seconds:>9.1f}"
+              f"{again.report.rows_read / again.seconds:>9,.0f}"
+              f"{statements / again.report.rows_read:>11.1f}"
+              f"{sum(c.created for c in again.report.tables.values()):>9,}"
+              f"{sum(c.unchanged for c in again.report.tables.values()):>11,}")
+        print(f"RSS after {max(1, len(rss) // 10)} of {projects} projects: {tenth:.1f} MB; "
+              f"after all: {rss[-1]:.1f} MB; peak of the process: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
+        print(f"problems: {len(report.problems)}; failed units: {outcomes.failed}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=100)
+    parser.add_argument("--scenes", type=int, default=20)
+    parser.add_argument("--instances", type=int, default=30)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.projects, arguments.scenes, arguments.instances))

@@ -1,0 +1,1 @@
+"""The legacy import (issue 13) against a generated legacy database."""
