@@ -39,7 +39,7 @@ from domain.scenes import queries
 from domain.scenes.queries import STRUCTURE_TYPES, ChainLink, Instance
 from domain.scenes.vocabulary import InheritMode, SkipReason
 from domain.sync import queries as sync_queries
-from domain.sync.rules import INSTANCE_FLAG, snapshot, sync_metadata
+from domain.sync.rules import INSTANCE_FLAG, LOCAL_METADATA_KEYS, snapshot, sync_metadata
 from domain.sync.use_cases import link_sync_source, now_iso
 
 # An instance's own state, copied from the prior scene's instance when it carries forward.
@@ -398,7 +398,11 @@ async def _reinherit(tx: Transaction, prior: Instance, link: ChainLink
     carries = _carries(prior.asset)
     origin = prior.asset if carries else prior.project_asset
     values: dict[str, Any] = {name: getattr(origin, name) for name in STATE_FIELDS}
-    values["metadata"] = {**origin.metadata, INSTANCE_FLAG: carries}
+    # The instance's own metadata keys (its flag, its legacy identity) are never pushed.
+    values["metadata"] = {**{k: v for k, v in origin.metadata.items()
+                             if k not in LOCAL_METADATA_KEYS},
+                          **{k: v for k, v in current.metadata.items()
+                             if k in LOCAL_METADATA_KEYS}, INSTANCE_FLAG: carries}
     values["tags"] = list(origin.tags) if carries else []
     changes = {name: value for name, value in values.items()
                if value != getattr(current, name)}

@@ -412,3 +412,20 @@ async def test_authoring_statements_do_not_grow_with_the_scene(
         counts.append((len(add), len(propagate), len(remove)))
     # then each costs the same number of statements whatever the scenes hold
     assert counts == [(31, 14, 13)] * 2
+
+
+async def test_propagation_never_pushes_an_instance_s_own_metadata(gql: GraphQLClient) -> None:
+    # given two inherited scenes; scene 1's John is muddy and carries an imported identity
+    f = await _film(gql, scenes=2)
+    for scene in f.scenes:
+        await _inherit(gql, scene)
+    johns = [(await _instances(gql, s))["John Doe"]["id"] for s in f.scenes]
+    await _update(gql, johns[0], tags=["muddy"],
+                  metadata={"attributes": {"coat": "grey"}, "legacy": {"id": "L-1"}})
+    # when it is propagated
+    body = (await gql(PROPAGATE, {"id": johns[0]}))["data"]["propagateSceneAsset"]
+    # then scene 2's John takes its state but neither its legacy identity nor its flag
+    assert [u["tags"] for u in body["updated"]] == [["muddy"]]
+    found = await gql("query ($id: ID!) { asset(id: $id) { metadata } }", {"id": johns[1]})
+    assert found["data"]["asset"]["metadata"] == {"attributes": {"coat": "grey"},
+                                                  "carry_forward": True}
