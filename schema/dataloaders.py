@@ -34,6 +34,7 @@ from domain.graph.queries import (
     lineages,
 )
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
+from domain.jobs.budgets import BudgetStatus, budgets_of, statuses
 from domain.jobs.queries import get_jobs, job_pages
 from domain.jobs.rules import JobStatus
 from domain.records import (
@@ -152,6 +153,19 @@ class PlacementByAssetLoader(ByOwnerLoader[Placement]):
 
 class InheritedFromByInstanceLoader(ByOwnerLoader[InheritedFrom | None]):
     fetch = staticmethod(inherited_from)
+
+
+async def _budgets(tx: Transaction, scopes: Sequence[UUID]
+                   ) -> dict[UUID, BudgetStatus | None]:
+    """Keys are collection ids, or the workspace's id for its own budget."""
+    wanted = [None if scope == tx.ws else scope for scope in scopes]
+    found = await budgets_of(tx, wanted)
+    by_scope = {s.budget.collection_id: s for s in await statuses(tx, list(found.values()))}
+    return {scope: by_scope.get(None if scope == tx.ws else scope) for scope in scopes}
+
+
+class BudgetByScopeLoader(ByOwnerLoader[BudgetStatus | None]):
+    fetch = staticmethod(_budgets)
 
 
 class ModificationCountByAssetLoader(ByOwnerLoader[int]):
@@ -351,6 +365,10 @@ class Loaders:
     @cached_property
     def instances_by_owner(self) -> InstancesByOwnerLoader:
         return InstancesByOwnerLoader(self.tx)
+
+    @cached_property
+    def budget_by_scope(self) -> BudgetByScopeLoader:
+        return BudgetByScopeLoader(self.tx)
 
     @cached_property
     def placement_by_asset(self) -> PlacementByAssetLoader:

@@ -103,12 +103,11 @@ class Budget:
 
 
 async def budget_of(info: Info, collection_id: UUID | None) -> Budget | None:
-    """The budget of a collection (None: of the workspace) with its sums; null when unset."""
-    tx = info.context.tx
-    found = (await budgets.budgets_of(tx, [collection_id])).get(collection_id)
-    if found is None:
-        return None
-    return Budget.of((await budgets.statuses(tx, [found]))[0])
+    """The budget of a collection (None: of the workspace) with its sums; null when unset.
+    Batched: a list of collections asking for theirs costs one look-up."""
+    scope = collection_id if collection_id is not None else info.context.tx.ws
+    found = await info.context.loaders.budget_by_scope.load(scope)
+    return Budget.of(found) if found is not None else None
 
 
 @strawberry.input(description="A budget of a collection or of the workspace.")

@@ -327,6 +327,24 @@ async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]],
     return int(result.one().edges)
 
 
+async def child_edges_of_type(tx: Transaction, parent_id: UUID,
+                              relationship_type: RelationshipType, child_type: str, *,
+                              live_only: bool) -> list[RelationshipRecord]:
+    """The parent's edges of one type to children of one asset type (e.g. the styles USED_IN
+    it, the images REFERENCE_FOR it), in order; with `live_only`, soft-deleted children
+    aside."""
+    child = and_(assets.c.workspace_id == rel.c.workspace_id,
+                 assets.c.id == rel.c.child_asset_id, assets.c.type == child_type)
+    if live_only:
+        child = and_(child, assets.c.deleted_at.is_(None))
+    rows = await tx.execute(
+        select(rel).join(assets, child)
+        .where(rel.c.workspace_id == tx.ws, rel.c.parent_asset_id == parent_id,
+               rel.c.relationship_type == relationship_type)
+        .order_by(rel.c.sequence, rel.c.id))
+    return [RelationshipRecord.from_row(row) for row in rows]
+
+
 async def delete_edge(tx: Transaction, relationship_id: UUID) -> RelationshipRecord | None:
     row = (
         await tx.execute(

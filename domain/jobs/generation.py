@@ -17,21 +17,18 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, select
-
 from domain.assets.queries import get_assets
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail
+from domain.graph.queries import child_edges_of_type
 from domain.graph.vocabulary import RelationshipType
 from domain.jobs.queries import get_jobs
 from domain.jobs.rules import PROVIDERS, JobKind, image_size
 from domain.jobs.use_cases import NewJob, enqueue_job
 from domain.records import AssetRecord, JobRecord
 from domain.rules import raise_if, text_errors
-from domain.scenes.queries import placements
+from domain.scenes.queries import instances_of_scenes, placements
 from domain.sync.queries import sync_sources
-from domain.tables import asset_relationships as rel
-from domain.tables import assets
 
 REFERENCES_MAX = 16
 SEED_MAX = 2**31 - 1  # a GraphQL Int
@@ -115,16 +112,8 @@ async def _default_references(tx: Transaction, target: AssetRecord, kind: Genera
                               ) -> list[UUID]:
     """The target's REFERENCE_FOR images, its library source with a file, and for a frame the
     instances of the shot's scene; live ones, in that order, each once."""
-    found: list[UUID] = []
-    rows = await tx.execute(
-        select(assets.c.id)
-        .join(rel, and_(rel.c.workspace_id == assets.c.workspace_id,
-                        rel.c.child_asset_id == assets.c.id))
-        .where(rel.c.workspace_id == tx.ws, rel.c.parent_asset_id == target.id,
-               rel.c.relationship_type == RelationshipType.REFERENCE_FOR,
-               assets.c.type == "image", assets.c.deleted_at.is_(None))
-        .order_by(rel.c.sequence, rel.c.id))
-    found += [row.id for row in rows]
+    found = [edge.child_asset_id for edge in await child_edges_of_type(
+        tx, target.id, RelationshipType.REFERENCE_FOR, "image", live_only=True)]
     project_asset = target.instance_of or target.id
     source = (await sync_sources(tx, [project_asset])).get(project_asset)
     if (source is not None and source.source.blob_sha256 is not None
@@ -134,12 +123,7 @@ async def _default_references(tx: Transaction, target: AssetRecord, kind: Genera
     if kind in FRAMES:
         scene_id = (await placements(tx, [target.id]))[target.id].scene_id
         if scene_id is not None:
-            rows = await tx.execute(
-                select(assets.c.id).where(assets.c.workspace_id == tx.ws,
-                                          assets.c.scene_id == scene_id,
-                                          assets.c.deleted_at.is_(None))
-                .order_by(assets.c.created_at, assets.c.id))
-            found += [row.id for row in rows]
+            found += [i.asset.id for i in (await instances_of_scenes(tx, [scene_id]))[scene_id]]
     return list(dict.fromkeys(found))[:REFERENCES_MAX]
 
 

@@ -9,8 +9,6 @@ applies to an asset is the nearest (see `domain.scenes.queries.Placement`).
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import and_, select
-
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import get_live_asset_for_update
 from domain.collections import queries as collection_queries
@@ -20,10 +18,8 @@ from domain.events import record_event
 from domain.graph import queries as graph_queries
 from domain.graph.use_cases import link_assets
 from domain.graph.vocabulary import RelationshipType
-from domain.records import AssetRecord, CollectionRecord, RelationshipRecord
+from domain.records import AssetRecord, CollectionRecord
 from domain.scenes.queries import placements
-from domain.tables import asset_relationships as rel
-from domain.tables import assets
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,8 @@ async def set_asset_style(tx: Transaction, target_id: UUID, style_id: UUID | Non
         raise DomainError.of(ErrorCode.LOCKED, f"asset {target.name!r} is locked; unlock it "
                              "first", "targetId")
     style = await _style(tx, style_id)
-    current = await _style_edges(tx, target_id)
+    current = await graph_queries.child_edges_of_type(
+        tx, target_id, RelationshipType.USED_IN, "style", live_only=False)
     if style is not None and [e.child_asset_id for e in current] == [style.id]:
         return StyleSet(target, None, style)
     for edge in current:
@@ -67,17 +64,6 @@ async def set_asset_style(tx: Transaction, target_id: UUID, style_id: UUID | Non
         "style_id": style.id if style else None,
         "previous": [e.child_asset_id for e in current]})
     return StyleSet(target, None, style)
-
-
-async def _style_edges(tx: Transaction, target_id: UUID) -> list[RelationshipRecord]:
-    rows = await tx.execute(
-        select(rel)
-        .join(assets, and_(assets.c.workspace_id == rel.c.workspace_id,
-                           assets.c.id == rel.c.child_asset_id, assets.c.type == "style"))
-        .where(rel.c.workspace_id == tx.ws, rel.c.parent_asset_id == target_id,
-               rel.c.relationship_type == RelationshipType.USED_IN)
-        .order_by(rel.c.sequence, rel.c.id))
-    return [RelationshipRecord.from_row(row) for row in rows]
 
 
 async def set_project_style(tx: Transaction, collection_id: UUID, style_id: UUID | None,
