@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import statistics
 import subprocess
@@ -78,7 +79,9 @@ def start(name: str, url: str, work: Path) -> tuple[Process, str]:
                    ASSETGRAPH_WORKERS="0", ASSETGRAPH_PROCESSES="1",
                    ASSETGRAPH_RATE_LIMIT_PER_MINUTE="0",
                    ASSETGRAPH_COST_LIMIT_PER_MINUTE="0",
-                   ASSETGRAPH_DATA_DIR=str(work / "assetgraph-data"))
+                   ASSETGRAPH_DATA_DIR=str(work / "assetgraph-data"),
+                   # production mode needs it to sign file URLs (none is signed here)
+                   ASSETGRAPH_FILE_URL_SECRET=secrets.token_urlsafe(48))
         process = Process(name, [sys.executable, "-m", "api.cli", "serve", "--host",
                                  "127.0.0.1", "--port", str(port)], env, log)
         process.wait_ready(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200)
