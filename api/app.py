@@ -132,7 +132,7 @@ def create_app(
                     token = await ensure_dev_token(owned, settings.data_dir)
                     if parent_process() is None:  # `serve --processes N`: the parent says it
                         announce_dev_token(token, settings.data_dir)
-                events = Broker(owned, asyncpg_dsn(url))
+                events = Broker(owned, asyncpg_dsn(url), max_queue=settings.ws_max_backlog)
                 process.broker = events
                 await events.start()
                 try:

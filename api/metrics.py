@@ -59,6 +59,12 @@ WAITING = Gauge("assetgraph_requests_waiting", "Requests waiting for admission",
                 multiprocess_mode="livesum")
 SUBSCRIBERS = Gauge("assetgraph_subscribers", "Subscriptions receiving events",
                     multiprocess_mode="livesum")
+FEEDS = Gauge("assetgraph_subscription_feeds",
+              "Shared subscription feeds: one per shape (document, variables, workspace, role)",
+              multiprocess_mode="livesum")
+SHARED_PAYLOADS = Counter(
+    "assetgraph_subscription_payloads",
+    "Subscription payloads executed and serialised by shared feeds: one per event per shape")
 SUBSCRIBERS_DROPPED = Counter("assetgraph_subscribers_dropped",
                               "Subscriptions closed for falling too far behind")
 FANOUT_LAG = Histogram(
@@ -122,6 +128,9 @@ class Subscribers(Protocol):
     @property
     def subscriber_count(self) -> int: ...
 
+    @property
+    def feed_count(self) -> int: ...
+
 
 class ProcessState:
     """What this process is doing right now, registered by the owners of each part."""
@@ -140,6 +149,7 @@ class ProcessState:
                 CONNECTIONS_IN_USE.labels(pool).set(count)
         if self.broker is not None:
             SUBSCRIBERS.set(self.broker.subscriber_count)
+            FEEDS.set(self.broker.feed_count)
 
 
 def multiprocess_mode() -> bool:

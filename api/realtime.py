@@ -7,19 +7,33 @@ grow memory (and counted: `assetgraph_subscribers_dropped_total`). When the conn
 (a database restart), the listener reconnects and catches up from the last id it saw,
 re-reading a window before it (ids are taken before commit, so they can commit out of order)
 and skipping what it already delivered. Anything else that fails is logged and started over.
+
+Shared feeds (issue 12): subscriptions of one *shape* (workspace, role, link prefix, document,
+operation and variables) deliver the same payloads, so one `Feed` per shape executes the
+subscription once per event and serialises its payload once (`Feed.publish`); each subscriber
+(`Member`) only filters by its own key (what its first state or replay already sent) and
+writes the protocol's frame around the shared payload. The feed's execution is the same
+strawberry subscription a lone subscriber runs (api.sockets), in a context that marks it as
+the feed: its resolver skips the per-subscriber prelude and says each value's key. A member
+whose socket stops reading only grows its own backlog, and is dropped past
+`max_queue` payloads; nothing else waits for it.
 """
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from graphql import GraphQLError
 
-from api.metrics import FANOUT_LAG, SUBSCRIBERS_DROPPED
+from api.metrics import FANOUT_LAG, SHARED_PAYLOADS, SUBSCRIBERS_DROPPED
 from domain.db import Database, transaction
 from domain.events import (
     EVENTS_CHANNEL,
@@ -35,8 +49,13 @@ CATCH_UP_WINDOW = 1000
 REMEMBERED = 20_000
 
 
-class SubscriberTooSlow(Exception):
-    pass
+class SubscriberTooSlow(GraphQLError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "TOO_SLOW"})
+
+
+def _too_slow(max_queue: int) -> str:
+    return f"subscriber fell {max_queue} events behind; resume from a cursor"
 
 
 class Subscription:
@@ -50,7 +69,7 @@ class Subscription:
 
     def push(self, event: EventRecord) -> None:
         if len(self._queue) >= self.max_queue:
-            self.error = f"subscriber fell {self.max_queue} events behind; resume from a cursor"
+            self.error = _too_slow(self.max_queue)
             self.broker.unsubscribe(self)
             SUBSCRIBERS_DROPPED.inc()
         else:
@@ -73,6 +92,106 @@ class Subscription:
             self.broker.unsubscribe(self)
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What makes two subscriptions deliver the same payloads."""
+
+    workspace_id: UUID
+    role: str
+    base_url: str  # of the file links a payload may hold
+    query: str
+    operation_name: str | None
+    variables: str  # canonical JSON
+
+
+class Member:
+    """One subscriber of a feed: the payloads it has yet to send, sent by its own task
+    (`run`), each wrapped in its protocol's frame. `skip` (set by its resolver once its
+    first state or replay is sent) passes over what that already covered."""
+
+    def __init__(self, feed: "Feed", frame: Callable[[str], str],
+                 send: Callable[[str], Awaitable[None]]) -> None:
+        self.feed = feed
+        self._frame = frame
+        self._send = send
+        self._backlog: deque[tuple[Any, str]] = deque()
+        self._ready = asyncio.Event()
+        self.skip: Callable[[Any], bool] | None = None
+        self.error: str | None = None
+        self.ended = False
+
+    def deliver(self, key: Any, payload: str) -> None:
+        if len(self._backlog) >= self.feed.max_queue:
+            self.fail(_too_slow(self.feed.max_queue))
+            SUBSCRIBERS_DROPPED.inc()
+            return
+        self._backlog.append((key, payload))
+        self._ready.set()
+
+    def fail(self, error: str) -> None:
+        """Drop this member: what it has not sent is discarded, and its task ends with
+        `error` as soon as it is not writing."""
+        self.error = error
+        self._backlog.clear()
+        self.feed.leave(self)
+        self._ready.set()
+
+    def leave(self) -> None:
+        self.feed.leave(self)
+
+    def end(self) -> None:
+        """The feed has ended: send what is left, then finish."""
+        self.ended = True
+        self._ready.set()
+
+    async def run(self) -> None:
+        """Send what the feed delivers until it ends; leave it when cancelled."""
+        try:
+            while True:
+                while self._backlog:
+                    key, payload = self._backlog.popleft()
+                    if self.skip is None or not self.skip(key):
+                        await self._send(self._frame(payload))
+                if self.error is not None:
+                    raise SubscriberTooSlow(self.error)
+                if self.ended:
+                    return
+                self._ready.clear()
+                await self._ready.wait()
+        finally:
+            self.leave()
+
+
+class Feed:
+    """One execution per event for every member of a shape. Its runner (`Broker.join`)
+    reads `events`, which listen from the moment the feed exists (so a member's own reads,
+    made after it joined, miss nothing), sets `key` before each value it yields and calls
+    `publish` with the value's serialised payload."""
+
+    def __init__(self, broker: "Broker", shape: Shape) -> None:
+        self.broker = broker
+        self.shape = shape
+        self.max_queue = broker.max_queue
+        self.events = broker.subscribe(shape.workspace_id)
+        self.members: set[Member] = set()
+        self.key: Any = None
+        self.task: asyncio.Task[None] | None = None
+
+    def publish(self, payload: str) -> None:
+        SHARED_PAYLOADS.inc()
+        key = self.key
+        for member in tuple(self.members):
+            member.deliver(key, payload)
+
+    def leave(self, member: Member) -> None:
+        self.members.discard(member)
+        if not self.members:
+            self.broker._close_feed(self)
+
+
+Runner = Callable[[Feed], Awaitable[None]]
+
+
 class Broker:
     def __init__(self, database: Database, dsn: str, *, max_queue: int = 1000) -> None:
         self.database = database
@@ -89,6 +208,7 @@ class Broker:
         self._observers: list[Callable[[EventRecord], None]] = []
         self._observed_topics: set[str] = set()
         self._caught_up = asyncio.Event()
+        self._feeds: dict[Shape, Feed] = {}
 
     def observe(self, observer: Callable[[EventRecord], None], *, topics: set[str]) -> None:
         """Call `observer` with every event of these topics, of every workspace (process-internal
@@ -112,7 +232,50 @@ class Broker:
 
     @property
     def subscriber_count(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
+        """Subscriptions of the API: each feed's members rather than the feed itself."""
+        listening = sum(len(s) for s in self._subscribers.values())
+        return listening + sum(len(feed.members) - 1 for feed in self._feeds.values())
+
+    @property
+    def feed_count(self) -> int:
+        return len(self._feeds)
+
+    # -- shared feeds -------------------------------------------------------------------------
+
+    def join(self, shape: Shape, run: Runner, *, frame: Callable[[str], str],
+             send: Callable[[str], Awaitable[None]]) -> Member:
+        """A new member of the shape's feed, started with `run` when it has none. The
+        member receives what the feed publishes from now on, held until its `run`."""
+        feed = self._feeds.get(shape)
+        if feed is None:
+            feed = self._feeds[shape] = Feed(self, shape)
+            # A context of its own: nothing of the first member's operation leaks into it.
+            feed.task = asyncio.create_task(self._run_feed(feed, run),
+                                            context=contextvars.Context())
+        member = Member(feed, frame, send)
+        feed.members.add(member)
+        return member
+
+    async def _run_feed(self, feed: Feed, run: Runner) -> None:
+        try:
+            await run(feed)
+        except Exception:
+            log.exception("a shared subscription failed; its subscribers are closed")
+            for member in tuple(feed.members):
+                member.fail("the subscription failed; subscribe again")
+        finally:
+            if self._feeds.get(feed.shape) is feed:
+                del self._feeds[feed.shape]
+            feed.events.close()
+            for member in tuple(feed.members):
+                member.end()
+
+    def _close_feed(self, feed: Feed) -> None:
+        if self._feeds.get(feed.shape) is feed:
+            del self._feeds[feed.shape]
+        feed.events.close()
+        if feed.task is not None and asyncio.current_task() is not feed.task:
+            feed.task.cancel()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -122,6 +285,8 @@ class Broker:
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._deliver())]
 
     async def stop(self) -> None:
+        for feed in tuple(self._feeds.values()):
+            self._close_feed(feed)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(10.0, gt=0)
     ws_max_operations: int = Field(100, ge=1)
     ws_max_connections_per_token: int = Field(20, ge=1)
+    # Subscriptions of one shape share one execution per event (api/realtime.py); off, each
+    # runs alone (the previous design, kept as bench/subscribers.py's baseline).
+    shared_subscriptions: bool = True
+    # Events a subscriber may fall behind before it is closed (TOO_SLOW).
+    ws_max_backlog: int = Field(1000, ge=1)
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     # Pillow refuses past twice its own 89.5 MP: a limit above that would never be reached.
     max_image_pixels: int = Field(100_000_000, ge=1, le=178_956_970)

@@ -13,21 +13,34 @@ queries and mutations over them.
   is sent unless the result's `data` is null (schema.schema.TransactionMode), rolled back
   otherwise. The legacy graphql-ws serves subscriptions only (strawberry answers anything else
   with the protocol's `error`); clients that need both use graphql-transport-ws.
+- A subscription, with `ASSETGRAPH_SHARED_SUBSCRIPTIONS` on (the default), joins the shared
+  feed of its shape (api.realtime): its task sends its own first state or replay through
+  strawberry, then the feed's payloads in its protocol's frame (`_share`). The feed runs the
+  same document through the same schema once, in a copy of the first subscriber's context.
 """
 
 import asyncio
+import json
 from collections import Counter
-from contextlib import suppress
+from collections.abc import Callable
+from contextlib import aclosing, suppress
+from dataclasses import replace
 from typing import Any
 
 from graphql import GraphQLError, OperationType
+from starlette.websockets import WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
-from schema.context import EventScope, SubscriptionContext
+from api.realtime import Broker, Feed, Shape
+from schema.context import JOIN_FEED, EventScope, SubscriptionContext
 from schema.cost import operation_of
 from schema.documents import Documents
 
@@ -67,10 +80,60 @@ def _operation_type(documents: Documents, query: Any, operation_name: Any
     return None if operation is None else operation.operation
 
 
-async def _in_scope(context: Any, documents: Documents, query: Any, operation_name: Any,
-                    run: Any) -> None:
-    """Run `run()`, in an `EventScope` of its own when it is a query or a mutation."""
-    kind = _operation_type(documents, query, operation_name)
+def _payload(result: ExecutionResult) -> dict[str, Any]:
+    """A result as both protocols' `next`/`data` payload (as strawberry builds it)."""
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return payload
+
+
+def _share(handler: Any, query: str, variables: Any, operation_name: str | None,
+           frame: Callable[[str], str]) -> None:
+    """Make this subscription's task join its shape's feed when its resolver goes live."""
+    context = handler.context
+    if not isinstance(context, SubscriptionContext) or context.principal is None \
+            or not isinstance(context.events, Broker):
+        return
+    principal = context.principal
+    shape = Shape(principal.workspace_id, principal.role.value, context.base_url, query,
+                  operation_name, json.dumps(variables or {}, sort_keys=True))
+    schema: BaseSchema = handler.schema
+    encode = handler.view.encode_json
+    broker = context.events
+
+    async def run(feed: Feed) -> None:
+        results = await schema.subscribe(query, variable_values=variables,
+                                         context_value=replace(context, feed=feed),
+                                         operation_name=operation_name)
+        if isinstance(results, ExecutionResult):
+            raise RuntimeError(f"the shared subscription did not start: {results.errors}")
+        async with aclosing(results):
+            async for result in results:
+                if isinstance(result, PreExecutionError):
+                    raise RuntimeError(f"the shared subscription was refused: {result.errors}")
+                encoded = encode(_payload(result))
+                feed.publish(encoded if isinstance(encoded, str) else encoded.decode())
+
+    async def send(text: str) -> None:
+        try:
+            await handler.websocket.ws.send_text(text)
+        except WebSocketDisconnect as error:  # as strawberry's own sends say it
+            raise WebSocketDisconnected from error
+
+    JOIN_FEED.set(lambda: broker.join(shape, run, frame=frame, send=send))
+
+
+async def _in_scope(handler: Any, query: Any, operation_name: Any, variables: Any,
+                    frame: Callable[[str], str], run: Any) -> None:
+    """Run `run()`: in an `EventScope` of its own when it is a query or a mutation; sharing
+    its shape's feed when it is a subscription and subscriptions are shared."""
+    context = handler.context
+    kind = _operation_type(handler.view.documents, query, operation_name)
+    if kind == OperationType.SUBSCRIPTION and handler.view.settings.shared_subscriptions:
+        _share(handler, query, variables, operation_name, frame)
     if (not isinstance(context, SubscriptionContext) or context.principal is None
             or kind not in (OperationType.QUERY, OperationType.MUTATION)):
         await run()
@@ -83,15 +146,28 @@ async def _in_scope(context: Any, documents: Documents, query: Any, operation_na
         await scope.end()  # a no-op once TransactionMode has finished it
 
 
+def _frame(operation_id: str, kind: str) -> Callable[[str], str]:
+    """A payload (JSON text) in the protocol's message for this operation."""
+    head = '{"id":' + json.dumps(operation_id) + ',"type":"' + kind + '","payload":'
+    return lambda payload: head + payload + "}"
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     async def run_operation(self, operation: Operation[Any, Any]) -> None:
-        await _in_scope(self.context, self.view.documents,  # type: ignore[attr-defined]
-                        operation.query, operation.operation_name,
+        await _in_scope(self, operation.query, operation.operation_name, operation.variables,
+                        _frame(operation.id, "next"),
                         lambda: super(TransportWSHandler, self).run_operation(operation))
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
     """graphql-ws with the init timeout graphql-transport-ws has."""
+
+    async def handle_async_results(self, operation_id: str, query: str,
+                                   operation_name: str | None,
+                                   variables: dict[str, object] | None) -> None:
+        await _in_scope(self, query, operation_name, variables, _frame(operation_id, "data"),
+                        lambda: super(LegacyWSHandler, self).handle_async_results(
+                            operation_id, query, operation_name, variables))
 
     async def handle(self) -> None:
         timer = asyncio.create_task(self._close_unless_initialised())

@@ -1,10 +1,10 @@
 """The per-request context: who is asking, the request's transaction, its loaders, its limits."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
@@ -65,6 +65,34 @@ class EventSource(Protocol):
     def subscribe(self, workspace_id: UUID) -> EventStream: ...
 
 
+class Publishing(Protocol):
+    """The shared feed a subscription's execution serves (api.realtime.Feed): it reads
+    `events` and says each value's `key` before yielding it."""
+
+    key: Any
+
+    @property
+    def events(self) -> EventStream: ...
+
+
+class Membership(Protocol):
+    """A subscriber's place in its shape's feed (api.realtime.Member): the feed's payloads,
+    held from the moment it joined until `run` sends them; `skip` passes over those whose
+    key the subscriber's own first state or replay already covered."""
+
+    skip: Callable[[Any], bool] | None
+
+    async def run(self) -> None: ...
+
+    def leave(self) -> None: ...
+
+
+# Set by the socket handler in a subscription's task when subscriptions are shared: joins
+# the feed of the operation's shape (api.sockets).
+JOIN_FEED: ContextVar[Callable[[], Membership] | None] = ContextVar("assetgraph_join_feed",
+                                                                    default=None)
+
+
 _scope: ContextVar["EventScope | None"] = ContextVar("assetgraph_event_scope", default=None)
 
 
@@ -113,6 +141,7 @@ class SubscriptionContext:
     principal: Principal | None = None
     connection_params: dict[str, object] | None = None
     counted_as: str | None = None  # the actor whose connections count it (api.sockets)
+    feed: Publishing | None = None  # set for the one execution a shared feed runs
 
     @property
     def files(self) -> FileLinks:

@@ -2,6 +2,12 @@
 
 Each subscribes to the fan-out BEFORE reading the database, so nothing committed between the
 read and the subscription is missed; what both deliver is de-duplicated.
+
+Shared (api.realtime, api.sockets): a subscriber sends its own first state or replay, then
+what its shape's feed publishes, skipping by key what it sent itself. The feed is the same
+resolver run once for the shape with `context.feed` set: no first state, no replay, live
+events only, each value's key said before it is yielded. Sharing off, each subscriber runs
+the whole resolver alone, as before.
 """
 
 from collections.abc import AsyncGenerator
@@ -16,7 +22,7 @@ from domain.events import EVENT_KEY, workspace_events_after
 from domain.jobs.queries import get_jobs, job_from_snapshot
 from domain.jobs.rules import TERMINAL
 from domain.records import EventRecord
-from schema.context import EventScope, SubscriptionContext
+from schema.context import JOIN_FEED, EventScope, Membership, SubscriptionContext
 from schema.inputs import decode_cursor, query_id
 from schema.types.event import GraphEvent
 from schema.types.job import Job
@@ -67,6 +73,13 @@ class _Matcher:
         return True
 
 
+def _membership(context: SubscriptionContext) -> Membership | None:
+    """This subscriber's place in its shape's shared feed; None when it runs alone (sharing
+    off, a query over a socket) or when this execution IS the feed."""
+    join = JOIN_FEED.get()
+    return join() if join is not None and context.feed is None else None
+
+
 @strawberry.type(description="Live updates over a WebSocket on /graphql; the bearer token "
                              "goes in the Authorization header or the connection_init "
                              "payload.")
@@ -80,31 +93,49 @@ class Subscription:
         context = _context(info)
         assert context.principal is not None
         wanted = query_id(job_id, "Job", "jobId")
-        live = context.events.subscribe(context.principal.workspace_id)
+        # Listening before the first read: nothing committed in between is missed.
+        member = _membership(context)
+        live = None if member is not None else \
+            context.feed.events if context.feed is not None else \
+            context.events.subscribe(context.principal.workspace_id)
         scope = EventScope.begin(context.database, context.principal)
         try:
-            job = (await get_jobs(scope.tx, [wanted])).get(wanted)
-            if job is None:
-                raise GraphQLError("job not found", extensions={"code": "NOT_FOUND"})
-            yield Job.from_record(job)
-            seen = job.updated_at
-            if job.status in TERMINAL:
+            seen = None
+            if context.feed is None:  # the feed sends changes only; each subscriber its state
+                job = (await get_jobs(scope.tx, [wanted])).get(wanted)
+                if job is None:
+                    raise GraphQLError("job not found", extensions={"code": "NOT_FOUND"})
+                yield Job.from_record(job)
+                seen = job.updated_at
+                if job.status in TERMINAL:
+                    return
+            if member is not None:
+                assert seen is not None
+                first = seen
+                member.skip = lambda updated_at: updated_at <= first
+                await member.run()
                 return
+            assert live is not None
             async for event in live:
                 if event.topic != "job.updated" or event.subject_id != wanted:
                     continue
                 state = job_from_snapshot(event.payload)
-                if state.updated_at <= seen:
+                if seen is not None and state.updated_at <= seen:
                     continue  # already in the state sent first
                 seen = state.updated_at
                 await scope.end()
                 scope = EventScope.begin(context.database, context.principal)
+                if context.feed is not None:
+                    context.feed.key = state.updated_at
                 yield Job.from_record(state)
                 if state.status in TERMINAL:
                     return
         finally:
             await scope.end()
-            live.close()
+            if live is not None:
+                live.close()
+            if member is not None:
+                member.leave()
 
     @strawberry.subscription(description="Events of the workspace as they are committed; "
                                          "with `after` (an event cursor) it first replays "
@@ -124,17 +155,22 @@ class Subscription:
         collection_id = query_id(f.collection_id, "Collection", "filter.collectionId") \
             if f.collection_id else None
         cursor = decode_cursor(after, *EVENT_KEY)
-        live = context.events.subscribe(context.principal.workspace_id)
+        member = _membership(context)
+        replays = cursor is not None and context.feed is None  # the feed goes live at once
+        live = None if member is not None else \
+            context.feed.events if context.feed is not None else \
+            context.events.subscribe(context.principal.workspace_id)
         scope = EventScope.begin(context.database, context.principal)
         try:
             members: set[UUID] = set()
-            if collection_id is not None:
+            if collection_id is not None and (member is None or replays):
                 page = (await member_pages(scope.tx, [collection_id], types=None, first=10_000,
                                            after=None))[collection_id]
                 members = {m.asset.id for m in page.items}
             matches = _Matcher(f.topics, asset_id, collection_id, members)
             delivered: set[int] = set()
-            if cursor is not None:
+            if replays:
+                assert cursor is not None
                 last = cursor[0]
                 while True:
                     found = await workspace_events_after(
@@ -146,11 +182,23 @@ class Subscription:
                     if len(found) < REPLAY_PAGE:
                         break
                     last = found[-1].id
+            if member is not None:
+                if cursor is not None:
+                    after_id = cursor[0]
+                    member.skip = lambda event_id: event_id in delivered or event_id <= after_id
+                await member.run()
+                return
+            assert live is not None
             async for event in live:
                 if event.id in delivered or (cursor is not None and event.id <= cursor[0]):
                     continue
                 if matches(event):
+                    if context.feed is not None:
+                        context.feed.key = event.id
                     yield GraphEvent.from_record(event)
         finally:
             await scope.end()
-            live.close()
+            if live is not None:
+                live.close()
+            if member is not None:
+                member.leave()

@@ -61,7 +61,8 @@ async def test_metrics_refuse_requests_without_the_metrics_token(
     assert {"assetgraph_requests", "assetgraph_request_duration_seconds",
             "assetgraph_request_statements", "assetgraph_requests_in_flight",
             "assetgraph_requests_waiting", "assetgraph_subscribers",
-            "assetgraph_subscribers_dropped", "assetgraph_event_fanout_lag_seconds",
+            "assetgraph_subscribers_dropped", "assetgraph_subscription_feeds",
+            "assetgraph_subscription_payloads", "assetgraph_event_fanout_lag_seconds",
             "assetgraph_job_duration_seconds", "assetgraph_jobs"} <= families
 
 

@@ -35,21 +35,27 @@ class LiveServer:
 
 @asynccontextmanager
 async def live_server(engine: AsyncEngine, committed_database: EngineDatabase,
-                      settings: Settings | None = None) -> AsyncIterator[LiveServer]:
+                      settings: Settings | None = None,
+                      workspaces: tuple[WorkspaceTokens, WorkspaceTokens] | None = None
+                      ) -> AsyncIterator[LiveServer]:
+    """A server of its own; with `workspaces`, serving those rather than two new ones."""
+    settings = settings or dev_settings()
     broker = Broker(committed_database,
-                    asyncpg_dsn(engine.url.render_as_string(hide_password=False)))
+                    asyncpg_dsn(engine.url.render_as_string(hide_password=False)),
+                    max_queue=settings.ws_max_backlog)
     await broker.start()
     await asyncio.wait_for(broker.connected.wait(), 10)
     port = free_port()
-    app = create_app(settings or dev_settings(), database=committed_database, broker=broker)
+    app = create_app(settings, database=committed_database, broker=broker)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            log_level="warning"))
     serving = asyncio.create_task(server.serve())
     await wait_until(lambda: server.started)
     try:
+        a, b = workspaces or (await make_workspace(committed_database, "Live A"),
+                              await make_workspace(committed_database, "Live B"))
         yield LiveServer(http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}/graphql",
-                         broker=broker, a=await make_workspace(committed_database, "Live A"),
-                         b=await make_workspace(committed_database, "Live B"))
+                         broker=broker, a=a, b=b)
     finally:
         server.should_exit = True
         await serving
