@@ -11,6 +11,7 @@ and socket's `state`: a server must run the lifespan (`lifespan="on"`, or
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import secrets
 import signal
@@ -41,6 +42,7 @@ from api.metrics import ProcessState, RequestMetrics, metrics_endpoint, sampling
 from api.observe import Observe
 from api.realtime import Broker
 from api.settings import Settings, schema_options
+from api.sockets import DirectSockets
 from api.tracing import Tracing, from_environment
 from api.worker import run_workers
 from domain.db import Database, EngineDatabase, ping
@@ -139,6 +141,9 @@ def create_app(
                     async with tracing.instrumenting(engine), \
                             run_workers(settings, owned, url, broker=events), \
                             authenticator.recording(owned), sampling(process):
+                        # What startup made lives as long as the process: the collector's
+                        # full passes (long with thousands of sockets open) skip it.
+                        gc.freeze()
                         yield AppState(database=tracing.database(owned), broker=events,
                                        dev_token=token, signer=signer)
                 finally:
@@ -161,7 +166,7 @@ def create_app(
             Route("/metrics", metrics_endpoint(settings.metrics_token, process)),
             Mount("/graphiql", StaticFiles(directory=STATIC), name="graphiql"),
         ],
-        middleware=[*tracing.middleware,
+        middleware=[Middleware(DirectSockets), *tracing.middleware,
                     Middleware(Observe, metrics=RequestMetrics()),
                     Middleware(admission),
                     Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes,

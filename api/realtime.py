@@ -25,7 +25,7 @@ import contextvars
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -105,61 +105,120 @@ class Shape:
 
 
 class Member:
-    """One subscriber of a feed: the payloads it has yet to send, sent by its own task
-    (`run`), each wrapped in its protocol's frame. `skip` (set by its resolver once its
+    """One subscriber of a feed. Until its task calls `run` (while its own first state or
+    replay is sent), what the feed publishes waits in its backlog; `run` sends that and
+    the member goes live. Live, a payload is written the moment it is published, by the
+    publishing task, in the member's protocol frame, when the socket takes it without
+    waiting (`_write`: no task switch, nothing allocated that outlives the write). When the
+    socket would block, that write finishes in a task of the member's own (`_drain`) and
+    what comes meanwhile waits in the backlog. Past `max_queue` waiting payloads the member
+    is dropped (`fail`); if its socket was blocked, the connection is aborted, since a
+    socket that is not read can take no close frame. `skip` (set by its resolver once its
     first state or replay is sent) passes over what that already covered."""
 
     def __init__(self, feed: "Feed", frame: Callable[[str], str],
-                 send: Callable[[str], Awaitable[None]]) -> None:
+                 send: Callable[[str], Coroutine[Any, Any, None]],
+                 abort: Callable[[], None]) -> None:
         self.feed = feed
         self._frame = frame
         self._send = send
+        self._abort = abort
         self._backlog: deque[tuple[Any, str]] = deque()
-        self._ready = asyncio.Event()
+        self._live = False
+        self._draining: asyncio.Task[None] | None = None
+        self._over = asyncio.Event()  # the feed ended, or this member was dropped
         self.skip: Callable[[Any], bool] | None = None
         self.error: str | None = None
-        self.ended = False
 
     def deliver(self, key: Any, payload: str) -> None:
-        if len(self._backlog) >= self.feed.max_queue:
+        if self._live and self._draining is None:
+            if self.skip is None or not self.skip(key):
+                self._write(self._frame(payload))
+        elif len(self._backlog) >= self.feed.max_queue:
             self.fail(_too_slow(self.feed.max_queue))
             SUBSCRIBERS_DROPPED.inc()
+        else:
+            self._backlog.append((key, payload))
+
+    def _write(self, frame: str) -> None:
+        sending = self._send(frame)
+        try:
+            waiting = sending.send(None)
+        except StopIteration:
             return
-        self._backlog.append((key, payload))
-        self._ready.set()
+        except Exception:  # the connection is gone; its handler ends the operation
+            self.leave()
+            return
+        self._draining = asyncio.create_task(self._drain(sending, waiting))
+
+    async def _drain(self, sending: Coroutine[Any, Any, None], waiting: Any) -> None:
+        try:
+            await _finish(sending, waiting)
+            while self._backlog:
+                key, payload = self._backlog.popleft()
+                if self.skip is None or not self.skip(key):
+                    await self._send(self._frame(payload))
+        except Exception:  # the connection is gone; its handler ends the operation
+            self.leave()
+        finally:
+            self._draining = None
 
     def fail(self, error: str) -> None:
-        """Drop this member: what it has not sent is discarded, and its task ends with
-        `error` as soon as it is not writing."""
+        """Drop this member: what it has not sent is discarded; its `run` raises `error`,
+        or, if its socket is blocked, the connection is aborted."""
         self.error = error
         self._backlog.clear()
-        self.feed.leave(self)
-        self._ready.set()
+        self.leave()
+        if self._draining is not None:
+            self._draining.cancel()
+            self._abort()  # the connection's handler then cancels the operation
+        else:
+            self._over.set()
 
     def leave(self) -> None:
         self.feed.leave(self)
 
     def end(self) -> None:
         """The feed has ended: send what is left, then finish."""
-        self.ended = True
-        self._ready.set()
+        self._over.set()
 
     async def run(self) -> None:
-        """Send what the feed delivers until it ends; leave it when cancelled."""
+        """Send what waited, then what the feed delivers, until it ends; leave it when
+        cancelled."""
         try:
-            while True:
-                while self._backlog:
-                    key, payload = self._backlog.popleft()
-                    if self.skip is None or not self.skip(key):
-                        await self._send(self._frame(payload))
-                if self.error is not None:
-                    raise SubscriberTooSlow(self.error)
-                if self.ended:
-                    return
-                self._ready.clear()
-                await self._ready.wait()
+            while self._backlog:
+                key, payload = self._backlog.popleft()
+                if self.skip is None or not self.skip(key):
+                    await self._send(self._frame(payload))
+            self._live = True
+            await self._over.wait()
+            if self._draining is not None:
+                await asyncio.shield(self._draining)
+            if self.error is not None:
+                raise SubscriberTooSlow(self.error)
         finally:
             self.leave()
+            if self._draining is not None:  # the client completed it: nothing more is sent
+                self._draining.cancel()
+
+
+async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Run the rest of `coroutine`, suspended on `waiting` (what it yielded to the event
+    loop: a future, or None for a bare yield), in the calling task."""
+    while True:
+        try:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False  # as a task takes it over
+                await waiting
+        except BaseException:
+            coroutine.close()
+            raise
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return
 
 
 class Feed:
@@ -243,7 +302,8 @@ class Broker:
     # -- shared feeds -------------------------------------------------------------------------
 
     def join(self, shape: Shape, run: Runner, *, frame: Callable[[str], str],
-             send: Callable[[str], Awaitable[None]]) -> Member:
+             send: Callable[[str], Coroutine[Any, Any, None]],
+             abort: Callable[[], None]) -> Member:
         """A new member of the shape's feed, started with `run` when it has none. The
         member receives what the feed publishes from now on, held until its `run`."""
         feed = self._feeds.get(shape)
@@ -252,7 +312,7 @@ class Broker:
             # A context of its own: nothing of the first member's operation leaks into it.
             feed.task = asyncio.create_task(self._run_feed(feed, run),
                                             context=contextvars.Context())
-        member = Member(feed, frame, send)
+        member = Member(feed, frame, send, abort)
         feed.members.add(member)
         return member
 

@@ -15,21 +15,22 @@ queries and mutations over them.
   with the protocol's `error`); clients that need both use graphql-transport-ws.
 - A subscription, with `ASSETGRAPH_SHARED_SUBSCRIPTIONS` on (the default), joins the shared
   feed of its shape (api.realtime): its task sends its own first state or replay through
-  strawberry, then the feed's payloads in its protocol's frame (`_share`). The feed runs the
-  same document through the same schema once, in a copy of the first subscriber's context.
+  strawberry, then the feed writes its payloads in the protocol's frame straight to the
+  server (`_share`, `DirectSockets`). The feed runs the same document through the same
+  schema once, in a copy of the first subscriber's context.
 """
 
 import asyncio
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from contextlib import aclosing, suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import GraphQLError, OperationType
-from starlette.websockets import WebSocketDisconnect
-from strawberry.http.exceptions import WebSocketDisconnected
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -45,6 +46,7 @@ from schema.cost import operation_of
 from schema.documents import Documents
 
 INIT_TIMEOUT_CODE = 4408
+log = logging.getLogger("assetgraph.sockets")
 
 
 class Connections:
@@ -117,13 +119,45 @@ def _share(handler: Any, query: str, variables: Any, operation_name: str | None,
                 encoded = encode(_payload(result))
                 feed.publish(encoded if isinstance(encoded, str) else encoded.decode())
 
-    async def send(text: str) -> None:
-        try:
-            await handler.websocket.ws.send_text(text)
-        except WebSocketDisconnect as error:  # as strawberry's own sends say it
-            raise WebSocketDisconnected from error
+    scope = handler.websocket.ws.scope
+    direct: Direct | None = scope.get(DIRECT)
+    if direct is None:
+        log.warning("no DirectSockets in front of the app: subscriptions are not shared")
+        return
 
-    JOIN_FEED.set(lambda: broker.join(shape, run, frame=frame, send=send))
+    async def send(text: str) -> None:
+        await direct.send({"type": "websocket.send", "text": text})
+
+    JOIN_FEED.set(lambda: broker.join(shape, run, frame=frame, send=send, abort=direct.abort))
+
+
+DIRECT = "assetgraph.direct"
+
+
+@dataclass(frozen=True)
+class Direct:
+    send: Send  # the server's own: no middleware's wrapper on the way
+    abort: Callable[[], None]
+
+
+class DirectSockets:
+    """Gives a WebSocket's scope the server's own `send` and a way to drop its connection at
+    once, unsent bytes and all (`scope[DIRECT]`). Shared feeds write each frame through the
+    first (a feed writes to thousands of sockets per event: each layer on the way counts)
+    and drop a subscriber whose socket is not read with the second: such a socket can take
+    no close frame, and uvicorn's own close (its keepalive's too) waits for the unsent bytes.
+    The `send` uvicorn passes is a method of its protocol, which holds the transport; this
+    comes before any middleware that wraps `send`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is not None and hasattr(transport, "abort"):
+                scope[DIRECT] = Direct(send, transport.abort)
+        await self.app(scope, receive, send)
 
 
 async def _in_scope(handler: Any, query: Any, operation_name: Any, variables: Any,

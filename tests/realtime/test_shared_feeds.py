@@ -123,6 +123,10 @@ async def test_subscribers_of_one_job_share_its_changes_and_end_with_it(
     await wait_until(lambda: live.broker.feed_count == 0)
 
 
+def _never_aborted() -> None:
+    raise AssertionError("aborted")
+
+
 async def test_what_a_subscriber_sent_itself_is_not_sent_again(
     committed_database: EngineDatabase,
 ) -> None:
@@ -133,27 +137,26 @@ async def test_what_a_subscriber_sent_itself_is_not_sent_again(
     async def send(text: str) -> None:
         sent.append(text)
 
-    started = asyncio.Event()
-
     async def run(feed: Any) -> None:
-        started.set()
         await asyncio.Event().wait()  # publishes only what the test says
 
     shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
-    member = broker.join(shape, run, frame=lambda payload: f"<{payload}>", send=send)
-    await started.wait()
+    member = broker.join(shape, run, frame=lambda payload: f"<{payload}>", send=send,
+                         abort=_never_aborted)
     feed = member.feed
-    # when the feed publishes keys 1, 2 and 3 before and after the member goes live
-    for key in (1, 2):
+    # when the feed publishes keys 1, 2 and 3 while the member sends its first state, and 2
+    # and 4 once it is live
+    for key in (1, 2, 3):
         feed.key = key
         feed.publish(f"p{key}")
     member.skip = lambda key: key <= 2
     running = asyncio.create_task(member.run())
-    feed.key = 3
-    feed.publish("p3")
     await wait_until(lambda: len(sent) == 1)
-    # then only what its first state did not cover is sent, framed
-    assert sent == ["<p3>"]
+    for key in (2, 4):
+        feed.key = key
+        feed.publish(f"p{key}")
+    # then only what its first state did not cover is sent, framed, in order
+    assert sent == ["<p3>", "<p4>"]
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
@@ -163,45 +166,103 @@ async def test_what_a_subscriber_sent_itself_is_not_sent_again(
 
 async def test_a_member_that_falls_behind_is_dropped_alone(committed_database: EngineDatabase
                                                            ) -> None:
-    # given two members of one feed that keeps 2 payloads at most per member, one of which
-    # never gets to send
+    # given two live members of one feed that keeps 2 payloads at most per member, one of
+    # which has a socket that takes nothing
     broker = Broker(committed_database, "unused", max_queue=2)
     shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
-    never = asyncio.Event()
 
     async def run(feed: Any) -> None:
         await asyncio.Event().wait()  # publishes only what the test says
 
     async def stuck(text: str) -> None:
-        await never.wait()
+        await asyncio.Event().wait()
 
     sent: list[str] = []
 
     async def send(text: str) -> None:
         sent.append(text)
 
-    slow = broker.join(shape, run, frame=str, send=stuck)
-    fast = broker.join(shape, run, frame=str, send=send)
+    aborted: list[str] = []
+    slow = broker.join(shape, run, frame=str, send=stuck, abort=lambda: aborted.append("slow"))
+    fast = broker.join(shape, run, frame=str, send=send, abort=_never_aborted)
     slow_task = asyncio.create_task(slow.run())
     fast_task = asyncio.create_task(fast.run())
+    await asyncio.sleep(0)
     before = dropped()
     # when the feed publishes four payloads
     for n in range(4):
         slow.feed.publish(f"p{n}")
-        await asyncio.sleep(0)
-    # then the slow one is dropped after its backlog filled, the other got all four
-    await wait_until(lambda: len(sent) == 4)
+    # then the other got all four as they came; the slow one, one blocked write and two
+    # waiting later, is dropped and its connection aborted
     assert sent == ["p0", "p1", "p2", "p3"]
-    assert (slow.error, dropped() - before) == (
-        "subscriber fell 2 events behind; resume from a cursor", 1)
+    assert (slow.error, dropped() - before, aborted) == (
+        "subscriber fell 2 events behind; resume from a cursor", 1, ["slow"])
     assert slow.feed.members == {fast}
-    # and when its send returns, it ends with the error
-    never.set()
-    with pytest.raises(SubscriberTooSlow):
-        await slow_task
-    fast_task.cancel()
+    for task in (slow_task, fast_task):  # the connections' handlers end them
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_member_whose_socket_blocks_sends_the_rest_in_order_once_it_takes_them(
+    committed_database: EngineDatabase,
+) -> None:
+    # given a live member whose socket takes one payload, then blocks until it drains
+    broker = Broker(committed_database, "unused")
+    shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
+    drained = asyncio.Event()
+    sent: list[str] = []
+
+    async def run(feed: Any) -> None:
+        await asyncio.Event().wait()  # publishes only what the test says
+
+    async def send(text: str) -> None:
+        if sent and not drained.is_set():
+            await drained.wait()
+        sent.append(text)
+
+    member = broker.join(shape, run, frame=str, send=send, abort=_never_aborted)
+    running = asyncio.create_task(member.run())
+    await asyncio.sleep(0)
+    # when four payloads are published, and then the socket drains
+    for n in range(4):
+        member.feed.publish(f"p{n}")
+    assert sent == ["p0"]
+    drained.set()
+    # then the blocked one and those after it follow, in order, and later ones are written
+    # at once again
+    await wait_until(lambda: len(sent) == 4)
+    member.feed.publish("p4")
+    assert sent == ["p0", "p1", "p2", "p3", "p4"]
+    running.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await fast_task
+        await running
+
+
+async def test_a_member_still_sending_its_first_state_that_falls_behind_ends_with_an_error(
+    committed_database: EngineDatabase,
+) -> None:
+    # given a member of a feed that keeps 2 payloads at most, still sending its first state
+    broker = Broker(committed_database, "unused", max_queue=2)
+    shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
+
+    async def run(feed: Any) -> None:
+        await asyncio.Event().wait()  # publishes only what the test says
+
+    async def send(text: str) -> None:
+        raise AssertionError("nothing is sent")
+
+    member = broker.join(shape, run, frame=str, send=send, abort=_never_aborted)
+    # when the feed publishes three payloads
+    for n in range(3):
+        member.feed.publish(f"p{n}")
+    # then it is dropped, and once it goes live it ends with the error, its socket intact
+    assert broker.feed_count == 0
+    with pytest.raises(SubscriberTooSlow) as error:
+        await member.run()
+    assert (error.value.message, error.value.extensions) == (
+        "subscriber fell 2 events behind; resume from a cursor", {"code": "TOO_SLOW"})
 
 
 async def _stalled(live: LiveServer, token: str, topics: list[str]
@@ -250,19 +311,16 @@ async def test_a_subscriber_whose_socket_stops_reading_is_dropped_and_holds_no_o
         assert [e["payload"]["changes"]["description"]["after"].split("-")[0] for e in seen] == [
             f"{n}" for n in range(count)]
         assert (dropped() - before, live.broker.subscriber_count) == (1, 0)
-        # and when it reads again, it finds the changes its socket held, then the error
-        messages = []
-        while not messages or messages[-1]["type"] == "next":
-            messages.append(json.loads(await asyncio.wait_for(stalled.recv(), 10)))
-        held = [m["payload"]["data"]["events"]["payload"]["changes"]["description"]["after"]
-                .split("-")[0] for m in messages[:-2]]
+        # and its connection was aborted: reading again, it finds the changes its socket held,
+        # then the end of the connection, with no close frame
+        held = []
+        with pytest.raises(websockets.ConnectionClosedError) as closed:
+            while True:
+                message = json.loads(await asyncio.wait_for(stalled.recv(), 10))
+                held.append(message["payload"]["data"]["events"]["payload"]["changes"]
+                            ["description"]["after"].split("-")[0])
         assert held == [f"{n}" for n in range(len(held))]
-        assert messages[-2:] == [
-            {"id": "1", "type": "next", "payload": {"data": None, "errors": [{
-                "message": "subscriber fell 3 events behind; resume from a cursor",
-                "extensions": {"code": "TOO_SLOW"}}], "extensions": {"cost": 1}}},
-            {"id": "1", "type": "complete"}]
-        await stalled.close()
+        assert (closed.value.rcvd, closed.value.sent) == (None, None)
 
 
 async def test_sharing_delivers_what_each_subscriber_gets_alone(
