@@ -5,7 +5,7 @@ one asset serialise and both land as successive versions; each writes its event 
 transaction.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -87,8 +87,8 @@ def _field_errors(asset_type: str, values: dict[str, Any]) -> list[Any]:
     return errors
 
 
-async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
-    values = {
+def _new_values(new: NewAsset) -> dict[str, Any]:
+    return {
         "type": new.type,
         "name": new.name,
         "description": new.description,
@@ -104,39 +104,72 @@ async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
         "generation_cost": new.generation_cost,
         "generation_metadata": new.generation_metadata,
     }
+
+
+def _new_errors(new: NewAsset, values: dict[str, Any]) -> list[Any]:
     type_errors = asset_type_errors(new.type)
-    raise_if(
-        type_errors
-        + source_errors(new.source)
-        + (_field_errors(new.type, values) if not type_errors else name_errors(new.name))
-    )
-    asset_id = uuid7()
-    return await queries.insert_asset(
-        tx, {"id": asset_id, "created_by": tx.actor, **values},
-        event=Event("asset.created", asset_id, {"type": new.type, "name": new.name}))
+    return (type_errors + source_errors(new.source)
+            + (_field_errors(new.type, values) if not type_errors else name_errors(new.name)))
+
+
+async def create_assets(tx: Transaction, news: Sequence[NewAsset]) -> list[AssetRecord]:
+    """New assets, each validated as `create_asset` validates one (the first invalid one
+    refuses them all, with its errors), inserted with their `asset.created` events in one
+    statement; in the order given."""
+    rows, events = [], []
+    for new in news:
+        values = _new_values(new)
+        raise_if(_new_errors(new, values))
+        asset_id = uuid7()
+        rows.append({"id": asset_id, "created_by": tx.actor, **values})
+        events.append(Event("asset.created", asset_id, {"type": new.type, "name": new.name}))
+    return await queries.insert_assets(tx, rows, events)
+
+
+async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
+    return (await create_assets(tx, [new]))[0]
 
 
 COPIED_FIELDS = ("type", "name", "description", "generation_prompt", "url", "blob_sha256",
                  "mime_type", "size", "duration", "metadata", "tags")
 
 
+@dataclass(frozen=True)
+class AssetCopy:
+    """A new asset with `original`'s content and `changes` applied; `provenance` goes into
+    its creation event."""
+
+    original: AssetRecord
+    source: AssetSource
+    provenance: dict[str, Any]
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+async def copy_assets(tx: Transaction, copies: Sequence[AssetCopy]) -> list[AssetRecord]:
+    """New assets with their originals' content (files shared, never copied), changes applied
+    (every copy of one call changes the same fields), without the originals'
+    `metadata.legacy` (see `domain.legacy.keys`); inserted with their `asset.created` events
+    in one statement, in the order given.
+
+    For clones, promotions, forks and scene instances."""
+    rows, events = [], []
+    for copy in copies:
+        values = {name: getattr(copy.original, name) for name in COPIED_FIELDS} | copy.changes
+        # An imported row's legacy identity is its own: a copy is not that legacy row.
+        values["metadata"] = {k: v for k, v in values["metadata"].items() if k != LEGACY}
+        asset_id = uuid7()
+        rows.append({"id": asset_id, "source": copy.source, "created_by": tx.actor, **values})
+        events.append(Event("asset.created", asset_id, {
+            "type": values["type"], "name": values["name"], **copy.provenance}))
+    return await queries.insert_assets(tx, rows, events)
+
+
 async def copy_asset(
     tx: Transaction, original: AssetRecord, *, source: AssetSource, provenance: dict[str, Any],
     **changes: Any,
 ) -> AssetRecord:
-    """A new asset with the original's content (file shared, never copied), `changes` applied
-    (and without the original's `metadata.legacy`: see `domain.legacy.keys`).
-
-    For clones, promotions and scene instances; `provenance` goes into the creation event.
-    """
-    values = {name: getattr(original, name) for name in COPIED_FIELDS} | changes
-    # An imported row's legacy identity is its own: a copy is not that legacy row.
-    values["metadata"] = {k: v for k, v in values["metadata"].items() if k != LEGACY}
-    asset_id = uuid7()
-    return await queries.insert_asset(
-        tx, {"id": asset_id, "source": source, "created_by": tx.actor, **values},
-        event=Event("asset.created", asset_id,
-                    {"type": values["type"], "name": values["name"], **provenance}))
+    """One copy (`copy_assets`)."""
+    return (await copy_assets(tx, [AssetCopy(original, source, provenance, changes)]))[0]
 
 
 async def _get_for_update(tx: Transaction, asset_id: UUID, field: str = "id") -> AssetRecord:
@@ -269,10 +302,24 @@ async def purge_asset(tx: Transaction, asset_id: UUID) -> tuple[AssetRecord, lis
     return asset, sorted(set(dropped) - await hashes_still_held(tx, dropped))
 
 
+async def set_locked_many(tx: Transaction, asset_ids: Sequence[UUID], *, locked: bool
+                          ) -> list[AssetRecord]:
+    """Lock (or unlock) many live assets, each as `set_locked` does one (the first refused
+    refuses them all, with its error), in two statements: their row locks, one update of
+    those that change with their `asset.locked` (`asset.unlocked`) events. The assets, in the
+    order given."""
+    found = await queries.get_assets_for_update(tx, asset_ids)
+    for asset_id in asset_ids:
+        asset = found.get(asset_id)
+        if asset is None:
+            raise not_found("asset", "id")
+        if asset.deleted_at is not None:
+            raise DomainError.of(
+                ErrorCode.INVALID, f"asset {asset.name!r} is deleted; restore it first", "id")
+    changing = list(dict.fromkeys(i for i in asset_ids if found[i].locked != locked))
+    found.update(await queries.set_locked(tx, changing, locked=locked))
+    return [found[asset_id] for asset_id in asset_ids]
+
+
 async def set_locked(tx: Transaction, asset_id: UUID, *, locked: bool) -> AssetRecord:
-    asset = await get_live_asset_for_update(tx, asset_id)
-    if asset.locked == locked:
-        return asset
-    updated = await queries.update_asset(tx, asset_id, {"locked": locked}, bump_version=False)
-    await record_event(tx, "asset.locked" if locked else "asset.unlocked", asset_id, {})
-    return updated
+    return (await set_locked_many(tx, [asset_id], locked=locked))[0]

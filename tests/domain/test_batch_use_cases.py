@@ -1,0 +1,140 @@
+"""The many-row use cases write exactly what their single-row forms write one by one (the
+same rows, edges, memberships and events), and refuse a batch with the error the single-row
+form gives its first refused row; a refused batch writes nothing."""
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.assets.use_cases import (
+    NewAsset,
+    create_asset,
+    create_assets,
+    delete_asset,
+    set_locked,
+    set_locked_many,
+)
+from domain.db import Transaction, transaction
+from domain.errors import DomainError, ErrorCode, ErrorDetail
+from domain.tables import events
+from tests.conftest import SavepointDatabase, WorkspaceTokens
+from tests.domain.batches import undone
+
+
+async def _made(db: SavepointDatabase, workspace_id: UUID, *names: str) -> dict[str, UUID]:
+    """Props of these names, committed."""
+    async with transaction(db, workspace_id=workspace_id, actor="editor") as tx:
+        made = await create_assets(tx, [NewAsset(type="prop", name=n) for n in names])
+    return {asset.name: asset.id for asset in made}
+
+
+async def _events(db: SavepointDatabase, workspace_id: UUID) -> int:
+    async with transaction(db, workspace_id=workspace_id) as tx:
+        return int((await tx.execute(select(func.count()).select_from(events).where(
+            events.c.workspace_id == workspace_id))).scalar_one())
+
+
+async def _refusal(db: SavepointDatabase, workspace_id: UUID,
+                   write: Callable[[Transaction], Awaitable[Any]]) -> list[ErrorDetail]:
+    """The errors `write` raises, having written nothing (every write logs an event)."""
+    before = await _events(db, workspace_id)
+    with pytest.raises(DomainError) as raised:
+        async with transaction(db, workspace_id=workspace_id, actor="editor") as tx:
+            await write(tx)
+    assert await _events(db, workspace_id) == before
+    return raised.value.details
+
+
+NEW = [NewAsset(type="prop", name="Hat", description="a hat", tags=["worn", "b", "worn"],
+                metadata={"colour": "red"}, source="import"),
+       NewAsset(type="image", name="Still", url="https://x.test/still.png", size=3,
+                duration=Decimal("1.5"), generation_cost=Decimal("0.0125"),
+                metadata={"width": 10, "height": 5, "format": "png"})]
+
+
+async def test_create_assets_writes_what_create_asset_writes_one_by_one(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given two new assets of different types and fields
+    # when they are created one by one, and (instead) in one batch
+    async def singly(tx: Transaction) -> set[UUID]:
+        return {(await create_asset(tx, new)).id for new in NEW}
+
+    async def batch(tx: Transaction) -> set[UUID]:
+        made = await create_assets(tx, NEW)
+        assert [a.name for a in made] == ["Hat", "Still"]  # in the order given
+        return {a.id for a in made}
+
+    one_by_one = await undone(db, workspace.id, singly)
+    at_once = await undone(db, workspace.id, batch)
+    # then both wrote the same rows and events
+    assert at_once == one_by_one
+    hat = next(a for a in at_once["assets"] if a["name"] == "Hat")
+    assert (hat["tags"], hat["version"], hat["source"], hat["created_by"]) == (
+        ["worn", "b"], 1, "import", "editor")
+    assert sorted((e["topic"], e["payload"]["name"]) for e in at_once["events"]) == [
+        ("asset.created", "Hat"), ("asset.created", "Still")]
+
+
+async def test_create_assets_refuses_them_all_with_the_first_invalid_ones_errors(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given a valid asset, then an image whose name is blank and width a word, then another
+    bad = NewAsset(type="image", name=" ", metadata={"width": "wide"})
+    worse = NewAsset(type="unknown", name="X")
+    # when it is created alone, and in a batch after a valid one and before a worse one
+    alone = await _refusal(db, workspace.id, lambda tx: create_asset(tx, bad))
+    batch = await _refusal(db, workspace.id,
+                           lambda tx: create_assets(tx, [NEW[0], bad, worse]))
+    # then the batch gives the single call's errors and wrote nothing
+    assert batch == alone == [
+        ErrorDetail(ErrorCode.INVALID, "name must not be blank", "name"),
+        ErrorDetail(ErrorCode.INVALID, "metadata.width must be a positive integer in image "
+                    "metadata", "metadata.width")]
+
+
+async def test_set_locked_many_locks_as_set_locked_does_one_by_one(
+    db: SavepointDatabase, workspace: WorkspaceTokens, other_workspace: WorkspaceTokens,
+) -> None:
+    # given A locked already, B and C not
+    ids = await _made(db, workspace.id, "A", "B", "C")
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        await set_locked(tx, ids["A"], locked=True)
+    listed = [ids["B"], ids["A"], ids["C"], ids["B"]]
+
+    # when B, A, C and B are locked one by one, and (instead) at once
+    async def singly(tx: Transaction) -> set[UUID]:
+        for asset_id in listed:
+            await set_locked(tx, asset_id, locked=True)
+        return set(ids.values())
+
+    async def batch(tx: Transaction) -> set[UUID]:
+        locked = await set_locked_many(tx, listed, locked=True)
+        assert [(a.name, a.locked) for a in locked] == [
+            ("B", True), ("A", True), ("C", True), ("B", True)]
+        return set(ids.values())
+
+    one_by_one = await undone(db, workspace.id, singly)
+    at_once = await undone(db, workspace.id, batch)
+    # then both locked B and C once each, with an event each
+    assert at_once == one_by_one
+    assert sorted((e["topic"], e["subject_id"]) for e in at_once["events"]) == [
+        ("asset.locked", "B"), ("asset.locked", "C")]
+    # and a deleted asset or another workspace's is refused as set_locked refuses it
+    stranger = (await _made(db, other_workspace.id, "Z"))["Z"]
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        await delete_asset(tx, ids["C"])
+    deleted = [ErrorDetail(ErrorCode.INVALID, "asset 'C' is deleted; restore it first", "id")]
+    assert await _refusal(db, workspace.id, lambda tx: set_locked_many(
+        tx, [ids["B"], ids["C"]], locked=True)) == deleted
+    assert await _refusal(db, workspace.id, lambda tx: set_locked(
+        tx, ids["C"], locked=True)) == deleted
+    missing = [ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", "id")]
+    assert await _refusal(db, workspace.id, lambda tx: set_locked_many(
+        tx, [ids["B"], stranger], locked=True)) == missing
+    assert await _refusal(db, workspace.id, lambda tx: set_locked(
+        tx, stranger, locked=True)) == missing
