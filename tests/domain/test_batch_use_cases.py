@@ -20,9 +20,13 @@ from domain.assets.use_cases import (
 )
 from domain.db import Transaction, transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail
+from domain.graph.use_cases import NewEdge, link_assets, link_assets_many
+from domain.graph.vocabulary import RelationshipType
 from domain.tables import events
 from tests.conftest import SavepointDatabase, WorkspaceTokens
 from tests.domain.batches import undone
+
+PART_OF = RelationshipType.PART_OF
 
 
 async def _made(db: SavepointDatabase, workspace_id: UUID, *names: str) -> dict[str, UUID]:
@@ -95,6 +99,75 @@ async def test_create_assets_refuses_them_all_with_the_first_invalid_ones_errors
         ErrorDetail(ErrorCode.INVALID, "name must not be blank", "name"),
         ErrorDetail(ErrorCode.INVALID, "metadata.width must be a positive integer in image "
                     "metadata", "metadata.width")]
+
+
+async def test_link_assets_many_links_as_link_assets_does_one_by_one(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given a film, two scenes and two shots
+    ids = await _made(db, workspace.id, "Film", "S1", "S2", "A", "B")
+    edges = [NewEdge(ids["Film"], ids["S1"], PART_OF, 4),
+             NewEdge(ids["Film"], ids["S2"], PART_OF),
+             NewEdge(ids["S1"], ids["A"], PART_OF, metadata={"note": "wide"}),
+             NewEdge(ids["S1"], ids["B"], PART_OF)]
+
+    # when they are linked one by one, and (instead) in one batch
+    async def singly(tx: Transaction) -> set[UUID]:
+        for e in edges:
+            await link_assets(tx, parent_id=e.parent_id, child_id=e.child_id,
+                              relationship_type=e.relationship_type, sequence=e.sequence,
+                              metadata=e.metadata)
+        return set(ids.values())
+
+    async def batch(tx: Transaction) -> set[UUID]:
+        made = await link_assets_many(tx, edges)
+        assert [e.sequence for e in made] == [4, 5, 1, 2]
+        return set(ids.values())
+
+    one_by_one = await undone(db, workspace.id, singly)
+    at_once = await undone(db, workspace.id, batch)
+    # then both wrote the same edges and events, a missing sequence after the last child's
+    assert at_once == one_by_one
+    assert sorted((e["parent_asset_id"], e["child_asset_id"], e["sequence"], e["metadata"])
+                  for e in at_once["edges"]) == [
+        ("Film", "S1", 4, {}), ("Film", "S2", 5, {}), ("S1", "A", 1, {"note": "wide"}),
+        ("S1", "B", 2, {})]
+    assert sorted((e["topic"], e["subject_id"], e["payload"]["sequence"])
+                  for e in at_once["events"]) == [
+        ("asset.linked", "A", 1), ("asset.linked", "B", 2), ("asset.linked", "S1", 4),
+        ("asset.linked", "S2", 5)]
+
+
+async def test_link_assets_many_refuses_what_link_assets_refuses(
+    db: SavepointDatabase, workspace: WorkspaceTokens, other_workspace: WorkspaceTokens,
+) -> None:
+    # given two assets, and one of another workspace
+    ids = await _made(db, workspace.id, "X", "Y")
+    stranger = (await _made(db, other_workspace.id, "Z"))["Z"]
+    x, y = ids["X"], ids["Y"]
+    twice = [NewEdge(x, y, PART_OF), NewEdge(x, y, PART_OF)]
+
+    async def linked_twice(tx: Transaction) -> None:
+        for e in twice:
+            await link_assets(tx, parent_id=e.parent_id, child_id=e.child_id,
+                              relationship_type=e.relationship_type)
+
+    # when a pair is listed twice (alone: linked twice), a batch closes a cycle of its own,
+    # and a batch names another workspace's asset (alone: linked to it)
+    conflict = ErrorDetail(ErrorCode.CONFLICT, "these assets are already linked as part_of",
+                           "childId")
+    assert await _refusal(db, workspace.id, lambda tx: link_assets_many(tx, twice)) == [
+        conflict]
+    assert await _refusal(db, workspace.id, linked_twice) == [conflict]
+    assert await _refusal(db, workspace.id, lambda tx: link_assets_many(tx, [
+        NewEdge(y, x, PART_OF), NewEdge(x, y, PART_OF)])) == [ErrorDetail(
+            ErrorCode.CYCLE, "'X' is already an ancestor of 'Y' through part_of; this link "
+            "would close a cycle", "childId")]
+    missing = [ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", "childId")]
+    assert await _refusal(db, workspace.id, lambda tx: link_assets_many(tx, [
+        NewEdge(x, y, PART_OF), NewEdge(x, stranger, PART_OF)])) == missing
+    assert await _refusal(db, workspace.id, lambda tx: link_assets(
+        tx, parent_id=x, child_id=stranger, relationship_type=PART_OF)) == missing
 
 
 async def test_set_locked_many_locks_as_set_locked_does_one_by_one(
