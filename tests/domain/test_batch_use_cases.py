@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import func, select
 
+from domain.assets.queries import get_assets
 from domain.assets.use_cases import (
     NewAsset,
     create_asset,
@@ -18,10 +19,17 @@ from domain.assets.use_cases import (
     set_locked,
     set_locked_many,
 )
+from domain.collections.use_cases import (
+    Membership,
+    add_many_to_collection,
+    add_to_collection,
+    create_collection,
+)
 from domain.db import Transaction, transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail
 from domain.graph.use_cases import NewEdge, link_assets, link_assets_many
 from domain.graph.vocabulary import RelationshipType
+from domain.sync.use_cases import SyncLink, link_sync_source, link_sync_sources
 from domain.tables import events
 from tests.conftest import SavepointDatabase, WorkspaceTokens
 from tests.domain.batches import undone
@@ -170,6 +178,45 @@ async def test_link_assets_many_refuses_what_link_assets_refuses(
         tx, parent_id=x, child_id=stranger, relationship_type=PART_OF)) == missing
 
 
+async def test_add_many_to_collection_adds_as_add_to_collection_does_one_by_one(
+    db: SavepointDatabase, workspace: WorkspaceTokens, other_workspace: WorkspaceTokens,
+) -> None:
+    # given a collection holding A, and B, C, D not in it
+    ids = await _made(db, workspace.id, "A", "B", "C", "D")
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        shelf = (await create_collection(tx, name="Shelf", type="library")).id
+        await add_to_collection(tx, collection_id=shelf, asset_id=ids["A"])
+    members = [Membership(ids["B"]), Membership(ids["A"]), Membership(ids["C"], 7),
+               Membership(ids["B"]), Membership(ids["D"])]
+
+    # when A (again), B (twice), C at 7 and D are added one by one, and (instead) at once
+    async def singly(tx: Transaction) -> set[UUID]:
+        for m in members:
+            await add_to_collection(tx, collection_id=shelf, asset_id=m.asset_id,
+                                    sequence=m.sequence)
+        return set(ids.values())
+
+    async def batch(tx: Transaction) -> set[UUID]:
+        await add_many_to_collection(tx, collection_id=shelf, members=members)
+        return set(ids.values())
+
+    one_by_one = await undone(db, workspace.id, singly)
+    at_once = await undone(db, workspace.id, batch)
+    # then both added each new one once, in order, A staying where it was
+    assert at_once == one_by_one
+    assert sorted((m["asset_id"], m["sequence"]) for m in at_once["members"]) == [
+        ("A", 1), ("B", 2), ("C", 7), ("D", 8)]
+    assert sorted(e["payload"]["asset_id"] for e in at_once["events"]) == ["B", "C", "D"]
+    # and another workspace's asset is refused as add_to_collection refuses it
+    stranger = (await _made(db, other_workspace.id, "Z"))["Z"]
+    missing = [ErrorDetail(ErrorCode.NOT_FOUND, "asset not found", "assetId")]
+    assert await _refusal(db, workspace.id, lambda tx: add_many_to_collection(
+        tx, collection_id=shelf, members=[Membership(ids["B"]), Membership(stranger)])
+    ) == missing
+    assert await _refusal(db, workspace.id, lambda tx: add_to_collection(
+        tx, collection_id=shelf, asset_id=stranger)) == missing
+
+
 async def test_set_locked_many_locks_as_set_locked_does_one_by_one(
     db: SavepointDatabase, workspace: WorkspaceTokens, other_workspace: WorkspaceTokens,
 ) -> None:
@@ -211,3 +258,41 @@ async def test_set_locked_many_locks_as_set_locked_does_one_by_one(
         tx, [ids["B"], stranger], locked=True)) == missing
     assert await _refusal(db, workspace.id, lambda tx: set_locked(
         tx, stranger, locked=True)) == missing
+
+
+async def test_link_sync_sources_link_as_link_sync_source_does_one_by_one(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given a library asset and two copies of it
+    ids = await _made(db, workspace.id, "Source", "Copy 1", "Copy 2")
+    async with transaction(db, workspace_id=workspace.id) as tx:
+        records = {a.name: a for a in (await get_assets(tx, list(ids.values()))).values()}
+    links = [SyncLink(records["Copy 1"], records["Source"], RelationshipType.DERIVED_FROM,
+                      ["name"]),
+             SyncLink(records["Copy 2"], records["Source"], RelationshipType.DERIVED_FROM, [],
+                      base={"name": "Old"}, source_version=7, synced_at="2020-01-01T00:00:00")]
+
+    # when each is linked to its source one by one, and (instead) at once
+    async def singly(tx: Transaction) -> set[UUID]:
+        for link in links:
+            await link_sync_source(tx, child=link.child, source=link.source,
+                                   relationship_type=link.relationship_type,
+                                   overridden=link.overridden, base=link.base,
+                                   source_version=link.source_version,
+                                   synced_at=link.synced_at)
+        return set(ids.values())
+
+    async def batch(tx: Transaction) -> set[UUID]:
+        await link_sync_sources(tx, links)
+        return set(ids.values())
+
+    one_by_one = await undone(db, workspace.id, singly)
+    at_once = await undone(db, workspace.id, batch)
+    # then both wrote the same sync edges (the time of a sync aside)
+    assert at_once == one_by_one
+    assert sorted((e["child_asset_id"], e["sequence"], e["metadata"]) for e in at_once["edges"]
+                  ) == [
+        ("Copy 1", 1, {"base": {"description": "", "file": None, "generation_prompt": "",
+                                "name": "Source", "tags": [], "url": None},
+                       "overridden_fields": ["name"], "source_version": 1}),
+        ("Copy 2", 2, {"base": {"name": "Old"}, "overridden_fields": [], "source_version": 7})]
