@@ -179,6 +179,16 @@ async def lock_graph(tx: Transaction, key: int) -> None:
     await tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+LOCK_GRAPHS = text("SELECT count(pg_advisory_xact_lock(key)) "
+                   "FROM unnest(CAST(:keys AS bigint[])) AS key")
+
+
+async def lock_graphs(tx: Transaction, keys: Sequence[int]) -> None:
+    """`lock_graph` for each key, in one statement, in key order (two callers locking
+    overlapping sets queue instead of deadlocking)."""
+    await tx.execute(LOCK_GRAPHS, {"keys": sorted(set(keys))})
+
+
 # `:start` and its ancestors along edges of `:type`, soft-deleted assets included.
 _UP = """
     WITH RECURSIVE up(node) AS (

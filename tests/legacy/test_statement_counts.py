@@ -42,8 +42,8 @@ async def test_an_instance_costs_the_same_and_a_rerun_costs_per_project(
     more = await _statements(engine, db, workspace, statement_counter, tmp_path / "c",
                              projects=3, instances=2)
     # then one more library asset cloned into the project with its 2 instances costs the
-    # same on a first run (4 for the library asset, 7 for the project asset, 11 for the
-    # first instance, add_scene_asset's, and 12 for the second, which adds its DERIVED_FROM
+    # same on a first run (4 for the library asset, 7 for the project asset, 10 for the
+    # first instance, add_scene_asset's, and 11 for the second, which adds its DERIVED_FROM
     # edge), and a second run costs 6 statements per project and 3 per library
-    assert wider[0] - small[0] == 4 + 7 + 11 + 12
+    assert wider[0] - small[0] == 4 + 7 + 10 + 11
     assert (small[1], more[1]) == (3 + 6, 3 + 3 * 6)
