@@ -11,6 +11,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+"""Each legacy table's columns, read once (every row's digest reads them)."""
+
 
 class LegacyRow:
     """A legacy row: built from a result row holding its columns."""
@@ -19,8 +22,11 @@ class LegacyRow:
     id: UUID  # every legacy table's key
 
     @classmethod
-    def columns(cls) -> list[str]:
-        return [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    def columns(cls) -> tuple[str, ...]:
+        found = _COLUMNS.get(cls)
+        if found is None:
+            found = _COLUMNS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+        return found
 
     @classmethod
     def from_mapping(cls, mapping: Any) -> Self:
