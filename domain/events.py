@@ -13,7 +13,23 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Table, Text, bindparam, cast, column, func, select, text, true
+from sqlalchemy import (
+    Column,
+    DefaultClause,
+    Row,
+    Table,
+    Text,
+    TextClause,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, distinct_on
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
@@ -226,10 +242,25 @@ async def record_each(tx: Transaction, given: Sequence[Event]) -> None:
         await tx.execute(RECORD_EACH, _events_params(tx, given))
 
 
+def _or_default(column: Column[Any], given: Any) -> Any:
+    """A given value, or (when null) the column's default, for a column that has one and
+    may not be null: a batch's rows need not all name a value for it."""
+    default = column.server_default
+    if column.nullable or not isinstance(default, DefaultClause):
+        return given
+    value = default.arg
+    if isinstance(value, str):
+        value = cast(literal(value, Text), column.type)
+    elif isinstance(value, TextClause):
+        value = literal_column(value.text, column.type)
+    return func.coalesce(given, value)
+
+
 @lru_cache(maxsize=64)
 def _insert_rows(table: Table, columns: tuple[str, ...]) -> Any:
     """INSERT of rows given as one JSON array (`rows_json`) with their events, built once per
-    table and set of columns; the columns not given take their defaults."""
+    table and set of columns; the columns not given, and those given as null that may not be,
+    take their defaults."""
     given = (
         func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
         .table_valued(*(column(name, table.c[name].type) for name in columns))
@@ -238,7 +269,8 @@ def _insert_rows(table: Table, columns: tuple[str, ...]) -> Any:
     inserted = (
         table.insert()
         .from_select(["workspace_id", *columns], select(
-            bindparam("ws", type_=PG_UUID(as_uuid=True)), *(given.c[name] for name in columns)))
+            bindparam("ws", type_=PG_UUID(as_uuid=True)),
+            *(_or_default(table.c[name], given.c[name]) for name in columns)))
         .returning(*table.c)
         .cte("inserted")
     )

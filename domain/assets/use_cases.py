@@ -8,6 +8,7 @@ transaction.
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.assets import queries
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
-from domain.errors import DomainError, ErrorCode, not_found
+from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import Event, record_event
 from domain.files import drop_unused_blobs, hashes_still_held
 from domain.ids import uuid7
@@ -54,6 +55,29 @@ EDITABLE_FIELDS = (
 
 
 @dataclass(frozen=True)
+class Imported:
+    """An asset's life in the system it was imported from: when it was made and last changed
+    there (None: now) and its version there, which it keeps instead of now and 1."""
+
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+    def values(self) -> dict[str, Any]:
+        return {"created_at": self.created_at, "updated_at": self.updated_at,
+                "version": self.version}
+
+    def errors(self) -> list[ErrorDetail]:
+        if self.version < 1:
+            return [ErrorDetail(ErrorCode.INVALID, "an imported version is at least 1",
+                                "version")]
+        return []
+
+
+NOT_IMPORTED = Imported()
+
+
+@dataclass(frozen=True)
 class NewAsset:
     type: str
     name: str
@@ -70,6 +94,7 @@ class NewAsset:
     blob_sha256: str | None = None
     generation_cost: Decimal = Decimal(0)
     generation_metadata: dict[str, Any] = field(default_factory=dict)
+    imported: Imported = NOT_IMPORTED
 
 
 def _field_errors(asset_type: str, values: dict[str, Any]) -> list[Any]:
@@ -103,13 +128,15 @@ def _new_values(new: NewAsset) -> dict[str, Any]:
         "blob_sha256": new.blob_sha256,
         "generation_cost": new.generation_cost,
         "generation_metadata": new.generation_metadata,
+        **new.imported.values(),
     }
 
 
 def _new_errors(new: NewAsset, values: dict[str, Any]) -> list[Any]:
     type_errors = asset_type_errors(new.type)
     return (type_errors + source_errors(new.source)
-            + (_field_errors(new.type, values) if not type_errors else name_errors(new.name)))
+            + (_field_errors(new.type, values) if not type_errors else name_errors(new.name))
+            + new.imported.errors())
 
 
 async def create_assets(tx: Transaction, news: Sequence[NewAsset]) -> list[AssetRecord]:
@@ -145,18 +172,24 @@ class AssetCopy:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
+def without_legacy(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Metadata without an imported row's legacy identity (see `domain.legacy.keys`)."""
+    return {k: v for k, v in metadata.items() if k != LEGACY}
+
+
 async def copy_assets(tx: Transaction, copies: Sequence[AssetCopy]) -> list[AssetRecord]:
-    """New assets with their originals' content (files shared, never copied), changes applied
-    (every copy of one call changes the same fields), without the originals'
-    `metadata.legacy` (see `domain.legacy.keys`); inserted with their `asset.created` events
-    in one statement, in the order given.
+    """New assets with their originals' content (files shared, never copied), without the
+    originals' `metadata.legacy` (see `domain.legacy.keys`), changes applied (every copy of
+    one call changes the same fields; changed metadata is taken as given); inserted with
+    their `asset.created` events in one statement, in the order given.
 
     For clones, promotions, forks and scene instances."""
     rows, events = [], []
     for copy in copies:
-        values = {name: getattr(copy.original, name) for name in COPIED_FIELDS} | copy.changes
+        values = {name: getattr(copy.original, name) for name in COPIED_FIELDS}
         # An imported row's legacy identity is its own: a copy is not that legacy row.
-        values["metadata"] = {k: v for k, v in values["metadata"].items() if k != LEGACY}
+        values["metadata"] = without_legacy(values["metadata"])
+        values |= copy.changes
         asset_id = uuid7()
         rows.append({"id": asset_id, "source": copy.source, "created_by": tx.actor, **values})
         events.append(Event("asset.created", asset_id, {

@@ -19,6 +19,7 @@ from domain.assets.vocabulary import AssetSource
 from domain.graph.use_cases import NewEdge, add_edges, link_assets_many, unlink_assets
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy.files import StoredFile
+from domain.legacy.keys import LEGACY
 from domain.legacy.mapping import clean_tags, cycles, digest
 from domain.legacy.report import Outcome, ProblemKind
 from domain.legacy.rows import Instance, ProjectRows
@@ -177,14 +178,17 @@ def _current(unit: Unit, r: _Row) -> AssetRecord | None:
 
 def _create(unit: Unit, rows: dict[UUID, _Row]) -> Create:
     """New instances at once, by `add_scene_assets` (the description override recorded as
-    an override, status tags, carry-forward); an instance's own image is then an edit of it
-    (an override of url and file)."""
+    an override, status tags, carry-forward, the legacy identity, times and version); an
+    instance's own image is then an edit of it (an override of url and file), stamped with
+    the legacy version and time after."""
     async def create(wanted: list[Wanted]) -> list[AssetRecord]:
         new = [rows[w.row.id] for w in wanted]
         added = await add_scene_assets(unit.tx, [NewSceneAsset(
             scene_id=r.scene.id, project_asset_id=r.project_asset.id,
             description_override=r.row.description_override, status_tags=r.tags,
-            carry_forward=r.row.carry_forward is not False) for r in new])
+            carry_forward=r.row.carry_forward is not False,
+            own_metadata={LEGACY: w.full_metadata[LEGACY]}, imported=w.imported)
+            for r, w in zip(new, wanted, strict=True)])
         made = []
         for r, w, a in zip(new, wanted, added, strict=True):
             if r.row.image_key_url is None:

@@ -66,6 +66,9 @@ async def import_project_assets(unit: Unit, rows: ProjectRows,
                 await set_asset_style(unit.tx, asset.id, style.id if style else None)
             changed.append((asset, r.row.locked))
     relocked = {asset.id: asset for asset in await relock(unit, changed)}
+    for r, (asset, _) in zip(kept, done, strict=True):
+        if relocked.get(asset.id, asset).updated_at != asset.updated_at:
+            unit.keep_time(asset.id, r.row.updated_at)
     imported = {r.row.id: relocked.get(asset.id, asset)
                 for r, (asset, _) in zip(kept, done, strict=True)}
     await unit.flush()

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.assets.use_cases import (
+    Imported,
     NewAsset,
     create_assets,
     set_locked,
@@ -69,6 +70,12 @@ class Unit:
     async def file(self, row: LegacyRow, url: str | None) -> StoredFile | None:
         return await self.files.keep(self.tx, self.report, url, row.table, row.id)
 
+    def keep_time(self, asset_id: UUID, updated_at: datetime | None) -> None:
+        """An asset the unit changed after writing it (a lock is a change made now) keeps its
+        legacy row's time (a stamp of the asset writes it already)."""
+        if all(stamp.id != asset_id for stamp in self.stamps):
+            self.stamps.append(Stamp(asset_id, None, updated_at))
+
     async def flush(self) -> None:
         """Write the stamps gathered so far (one statement per table)."""
         stamps, self.stamps = self.stamps, []
@@ -109,7 +116,20 @@ class Wanted:
             mime_type=self.file.mime_type if self.file else None,
             size=self.file.size if self.file else None,
             blob_sha256=self.file.sha256 if self.file else None,
-            metadata=self.full_metadata, tags=self.tags, source=self.source.value)
+            metadata=self.full_metadata, tags=self.tags, source=self.source.value,
+            imported=self.imported)
+
+    @property
+    def imported(self) -> Imported:
+        return Imported(self.created_at, self.updated_at, self.version or 1)
+
+    def written(self, asset: AssetRecord) -> bool:
+        """Whether the asset has the legacy times, version and metadata already (else the
+        unit's stamp writes them)."""
+        return (asset.version == (self.version or 1)
+                and self.created_at in (None, asset.created_at)
+                and self.updated_at in (None, asset.updated_at)
+                and all(asset.metadata.get(k) == v for k, v in self.full_metadata.items()))
 
     def changes(self, current: AssetRecord) -> dict[str, Any]:
         """The fields an update sets; keys the import does not own stay in `metadata`."""
@@ -137,8 +157,9 @@ async def upsert_many(unit: Unit, wanted: Sequence[tuple[Wanted, AssetRecord | N
     """Create, update or leave the asset of each legacy row (with the asset an earlier run
     made of it, if any), counted under its table (unless `count` is false: a second asset of
     one row). The rows' new assets are created at once, by `create_assets` or the caller's
-    `create`, which need not write the wanted metadata: the unit's stamp merges it
-    (`Unit.flush`). A locked asset is unlocked for an update; the caller locks what the
+    `create`, with the legacy times, version and metadata (`Wanted.imported`); what a
+    `create` does not write (or changes after), the unit's stamp writes (`Unit.flush`). A
+    locked asset is unlocked for an update; the caller locks what the
     legacy row says. In the order given."""
     done: dict[int, tuple[AssetRecord, Outcome]] = {}
     new = [index for index, (_, current) in enumerate(wanted) if current is None]
@@ -149,8 +170,9 @@ async def upsert_many(unit: Unit, wanted: Sequence[tuple[Wanted, AssetRecord | N
         made = await (create or _create(unit.tx))([wanted[index][0] for index in new])
         for index, asset in zip(new, made, strict=True):
             row = wanted[index][0]
-            unit.stamps.append(Stamp(asset.id, row.created_at, row.updated_at, row.version or 1,
-                                     metadata=row.full_metadata))
+            if not row.written(asset):
+                unit.stamps.append(Stamp(asset.id, row.created_at, row.updated_at,
+                                         row.version or 1, metadata=row.full_metadata))
             done[index] = (asset, Outcome.CREATED)
     for index, (row, _) in enumerate(wanted):
         asset, outcome = done[index]

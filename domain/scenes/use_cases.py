@@ -12,19 +12,22 @@ Inheritance bookkeeping lives on the DERIVED_FROM edge from the prior scene's in
 `from_version` is stale (DESIGN §4, docs/decisions.md).
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import (
+    NOT_IMPORTED,
     AssetCopy,
+    Imported,
     copy_assets,
     get_live_asset_for_update,
     one_instance_per_scene,
     refuse_if_locked,
     update_asset,
+    without_legacy,
 )
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
@@ -35,7 +38,14 @@ from domain.graph.use_cases import NewEdge, add_edge, add_edges
 from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
 from domain.records import AssetRecord, RelationshipRecord
-from domain.rules import changed_fields, normalize_tags, raise_if, tags_errors, text_errors
+from domain.rules import (
+    changed_fields,
+    json_object_errors,
+    normalize_tags,
+    raise_if,
+    tags_errors,
+    text_errors,
+)
 from domain.scenes import queries
 from domain.scenes.queries import STRUCTURE_TYPES, ChainLink, Instance
 from domain.scenes.vocabulary import InheritMode, SkipReason
@@ -159,15 +169,18 @@ async def inherit_scene_assets(tx: Transaction, scene_id: UUID, *, mode: Inherit
 
 
 def _instance_copy(scene: AssetRecord, project_asset: AssetRecord, values: AssetRecord, *,
-                   tags: list[str], carry_forward: bool, description: str | None = None
-                   ) -> AssetCopy:
+                   tags: list[str], carry_forward: bool, description: str | None = None,
+                   own_metadata: Mapping[str, Any] | None = None,
+                   imported: Imported = NOT_IMPORTED) -> AssetCopy:
     """An instance of the project asset in the scene, with `values`' content."""
+    metadata = {**without_legacy(values.metadata), INSTANCE_FLAG: carry_forward,
+                **(own_metadata or {})}
     return AssetCopy(values, AssetSource.DERIVATIVE,
                      {"instance_of": project_asset.id, "scene_id": scene.id}, {
                          "description": values.description if description is None
                          else description,
-                         "metadata": {**values.metadata, INSTANCE_FLAG: carry_forward},
-                         "tags": tags, "scene_id": scene.id, "instance_of": project_asset.id})
+                         "metadata": metadata, "tags": tags, "scene_id": scene.id,
+                         "instance_of": project_asset.id, **imported.values()})
 
 
 async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: AssetRecord,
@@ -239,6 +252,14 @@ class NewSceneAsset:
     status_tags: Sequence[str] = ()
     carry_forward: bool = True
     propagate: bool = False
+    # Metadata keys of the instance's own, never synced (`OWN_KEYS`: an imported row's legacy
+    # identity), and its life before (an import's times and version).
+    own_metadata: Mapping[str, Any] = field(default_factory=dict)
+    imported: Imported = NOT_IMPORTED
+
+
+OWN_KEYS = LOCAL_METADATA_KEYS - {INSTANCE_FLAG}
+"""The keys `own_metadata` may give (the flag is `carry_forward`)."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +270,10 @@ class AddedSceneAsset:
 
 def _input_errors(new: NewSceneAsset, tags: list[str]) -> list[ErrorDetail]:
     return (text_errors(new.description_override, "descriptionOverride")
-            + [ErrorDetail(d.code, d.message, "statusTags") for d in tags_errors(tags)])
+            + [ErrorDetail(d.code, d.message, "statusTags") for d in tags_errors(tags)]
+            + [ErrorDetail(ErrorCode.INVALID, f"{key!r} is not a key of an instance's own",
+                           f"metadata.{key}") for key in new.own_metadata if key not in OWN_KEYS]
+            + json_object_errors(dict(new.own_metadata), "metadata") + new.imported.errors())
 
 
 async def _project_assets(tx: Transaction, news: Sequence[NewSceneAsset],
@@ -309,7 +333,8 @@ async def add_scene_assets(tx: Transaction, news: Sequence[NewSceneAsset]
                       else ["description"])
         copies.append(_instance_copy(placed[new.scene_id].scene, project_asset, project_asset,
                                      tags=tags, carry_forward=new.carry_forward,
-                                     description=description if overridden else None))
+                                     description=description if overridden else None,
+                                     own_metadata=new.own_metadata, imported=new.imported))
         links.append(overridden)
     with one_instance_per_scene("sceneId"):
         instances = await copy_assets(tx, copies)

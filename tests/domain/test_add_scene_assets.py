@@ -3,12 +3,13 @@ instances, their USED_IN and VARIANT_OF edges, the events), and refuses a batch 
 error `add_scene_asset` gives its first refused instance; a refused batch writes nothing."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
 
-from domain.assets.use_cases import NewAsset, create_assets, set_locked_many
+from domain.assets.use_cases import Imported, NewAsset, create_assets, set_locked_many
 from domain.collections.use_cases import Membership, add_many_to_collection, create_collection
 from domain.db import Transaction, transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail
@@ -161,3 +162,25 @@ async def test_add_scene_assets_refuses_what_add_scene_asset_refuses(
         # then both are refused with the same error, nothing written
         assert (name, batch) == (name, errors)
         assert (name, one_by_one) == (name, errors)
+
+
+async def test_an_imported_instance_keeps_its_identity_times_and_version(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given a film of three scenes and three props
+    film = await _film(db, workspace.id)
+    made_at = datetime(2020, 1, 2, tzinfo=UTC)
+    legacy = {"table": "scene_asset_instances", "id": "i-1"}
+    imported = NewSceneAsset(film.scenes[0], film.assets["Hat"], own_metadata={"legacy": legacy},
+                             imported=Imported(made_at, made_at, 3))
+    # when an instance is added with a legacy identity, times and version
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        (added,) = await add_scene_assets(tx, [imported])
+    # then it has them, besides its own flag and the project asset's metadata
+    instance = added.instance
+    assert (instance.metadata, instance.created_at, instance.updated_at, instance.version) == (
+        {"colour": "red", "carry_forward": True, "legacy": legacy}, made_at, made_at, 3)
+    # and metadata that is not an instance's own is refused
+    other = NewSceneAsset(film.scenes[1], film.assets["Hat"], own_metadata={"colour": "blue"})
+    assert await _refused(db, workspace.id, [other]) == ([ErrorDetail(
+        ErrorCode.INVALID, "'colour' is not a key of an instance's own", "metadata.colour")],) * 2

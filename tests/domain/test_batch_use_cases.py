@@ -3,6 +3,7 @@ same rows, edges, memberships and events), and refuse a batch with the error the
 form gives its first refused row; a refused batch writes nothing."""
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from domain.assets.queries import get_assets
 from domain.assets.use_cases import (
+    Imported,
     NewAsset,
     create_asset,
     create_assets,
@@ -296,3 +298,25 @@ async def test_link_sync_sources_link_as_link_sync_source_does_one_by_one(
                                 "name": "Source", "tags": [], "url": None},
                        "overridden_fields": ["name"], "source_version": 1}),
         ("Copy 2", 2, {"base": {"name": "Old"}, "overridden_fields": [], "source_version": 7})]
+
+
+async def test_an_imported_asset_keeps_its_times_and_version(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given an asset imported with its times and version, one imported without times, and a
+    # new one
+    made_at, changed_at = datetime(2020, 1, 2, tzinfo=UTC), datetime(2021, 3, 4, tzinfo=UTC)
+    news = [NewAsset(type="prop", name="Old", imported=Imported(made_at, changed_at, 4)),
+            NewAsset(type="prop", name="Undated", imported=Imported(version=2)),
+            NewAsset(type="prop", name="New")]
+    # when they are created at once
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        old, undated, new = await create_assets(tx, news)
+    # then the imported one has its times and version, the others now and their versions
+    assert (old.created_at, old.updated_at, old.version) == (made_at, changed_at, 4)
+    assert (undated.created_at == new.created_at, undated.version, new.version) == (True, 2, 1)
+    assert undated.created_at > changed_at
+    # and an imported version below 1 is refused
+    assert await _refusal(db, workspace.id, lambda tx: create_assets(tx, [
+        NewAsset(type="prop", name="Zero", imported=Imported(version=0))])) == [
+        ErrorDetail(ErrorCode.INVALID, "an imported version is at least 1", "version")]
