@@ -8,10 +8,11 @@ back, so its report is the one a real run would print. Files are read and hashed
 unit's transaction opens.
 """
 
+import gc
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 from uuid import UUID
@@ -90,9 +91,35 @@ class _Statistics:
         self.analyzed_at = created
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """An import allocates millions of short-lived objects, nearly all freed by reference
+    counting, and the cycle collector's default pace (a young collection every 700
+    allocations, a full one every 100 young ones, each walking every live object of the
+    process) cost a quarter of its time. While it runs, what lived before it is left out of
+    full collections (`gc.freeze`) and young collections come 30 times less often; cyclic
+    garbage is still collected, so memory stays flat."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 async def run_import(database: Database, source_engine: AsyncEngine, workspace_id: UUID, *,
                      files: FileSource | None, dry_run: bool,
                      progress: Progress | None = None) -> Outcomes:
+    with _fewer_collections():
+        return await _run_import(database, source_engine, workspace_id, files=files,
+                                 dry_run=dry_run, progress=progress)
+
+
+async def _run_import(database: Database, source_engine: AsyncEngine, workspace_id: UUID, *,
+                      files: FileSource | None, dry_run: bool,
+                      progress: Progress | None) -> Outcomes:
     started = time.perf_counter()
     report = Report()
     failed = 0

@@ -21,7 +21,7 @@ from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import Event, record_event
 from domain.files import drop_unused_blobs, hashes_still_held
-from domain.ids import uuid7
+from domain.ids import uuid7s
 from domain.legacy.keys import LEGACY
 from domain.records import AssetRecord
 from domain.rules import (
@@ -144,10 +144,9 @@ async def create_assets(tx: Transaction, news: Sequence[NewAsset]) -> list[Asset
     refuses them all, with its errors), inserted with their `asset.created` events in one
     statement; in the order given."""
     rows, events = [], []
-    for new in news:
+    for new, asset_id in zip(news, uuid7s(len(news)), strict=True):
         values = _new_values(new)
         raise_if(_new_errors(new, values))
-        asset_id = uuid7()
         rows.append({"id": asset_id, "created_by": tx.actor, **values})
         events.append(Event("asset.created", asset_id, {"type": new.type, "name": new.name}))
     return await queries.insert_assets(tx, rows, events)
@@ -185,12 +184,11 @@ async def copy_assets(tx: Transaction, copies: Sequence[AssetCopy]) -> list[Asse
 
     For clones, promotions, forks and scene instances."""
     rows, events = [], []
-    for copy in copies:
+    for copy, asset_id in zip(copies, uuid7s(len(copies)), strict=True):
         values = {name: getattr(copy.original, name) for name in COPIED_FIELDS}
         # An imported row's legacy identity is its own: a copy is not that legacy row.
         values["metadata"] = without_legacy(values["metadata"])
         values |= copy.changes
-        asset_id = uuid7()
         rows.append({"id": asset_id, "source": copy.source, "created_by": tx.actor, **values})
         events.append(Event("asset.created", asset_id, {
             "type": values["type"], "name": values["name"], **copy.provenance}))

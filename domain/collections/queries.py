@@ -1,6 +1,5 @@
 """SQL over `asset_collections` and `asset_collection_members`."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import and_, false, func, select, text, tuple_
 
 from domain.db import Transaction
-from domain.events import EVENTS_CHANNEL, Event, insert_with_event, jsonable
-from domain.ids import uuid7
+from domain.events import EVENTS_CHANNEL, Event, insert_with_event, json_text
+from domain.ids import uuid7s
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, CollectionRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
@@ -225,9 +224,9 @@ async def insert_members(tx: Transaction, collection_id: UUID,
                 AS m(id, asset_id, sequence, metadata)
             """
         ),
-        {"ws": tx.ws, "collection_id": collection_id, "ids": [uuid7() for _ in new],
+        {"ws": tx.ws, "collection_id": collection_id, "ids": uuid7s(len(new)),
          "asset_ids": [m.asset_id for m in new], "sequences": [m.sequence for m in new],
-         "metadata": [json.dumps(jsonable(m.metadata)) for m in new]},
+         "metadata": [json_text(m.metadata) for m in new]},
     )
 
 
@@ -284,9 +283,9 @@ async def insert_new_members(tx: Transaction, collection_id: UUID,
         return 0
     result = await tx.execute(INSERT_NEW_MEMBERS, {
         "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
-        "collection_id": collection_id, "ids": [uuid7() for _ in new],
+        "collection_id": collection_id, "ids": uuid7s(len(new)),
         "asset_ids": [m.asset_id for m in new], "sequences": [m.sequence for m in new],
-        "metadata": [json.dumps(jsonable(m.metadata)) for m in new]})
+        "metadata": [json_text(m.metadata) for m in new]})
     return int(result.one().added)
 
 

@@ -4,7 +4,6 @@ Reads take many owners at once (one statement per dataloader batch) and never sh
 whose other end is soft-deleted.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.events import EVENTS_CHANNEL, jsonable
+from domain.events import EVENTS_CHANNEL, json_text
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
@@ -345,8 +344,8 @@ async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]],
         "children": [e["child_asset_id"] for e in edges],
         "types": [str(e["relationship_type"]) for e in edges],
         "sequences": [e["sequence"] for e in edges],
-        "metadata": [json.dumps(jsonable(e["metadata"])) for e in edges],
-        "payloads": [json.dumps(jsonable(p)) for p in payloads]})
+        "metadata": [json_text(e["metadata"]) for e in edges],
+        "payloads": [json_text(p) for p in payloads]})
     found = {row.id: RelationshipRecord.from_row(row) for row in result}
     return [found[e["id"]] for e in edges]
 

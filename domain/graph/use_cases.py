@@ -17,7 +17,7 @@ from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import record_event
 from domain.graph import queries
 from domain.graph.vocabulary import RelationshipType
-from domain.ids import lock_key, uuid7
+from domain.ids import lock_key, uuid7s
 from domain.records import RelationshipRecord
 from domain.rules import json_object_errors
 from domain.sync.rules import SYNC_KEYS
@@ -125,12 +125,13 @@ async def add_edges(tx: Transaction, edges: Sequence[NewEdge]) -> list[Relations
     given order). Checks nothing, as `add_edge`. The edges, in the order given."""
     if not edges:
         return []
-    values = [_edge_values(edge) for edge in edges]
+    values = [_edge_values(edge, edge_id)
+              for edge, edge_id in zip(edges, uuid7s(len(edges)), strict=True)]
     return await queries.insert_edges(tx, values, [_linked_payload(v) for v in values])
 
 
-def _edge_values(edge: NewEdge) -> dict[str, Any]:
-    return {"id": uuid7(), "parent_asset_id": edge.parent_id, "child_asset_id": edge.child_id,
+def _edge_values(edge: NewEdge, edge_id: UUID) -> dict[str, Any]:
+    return {"id": edge_id, "parent_asset_id": edge.parent_id, "child_asset_id": edge.child_id,
             "relationship_type": edge.relationship_type, "sequence": edge.sequence,
             "metadata": edge.metadata or {}}
 
