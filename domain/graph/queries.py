@@ -285,10 +285,9 @@ INSERT_EDGES = text("""
     WITH given AS (
         SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:parents AS uuid[]),
                              CAST(:children AS uuid[]), CAST(:types AS text[]),
-                             CAST(:sequences AS int[]), CAST(:metadata AS text[]),
-                             CAST(:payloads AS text[]))
+                             CAST(:sequences AS int[]), CAST(:metadata AS text[]))
             WITH ORDINALITY AS g(id, parent_asset_id, child_asset_id, relationship_type,
-                                 sequence, metadata, payload, n)
+                                 sequence, metadata, n)
     ), counted AS (
         -- per edge: the highest sequence before it (its parent's children of its type, and
         -- the sequences given earlier in the batch) and how many edges up to it have none
@@ -318,9 +317,12 @@ INSERT_EDGES = text("""
         FROM numbered g ORDER BY g.n
         RETURNING *
     ), logged AS (
+        -- the payload of `asset.linked` and `asset.unlinked` (graph.use_cases.edge_payload)
         INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
-        SELECT :ws, 'asset.linked', g.child_asset_id, :actor,
-               jsonb_set(CAST(g.payload AS jsonb), '{sequence}', to_jsonb(i.sequence))
+        SELECT :ws, 'asset.linked', i.child_asset_id, :actor, jsonb_build_object(
+                   'relationship_id', i.id, 'type', i.relationship_type,
+                   'parent_id', i.parent_asset_id, 'child_id', i.child_asset_id,
+                   'sequence', i.sequence)
         FROM given g JOIN inserted i ON i.id = g.id ORDER BY g.n
         RETURNING workspace_id, id, topic
     )
@@ -331,21 +333,19 @@ INSERT_EDGES = text("""
 """)
 
 
-async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]],
-                       payloads: Sequence[dict[str, Any]]) -> list[RelationshipRecord]:
-    """Insert many edges and one `asset.linked` event each (`payloads`, in order, their
-    `sequence` set to the edge's), NOTIFYing each event as `record_event` does, in one
-    statement. A None `sequence` puts the edge after its parent's last child of its type,
-    the batch's earlier edges included: the sequences inserting them one by one would give.
-    The edges, in the order given."""
+async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
+                       ) -> list[RelationshipRecord]:
+    """Insert many edges and one `asset.linked` event each, in their order, NOTIFYing each
+    event as `record_event` does, in one statement. A None `sequence` puts the edge after
+    its parent's last child of its type, the batch's earlier edges included: the sequences
+    inserting them one by one would give. The edges, in the order given."""
     result = await tx.execute(INSERT_EDGES, {
         "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
         "ids": [e["id"] for e in edges], "parents": [e["parent_asset_id"] for e in edges],
         "children": [e["child_asset_id"] for e in edges],
         "types": [str(e["relationship_type"]) for e in edges],
         "sequences": [e["sequence"] for e in edges],
-        "metadata": [json_text(e["metadata"]) for e in edges],
-        "payloads": [json_text(p) for p in payloads]})
+        "metadata": [json_text(e["metadata"]) for e in edges]})
     found = {row.id: RelationshipRecord.from_row(row) for row in result}
     return [found[e["id"]] for e in edges]
 

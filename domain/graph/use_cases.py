@@ -127,7 +127,7 @@ async def add_edges(tx: Transaction, edges: Sequence[NewEdge]) -> list[Relations
         return []
     values = [_edge_values(edge, edge_id)
               for edge, edge_id in zip(edges, uuid7s(len(edges)), strict=True)]
-    return await queries.insert_edges(tx, values, [_linked_payload(v) for v in values])
+    return await queries.insert_edges(tx, values)
 
 
 def _edge_values(edge: NewEdge, edge_id: UUID) -> dict[str, Any]:
@@ -136,19 +136,12 @@ def _edge_values(edge: NewEdge, edge_id: UUID) -> dict[str, Any]:
             "metadata": edge.metadata or {}}
 
 
-def _linked_payload(values: dict[str, Any]) -> dict[str, Any]:
-    """The payload of `asset.linked` and `asset.unlinked`, from an edge's column values."""
-    return {"relationship_id": values["id"], "type": values["relationship_type"],
-            "parent_id": values["parent_asset_id"], "child_id": values["child_asset_id"],
-            "sequence": values["sequence"]}
-
-
-def _edge_payload(relationship: RelationshipRecord) -> dict[str, Any]:
-    return _linked_payload({"id": relationship.id, "relationship_type":
-                            relationship.relationship_type,
-                            "parent_asset_id": relationship.parent_asset_id,
-                            "child_asset_id": relationship.child_asset_id,
-                            "sequence": relationship.sequence})
+def edge_payload(relationship: RelationshipRecord) -> dict[str, Any]:
+    """The payload of `asset.linked` and `asset.unlinked` (`queries.INSERT_EDGES` builds the
+    same in SQL)."""
+    return {"relationship_id": relationship.id, "type": relationship.relationship_type,
+            "parent_id": relationship.parent_asset_id, "child_id": relationship.child_asset_id,
+            "sequence": relationship.sequence}
 
 
 async def unlink_assets(tx: Transaction, relationship_id: UUID) -> RelationshipRecord:
@@ -156,7 +149,7 @@ async def unlink_assets(tx: Transaction, relationship_id: UUID) -> RelationshipR
     if relationship is None:
         raise not_found("relationship")
     await record_event(
-        tx, "asset.unlinked", relationship.child_asset_id, _edge_payload(relationship)
+        tx, "asset.unlinked", relationship.child_asset_id, edge_payload(relationship)
     )
     return relationship
 

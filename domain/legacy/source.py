@@ -13,7 +13,17 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, TableClause, column, exists, func, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TableClause,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.legacy.rows import (
@@ -113,10 +123,13 @@ async def project_rows(source: AsyncConnection, project: Project) -> ProjectRows
         PROJECT_ASSETS.c.project_id == project.id).order_by(
         PROJECT_ASSETS.c.created_at, PROJECT_ASSETS.c.id))
     # An instance whose scene is gone is still the project's through its project asset (and
-    # one whose project asset is gone, through its scene): both are reported, not lost.
-    instances = await _rows(source, Instance, select(INSTANCES).where(
-        INSTANCES.c.project_asset_id.in_(asset_ids) | INSTANCES.c.scene_id.in_(scene_ids)
-    ).order_by(INSTANCES.c.created_at, INSTANCES.c.id))
+    # one whose project asset is gone, through its scene): both are reported, not lost. Two
+    # selects, each through its index (an OR of the two reads the whole table).
+    of_either = union(
+        select(INSTANCES).where(INSTANCES.c.project_asset_id.in_(asset_ids)),
+        select(INSTANCES).where(INSTANCES.c.scene_id.in_(scene_ids))).subquery("instance")
+    instances = await _rows(source, Instance, select(of_either).order_by(
+        of_either.c.created_at, of_either.c.id))
     jobs = await _rows(source, Job, select(JOBS).where(JOBS.c.project_id == project.id)
                        .order_by(JOBS.c.created_at, JOBS.c.id))
     return ProjectRows(project, branches, scenes, shots, assets, instances, jobs)
