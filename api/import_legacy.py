@@ -144,12 +144,12 @@ async def _run_import(database: Database, source_engine: AsyncEngine, workspace_
             done = 0
             if progress is not None:
                 progress(done, total)
-            async for project in source.projects(snapshot):
-                rows = await source.project_rows(snapshot, project)
+            async for rows in source.projects_read_ahead(snapshot):
                 urls = ([a.image_key_url for a in rows.assets]
                         + [i.image_key_url for i in rows.instances])
                 failed += not await _unit(units, import_project, rows, urls, files, report,
-                                          (ProblemKind.PROJECT_FAILED, "projects", project.id))
+                                          (ProblemKind.PROJECT_FAILED, "projects",
+                                           rows.project.id))
                 await statistics.keep_up(report)
                 done += 1
                 if progress is not None:

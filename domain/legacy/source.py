@@ -3,12 +3,15 @@
 The caller opens ONE read-only, REPEATABLE READ transaction on the source and passes its
 connection to every function here, so the whole run reads one snapshot. Users and projects
 are paged by id (keyset); each page of ids is followed by the few statements that load one
-library or one project, so memory holds one unit at a time however large the studio.
+library or one project, so memory holds a unit at a time (and the next project, read ahead)
+however large the studio.
 
 The legacy tables are described by lightweight `table()` constructs built from the row
 records (`domain.legacy.rows`): no SQL text is assembled from strings.
 """
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 from uuid import UUID
@@ -94,10 +97,6 @@ def users(source: AsyncConnection) -> AsyncIterator[User]:
     return _paged(source, User, None)
 
 
-def projects(source: AsyncConnection) -> AsyncIterator[Project]:
-    return _paged(source, Project, None)
-
-
 async def library_of(source: AsyncConnection, user: User) -> LibraryRows:
     capsules = await _rows(source, StyleCapsule, select(CAPSULES).where(
         CAPSULES.c.user_id == user.id).order_by(CAPSULES.c.created_at, CAPSULES.c.id))
@@ -133,6 +132,28 @@ async def project_rows(source: AsyncConnection, project: Project) -> ProjectRows
     jobs = await _rows(source, Job, select(JOBS).where(JOBS.c.project_id == project.id)
                        .order_by(JOBS.c.created_at, JOBS.c.id))
     return ProjectRows(project, branches, scenes, shots, assets, instances, jobs)
+
+
+async def projects_read_ahead(source: AsyncConnection) -> AsyncIterator[ProjectRows]:
+    """Every project's rows (`project_rows`), the next project read while the caller works
+    on this one: the legacy server answers, and its rows are built, while the caller waits
+    on its own database. At most two projects are held."""
+    projects = aiter(_paged(source, Project, None))
+
+    async def read_next() -> ProjectRows | None:
+        project = await anext(projects, None)
+        return None if project is None else await project_rows(source, project)
+
+    pending = asyncio.ensure_future(read_next())
+    try:
+        while (rows := await pending) is not None:
+            pending = asyncio.ensure_future(read_next())
+            yield rows
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
 
 
 def stray_instances(source: AsyncConnection) -> AsyncIterator[Instance]:
