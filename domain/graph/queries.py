@@ -4,6 +4,7 @@ Reads take many owners at once (one statement per dataloader batch) and never sh
 whose other end is soft-deleted.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -283,11 +284,13 @@ async def link_checks(tx: Transaction, links: Sequence[tuple[UUID, UUID, Relatio
 
 INSERT_EDGES = text("""
     WITH given AS (
-        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:parents AS uuid[]),
-                             CAST(:children AS uuid[]), CAST(:types AS text[]),
-                             CAST(:sequences AS int[]), CAST(:metadata AS text[]))
+        SELECT g.*, m.metadata
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:parents AS uuid[]), CAST(:children AS uuid[]),
+                    CAST(:types AS text[]), CAST(:sequences AS int[]))
             WITH ORDINALITY AS g(id, parent_asset_id, child_asset_id, relationship_type,
-                                 sequence, metadata, n)
+                                 sequence, n)
+        JOIN jsonb_array_elements(CAST(:metadata AS jsonb)) WITH ORDINALITY AS m(metadata, n)
+            USING (n)
     ), counted AS (
         -- per edge: the highest sequence before it (its parent's children of its type, and
         -- the sequences given earlier in the batch) and how many edges up to it have none
@@ -313,9 +316,9 @@ INSERT_EDGES = text("""
         INSERT INTO asset_relationships (workspace_id, id, parent_asset_id, child_asset_id,
                                          relationship_type, sequence, metadata)
         SELECT :ws, g.id, g.parent_asset_id, g.child_asset_id, g.relationship_type,
-               g.assigned, CAST(g.metadata AS jsonb)
+               g.assigned, g.metadata
         FROM numbered g ORDER BY g.n
-        RETURNING *
+        RETURNING id, parent_asset_id, child_asset_id, relationship_type, sequence, created_at
     ), logged AS (
         -- the payload of `asset.linked` and `asset.unlinked` (graph.use_cases.edge_payload)
         INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
@@ -326,11 +329,11 @@ INSERT_EDGES = text("""
         FROM given g JOIN inserted i ON i.id = g.id ORDER BY g.n
         RETURNING workspace_id, id, topic
     )
-    SELECT inserted.*, (
+    SELECT inserted.id, inserted.sequence, inserted.created_at, (
         SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
         FROM logged) AS notified
     FROM inserted
-""")
+""")  # the edges' metadata comes back as it went: the caller decodes what it sent
 
 
 async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
@@ -339,15 +342,20 @@ async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
     event as `record_event` does, in one statement. A None `sequence` puts the edge after
     its parent's last child of its type, the batch's earlier edges included: the sequences
     inserting them one by one would give. The edges, in the order given."""
+    metadata = json_text([e["metadata"] for e in edges])
     result = await tx.execute(INSERT_EDGES, {
         "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
         "ids": [e["id"] for e in edges], "parents": [e["parent_asset_id"] for e in edges],
         "children": [e["child_asset_id"] for e in edges],
         "types": [str(e["relationship_type"]) for e in edges],
-        "sequences": [e["sequence"] for e in edges],
-        "metadata": [json_text(e["metadata"]) for e in edges]})
-    found = {row.id: RelationshipRecord.from_row(row) for row in result}
-    return [found[e["id"]] for e in edges]
+        "sequences": [e["sequence"] for e in edges], "metadata": metadata})
+    found = {row.id: row for row in result}
+    # The metadata as the database returns it: what was sent, as JSON reads it back (one
+    # decoding of the whole batch instead of one per row).
+    return [RelationshipRecord(tx.ws, e["id"], e["parent_asset_id"], e["child_asset_id"],
+                               e["relationship_type"], found[e["id"]].sequence, stored,
+                               found[e["id"]].created_at)
+            for e, stored in zip(edges, json.loads(metadata), strict=True)]
 
 
 async def child_edges_of_type(tx: Transaction, parent_id: UUID,
