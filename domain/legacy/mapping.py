@@ -30,12 +30,11 @@ def asset_type(legacy_type: str) -> str | None:
 
 def digest(row: LegacyRow, *more: Any) -> str:
     """What the import last saw of a row (its columns and, e.g., its file's hash): a run
-    compares it to know which legacy rows changed since. The canonical JSON of the row's
-    columns (their values as `jsonable` gives them) and `more`; computed without copying the
-    row (`asdict` deep-copies: a third of the import's time, once)."""
-    columns = {name: getattr(row, name) for name in row.columns()}
-    canonical = json.dumps([columns, *more], sort_keys=True, separators=(",", ":"),
-                           default=jsonable)
+    compares it to know which legacy rows changed since. A hash of the canonical JSON of
+    `[columns, *more]`, the row's part made once per row (`LegacyRow.canonical`, as it is
+    read)."""
+    tail = json.dumps(more, sort_keys=True, separators=(",", ":"), default=jsonable)
+    canonical = f"[{row.canonical},{tail[1:]}" if more else f"[{row.canonical}]"
     return hashlib.sha256(f"{IMPORT_FORMAT}:{canonical}".encode()).hexdigest()[:20]
 
 

@@ -67,7 +67,12 @@ INSTANCES, JOBS = _table(Instance), _table(Job)
 
 
 async def _rows(source: AsyncConnection, row: type[R], query: Select[Any]) -> list[R]:
-    return [row.from_mapping(found._mapping) for found in await source.execute(query)]
+    """The rows, each with its canonical JSON made now: a project is read ahead of its
+    import (`projects_read_ahead`), while the writer waits on its database."""
+    rows = [row.from_mapping(found._mapping) for found in await source.execute(query)]
+    for read in rows:
+        read.canonical  # noqa: B018 (made now, kept by the row)
+    return rows
 
 
 async def _paged(source: AsyncConnection, row: type[R], where: ColumnElement[bool] | None
