@@ -7,7 +7,7 @@ says something happened that was rolled back, and never misses something that wa
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -211,7 +211,8 @@ def _row_value(value: Any) -> Any:
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        # a naive time is UTC, as asyncpg sends one bound as a parameter
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     raise TypeError(f"not a column value: {type(value).__name__}")
 
 

@@ -251,9 +251,12 @@ LINK_CHECKS = text("""
             SELECT r.parent_asset_id AS parent FROM asset_relationships r
             WHERE r.workspace_id = :ws AND r.child_asset_id = up.node
               AND r.relationship_type = up.type
-          UNION ALL
-            SELECT o.parent FROM given o WHERE o.child = up.node AND o.type = up.type
+          UNION ALL  -- the batch's links by "<type>:<child>": a look-up, not a scan per step
+            SELECT CAST(o AS uuid) FROM jsonb_array_elements_text(
+                CAST(:batch AS jsonb) -> (up.type || ':' || up.node)) AS o
         ) e
+    ), closing AS (
+        SELECT DISTINCT up.n FROM up JOIN given g ON g.n = up.n AND g.child = up.node
     )
     SELECT g.n,
         (SELECT name FROM assets WHERE workspace_id = :ws AND id = g.parent
@@ -263,8 +266,8 @@ LINK_CHECKS = text("""
         EXISTS (SELECT 1 FROM asset_relationships WHERE workspace_id = :ws
                 AND parent_asset_id = g.parent AND child_asset_id = g.child
                 AND relationship_type = g.type) AS linked,
-        EXISTS (SELECT 1 FROM up WHERE up.n = g.n AND up.node = g.child) AS closes_cycle
-    FROM given g ORDER BY g.n
+        closing.n IS NOT NULL AS closes_cycle
+    FROM given g LEFT JOIN closing ON closing.n = g.n ORDER BY g.n
 """)  # each walk starts at its link's parent: the link closes a cycle when its child is up
 # there, reached through the graph or through the batch's other links
 
@@ -275,9 +278,12 @@ async def link_checks(tx: Transaction, links: Sequence[tuple[UUID, UUID, Relatio
     assets' names, an existing edge, a cycle (walked as `reaches` walks it, the batch's other
     links included). Run it under the graph lock, so that no concurrent link changes the
     answer."""
+    batch: dict[str, list[str]] = {}
+    for parent, child, kind in links:
+        batch.setdefault(f"{kind}:{child}", []).append(str(parent))
     rows = await tx.execute(LINK_CHECKS, {
         "ws": tx.ws, "parents": [p for p, _, _ in links], "children": [c for _, c, _ in links],
-        "types": [str(t) for _, _, t in links]})
+        "types": [str(t) for _, _, t in links], "batch": json.dumps(batch)})
     return [LinkCheck(row.parent_name, row.child_name, row.linked, row.closes_cycle)
             for row in rows]
 

@@ -320,3 +320,30 @@ async def test_an_imported_asset_keeps_its_times_and_version(
     assert await _refusal(db, workspace.id, lambda tx: create_assets(tx, [
         NewAsset(type="prop", name="Zero", imported=Imported(version=0))])) == [
         ErrorDetail(ErrorCode.INVALID, "an imported version is at least 1", "version")]
+
+
+async def test_link_assets_many_finds_a_cycle_through_the_graph_and_the_batch(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given Y part_of X, and Z
+    ids = await _made(db, workspace.id, "X", "Y", "Z")
+    x, y, z = ids["X"], ids["Y"], ids["Z"]
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        await link_assets(tx, parent_id=x, child_id=y, relationship_type=PART_OF)
+    # when Z part_of Y and X part_of Z are linked at once (X, Y, Z would go round), or the
+    # other way round, or with other types
+    closing = [NewEdge(y, z, PART_OF), NewEdge(z, x, PART_OF)]
+    # then the first link is refused, the cycle found through the existing link
+    assert await _refusal(db, workspace.id, lambda tx: link_assets_many(tx, closing)) == [
+        ErrorDetail(ErrorCode.CYCLE, "'Z' is already an ancestor of 'Y' through part_of; this "
+                    "link would close a cycle", "childId")]
+    assert await _refusal(db, workspace.id, lambda tx: link_assets_many(
+        tx, closing[::-1])) == [ErrorDetail(
+            ErrorCode.CYCLE, "'X' is already an ancestor of 'Z' through part_of; this link "
+            "would close a cycle", "childId")]
+    # and links of another type go round nothing
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        made = await link_assets_many(tx, [NewEdge(y, z, RelationshipType.USED_IN),
+                                           NewEdge(z, x, RelationshipType.USED_IN)])
+    assert [(e.relationship_type, e.sequence) for e in made] == [
+        (RelationshipType.USED_IN, 1), (RelationshipType.USED_IN, 1)]
