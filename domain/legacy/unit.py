@@ -159,8 +159,8 @@ async def upsert_many(unit: Unit, wanted: Sequence[tuple[Wanted, AssetRecord | N
     one row). The rows' new assets are created at once, by `create_assets` or the caller's
     `create`, with the legacy times, version and metadata (`Wanted.imported`); what a
     `create` does not write (or changes after), the unit's stamp writes (`Unit.flush`). A
-    locked asset is unlocked for an update; the caller locks what the
-    legacy row says. In the order given."""
+    locked asset is unlocked for an update; the caller locks what the legacy row says. In
+    the order given."""
     done: dict[int, tuple[AssetRecord, Outcome]] = {}
     new = [index for index, (_, current) in enumerate(wanted) if current is None]
     for index, (row, current) in enumerate(wanted):
