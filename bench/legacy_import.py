@@ -17,6 +17,7 @@ import resource
 import time
 from uuid import UUID
 
+import asyncpg
 import psutil
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -60,6 +61,13 @@ async def main(projects: int, scenes: int, instances: int) -> None:
         started = time.perf_counter()
         written = await fill_generated(url, projects=projects, scenes=scenes,
                                        instances=instances)
+        # A live legacy database has its statistics (autovacuum's); a fresh one would read
+        # its tables whole until autovacuum came round.
+        legacy = await asyncpg.connect(url)
+        try:
+            await legacy.execute("ANALYZE")
+        finally:
+            await legacy.close()
         print(f"generated {written:,} legacy rows in {time.perf_counter() - started:.1f} s")
         async with transaction(bench.database) as tx:
             workspace = (await create_workspace(tx, "Bench")).id

@@ -7,14 +7,31 @@ says something happened that was rolled back, and never misses something that wa
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Table, Text, bindparam, cast, func, select, text, true
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import (
+    Column,
+    DefaultClause,
+    Row,
+    Table,
+    Text,
+    TextClause,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, distinct_on
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from domain.db import Transaction
 from domain.records import EventRecord, Key, KeyShape, Page
@@ -38,6 +55,23 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def _jsonable_scalar(value: Any) -> Any:
+    """`jsonable` of a value `json` cannot encode itself."""
+    found = jsonable(value)
+    if found is value:
+        raise TypeError(f"not JSON: {type(value).__name__}")
+    return found
+
+
+def json_text(value: Any) -> str:
+    """The JSON text of `jsonable(value)`, encoded without copying `value` first (the hot
+    paths of batches encode thousands of payloads)."""
+    try:
+        return json.dumps(value, default=_jsonable_scalar)
+    except TypeError:  # a key json cannot encode (an id): through the copy
+        return json.dumps(jsonable(value))
 
 
 EVENTS_CHANNEL = "assetgraph_events"
@@ -169,6 +203,113 @@ async def insert_with_event(tx: Transaction, table: Table, values: dict[str, Any
     statement = _insert(table, tuple(sorted(values)))
     return await execute_with_event(tx, statement, {f"v_{k}": v for k, v in values.items()},
                                     event)
+
+
+def _row_value(value: Any) -> Any:
+    """A column value in a JSON row (`rows_json`): text that PostgreSQL's input function of the
+    column's type reads back exactly (a decimal stays exact)."""
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        # a naive time is UTC, as asyncpg sends one bound as a parameter
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    raise TypeError(f"not a column value: {type(value).__name__}")
+
+
+def rows_json(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as one JSON array, for `jsonb_to_recordset` (one parameter, however many rows)."""
+    return json.dumps(rows, default=_row_value, separators=(",", ":"))
+
+
+def _logged(events_of: Any) -> Any:
+    """The INSERT of the events `events_of` selects (topic, subject_id, payload text), as a CTE
+    (`logged`) returning what their notices need."""
+    return (
+        events.insert()
+        .from_select(list(EVENT_COLUMNS), select(
+            bindparam("ws", type_=PG_UUID(as_uuid=True)), events_of.c.topic,
+            events_of.c.subject_id, bindparam("actor", type_=Text),
+            cast(events_of.c.payload, JSONB)))
+        .returning(events.c.id, events.c.workspace_id, events.c.topic)
+        .cte("logged")
+    )
+
+
+def _given_events() -> Any:
+    return func.unnest(
+        bindparam("topics", type_=ARRAY(Text)),
+        bindparam("subjects", type_=ARRAY(PG_UUID(as_uuid=True))),
+        bindparam("payloads", type_=ARRAY(Text)),
+    ).table_valued("topic", "subject_id", "payload").render_derived("given_event")
+
+
+def _events_params(tx: Transaction, given: Sequence[Event]) -> dict[str, Any]:
+    return {"ws": tx.ws, "actor": tx.actor, "topics": [e.topic for e in given],
+            "subjects": [e.subject_id for e in given],
+            "payloads": [json_text(e.payload) for e in given]}
+
+
+_LOGGED = _logged(_given_events())
+RECORD_EACH = select(func.count(_notified(_LOGGED)))
+
+
+async def record_each(tx: Transaction, given: Sequence[Event]) -> None:
+    """Append many events of the transaction's workspace in one statement, each NOTIFYed as
+    `record_event` NOTIFYs it (one notice per event: a batch's ids would not fit a notice)."""
+    if given:
+        await tx.execute(RECORD_EACH, _events_params(tx, given))
+
+
+def _or_default(column: Column[Any], given: Any) -> Any:
+    """A given value, or (when null) the column's default, for a column that has one and
+    may not be null: a batch's rows need not all name a value for it."""
+    default = column.server_default
+    if column.nullable or not isinstance(default, DefaultClause):
+        return given
+    value = default.arg
+    if isinstance(value, str):
+        value = cast(literal(value, Text), column.type)
+    elif isinstance(value, TextClause):
+        value = literal_column(value.text, column.type)
+    return func.coalesce(given, value)
+
+
+@lru_cache(maxsize=64)
+def _insert_rows(table: Table, columns: tuple[str, ...]) -> Any:
+    """INSERT of rows given as one JSON array (`rows_json`) with their events, built once per
+    table and set of columns; the columns not given, and those given as null that may not be,
+    take their defaults."""
+    given = (
+        func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
+        .table_valued(*(column(name, table.c[name].type) for name in columns))
+        .render_derived("given", with_types=True)
+    )
+    inserted = (
+        table.insert()
+        .from_select(["workspace_id", *columns], select(
+            bindparam("ws", type_=PG_UUID(as_uuid=True)),
+            *(_or_default(table.c[name], given.c[name]) for name in columns)))
+        .returning(*table.c)
+        .cte("inserted")
+    )
+    logged = _logged(_given_events())
+    notified = select(func.count(_notified(logged))).scalar_subquery()
+    return select(inserted, notified.label("notified"))
+
+
+async def insert_rows_with_events(tx: Transaction, table: Table, rows: Sequence[dict[str, Any]],
+                                  given: Sequence[Event]) -> list[Row[Any]]:
+    """Insert rows of `table` (each with the same columns, `workspace_id` aside) and append
+    `given` events, each NOTIFYed as `record_event` does, in one statement: the many-row form
+    of `insert_with_event`. The inserted rows, in no particular order."""
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    if any(tuple(row) != columns for row in rows):
+        raise ValueError("every row of one insert names the same columns, in the same order")
+    statement = _insert_rows(table, columns)
+    result = await tx.execute(statement, {"rows": rows_json(rows), **_events_params(tx, given)})
+    return list(result)
 
 
 EVENT_KEY: KeyShape = (int,)

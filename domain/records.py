@@ -38,7 +38,18 @@ class FromRow:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[Any, Any], prefix: str = "") -> Self:
-        return cls(**{f.name: mapping[prefix + f.name] for f in fields(cls)})  # type: ignore[arg-type]
+        return cls(**{name: mapping[prefix + name] for name in _names(cls)})
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(record: type) -> tuple[str, ...]:
+    """A record's field names, read once per record type (every row built reads them)."""
+    found = _NAMES.get(record)
+    if found is None:
+        found = _NAMES[record] = tuple(f.name for f in fields(record))
+    return found
 
 
 @dataclass(frozen=True)

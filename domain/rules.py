@@ -111,29 +111,47 @@ def nul_errors(value: object, field: str) -> list[ErrorDetail]:
 JSON_DEPTH_MAX = 32  # a stored JSON object's nesting: part of the contract, like page sizes
 
 
-def too_deep(value: object, limit: int) -> list[str] | None:
-    """The path (keys and indexes) of the first container nested deeper than `limit` levels
-    (the value itself is level 1), or None. Iterative: no depth can exhaust the stack."""
-    stack: list[tuple[object, int, list[str]]] = [(value, 1, [])]
+def _walk(value: object, limit: int) -> tuple[list[str] | None, bool]:
+    """In one pass: the path (keys and indexes) of the first container nested deeper than
+    `limit` levels (the value itself is level 1), or None; and whether a key or text in it
+    holds U+0000. Iterative (no depth can exhaust the stack), and only containers are kept
+    to visit: every write of metadata walks it."""
+    nul = False
+    stack: list[tuple[Any, int, tuple[str, ...]]] = [(value, 1, ())]
     while stack:
         current, level, path = stack.pop()
-        if isinstance(current, dict | list):
-            if level > limit:
-                return path
-            items = current.items() if isinstance(current, dict) else enumerate(current)
-            stack.extend((child, level + 1, [*path, str(key)]) for key, child in items)
-    return None
+        if level > limit:
+            return list(path), nul
+        items = current.items() if isinstance(current, dict) else enumerate(current)
+        for key, child in items:
+            if isinstance(key, str) and "\x00" in key:
+                nul = True
+            if isinstance(child, str):
+                nul = nul or "\x00" in child
+            elif isinstance(child, dict | list):
+                stack.append((child, level + 1, (*path, str(key))))
+    return None, nul
+
+
+def too_deep(value: object, limit: int) -> list[str] | None:
+    """The path (keys and indexes) of the first container nested deeper than `limit` levels
+    (the value itself is level 1), or None."""
+    if not isinstance(value, dict | list):
+        return None
+    return _walk(value, limit)[0]
 
 
 def json_object_errors(value: object, field: str) -> list[ErrorDetail]:
     if not isinstance(value, dict):
         return [ErrorDetail(ErrorCode.INVALID, f"{field} must be an object", field)]
-    deep = too_deep(value, JSON_DEPTH_MAX)
+    deep, nul = _walk(value, JSON_DEPTH_MAX)
     if deep is not None:
         return [ErrorDetail(ErrorCode.INVALID,
                             f"{field} is nested more than {JSON_DEPTH_MAX} levels deep",
                             ".".join([field, *deep]))]
-    return nul_errors(value, field)
+    if nul:
+        return [ErrorDetail(ErrorCode.INVALID, f"{field} must not contain NUL characters", field)]
+    return []
 
 
 def metadata_errors(asset_type: str, metadata: object) -> list[ErrorDetail]:

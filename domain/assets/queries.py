@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
@@ -28,7 +29,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from domain.assets.origin import origin_of
 from domain.assets.vocabulary import AssetOrderField, AssetOrigin, OrderDirection
 from domain.db import Transaction
-from domain.events import Event, execute_with_event, insert_with_event
+from domain.events import EVENTS_CHANNEL, Event, execute_with_event, insert_rows_with_events
 from domain.graph.vocabulary import DERIVING_TYPES
 from domain.legacy.keys import has_legacy_id
 from domain.records import AssetRecord, Key, KeyShape, Page
@@ -169,11 +170,61 @@ async def get_asset_for_update(tx: Transaction, asset_id: UUID) -> AssetRecord |
     return AssetRecord.from_row(row) if row else None
 
 
-async def insert_asset(tx: Transaction, values: dict[str, Any], *, event: Event
-                       ) -> AssetRecord:
-    """Insert the asset and its event, in one statement."""
-    row = await insert_with_event(tx, assets, {"workspace_id": tx.ws, **values}, event)
-    return AssetRecord.from_row(row)
+GET_ASSETS_FOR_UPDATE = (
+    select(assets)
+    .where(assets.c.workspace_id == bindparam("ws"),
+           assets.c.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))))
+    .order_by(assets.c.id)
+    .with_for_update()
+)  # in id order: two writers locking overlapping sets queue instead of deadlocking
+
+
+async def get_assets_for_update(tx: Transaction, ids: Sequence[UUID]
+                                ) -> dict[UUID, AssetRecord]:
+    """The assets by id (soft-deleted ones included), row-locked until the transaction ends."""
+    rows = await tx.execute(GET_ASSETS_FOR_UPDATE, {"ws": tx.ws, "ids": list(ids)})
+    return {row.id: AssetRecord.from_row(row) for row in rows}
+
+
+SET_LOCKED = text("""
+    WITH given AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS g(id, n)
+    ), changed AS (
+        UPDATE assets a SET locked = :locked, updated_at = now()
+        FROM given g
+        WHERE a.workspace_id = :ws AND a.id = g.id
+        RETURNING a.*, g.n
+    ), logged AS (
+        INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
+        SELECT :ws, :topic, c.id, :actor, '{}'::jsonb FROM changed c ORDER BY c.n
+        RETURNING workspace_id, id, topic
+    )
+    SELECT changed.*, (
+        SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
+        FROM logged) AS notified
+    FROM changed
+""")
+
+
+async def set_locked(tx: Transaction, ids: Sequence[UUID], *, locked: bool
+                     ) -> dict[UUID, AssetRecord]:
+    """Set `locked` on these assets (the caller holds their row locks), each with its
+    `asset.locked` (`asset.unlocked`) event, in one statement; the updated records by id."""
+    if not ids:
+        return {}
+    rows = await tx.execute(SET_LOCKED, {
+        "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL, "ids": list(ids),
+        "locked": locked, "topic": "asset.locked" if locked else "asset.unlocked"})
+    return {row.id: AssetRecord.from_row(row) for row in rows}
+
+
+async def insert_assets(tx: Transaction, values: Sequence[dict[str, Any]],
+                        events: Sequence[Event]) -> list[AssetRecord]:
+    """Insert the assets (each with the same columns, its `id` among them) and their events,
+    in one statement; the records in the order of `values`."""
+    rows = await insert_rows_with_events(tx, assets, values, events)
+    found = {row.id: AssetRecord.from_row(row) for row in rows}
+    return [found[v["id"]] for v in values]
 
 
 @lru_cache(maxsize=256)

@@ -5,9 +5,10 @@ one asset serialise and both land as successive versions; each writes its event 
 transaction.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -17,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from domain.assets import queries
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
-from domain.errors import DomainError, ErrorCode, not_found
+from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
 from domain.events import Event, record_event
 from domain.files import drop_unused_blobs, hashes_still_held
-from domain.ids import uuid7
+from domain.ids import uuid7s
 from domain.legacy.keys import LEGACY
 from domain.records import AssetRecord
 from domain.rules import (
@@ -54,6 +55,29 @@ EDITABLE_FIELDS = (
 
 
 @dataclass(frozen=True)
+class Imported:
+    """An asset's life in the system it was imported from: when it was made and last changed
+    there (None: now) and its version there, which it keeps instead of now and 1."""
+
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+    def values(self) -> dict[str, Any]:
+        return {"created_at": self.created_at, "updated_at": self.updated_at,
+                "version": self.version}
+
+    def errors(self) -> list[ErrorDetail]:
+        if self.version < 1:
+            return [ErrorDetail(ErrorCode.INVALID, "an imported version is at least 1",
+                                "version")]
+        return []
+
+
+NOT_IMPORTED = Imported()
+
+
+@dataclass(frozen=True)
 class NewAsset:
     type: str
     name: str
@@ -70,6 +94,7 @@ class NewAsset:
     blob_sha256: str | None = None
     generation_cost: Decimal = Decimal(0)
     generation_metadata: dict[str, Any] = field(default_factory=dict)
+    imported: Imported = NOT_IMPORTED
 
 
 def _field_errors(asset_type: str, values: dict[str, Any]) -> list[Any]:
@@ -87,8 +112,8 @@ def _field_errors(asset_type: str, values: dict[str, Any]) -> list[Any]:
     return errors
 
 
-async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
-    values = {
+def _new_values(new: NewAsset) -> dict[str, Any]:
+    return {
         "type": new.type,
         "name": new.name,
         "description": new.description,
@@ -103,40 +128,79 @@ async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
         "blob_sha256": new.blob_sha256,
         "generation_cost": new.generation_cost,
         "generation_metadata": new.generation_metadata,
+        **new.imported.values(),
     }
+
+
+def _new_errors(new: NewAsset, values: dict[str, Any]) -> list[Any]:
     type_errors = asset_type_errors(new.type)
-    raise_if(
-        type_errors
-        + source_errors(new.source)
-        + (_field_errors(new.type, values) if not type_errors else name_errors(new.name))
-    )
-    asset_id = uuid7()
-    return await queries.insert_asset(
-        tx, {"id": asset_id, "created_by": tx.actor, **values},
-        event=Event("asset.created", asset_id, {"type": new.type, "name": new.name}))
+    return (type_errors + source_errors(new.source)
+            + (_field_errors(new.type, values) if not type_errors else name_errors(new.name))
+            + new.imported.errors())
+
+
+async def create_assets(tx: Transaction, news: Sequence[NewAsset]) -> list[AssetRecord]:
+    """New assets, each validated as `create_asset` validates one (the first invalid one
+    refuses them all, with its errors), inserted with their `asset.created` events in one
+    statement; in the order given."""
+    rows, events = [], []
+    for new, asset_id in zip(news, uuid7s(len(news)), strict=True):
+        values = _new_values(new)
+        raise_if(_new_errors(new, values))
+        rows.append({"id": asset_id, "created_by": tx.actor, **values})
+        events.append(Event("asset.created", asset_id, {"type": new.type, "name": new.name}))
+    return await queries.insert_assets(tx, rows, events)
+
+
+async def create_asset(tx: Transaction, new: NewAsset) -> AssetRecord:
+    return (await create_assets(tx, [new]))[0]
 
 
 COPIED_FIELDS = ("type", "name", "description", "generation_prompt", "url", "blob_sha256",
                  "mime_type", "size", "duration", "metadata", "tags")
 
 
+@dataclass(frozen=True)
+class AssetCopy:
+    """A new asset with `original`'s content and `changes` applied; `provenance` goes into
+    its creation event."""
+
+    original: AssetRecord
+    source: AssetSource
+    provenance: dict[str, Any]
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def without_legacy(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Metadata without an imported row's legacy identity (see `domain.legacy.keys`)."""
+    return {k: v for k, v in metadata.items() if k != LEGACY}
+
+
+async def copy_assets(tx: Transaction, copies: Sequence[AssetCopy]) -> list[AssetRecord]:
+    """New assets with their originals' content (files shared, never copied), without the
+    originals' `metadata.legacy` (see `domain.legacy.keys`), changes applied (every copy of
+    one call changes the same fields; changed metadata is taken as given); inserted with
+    their `asset.created` events in one statement, in the order given.
+
+    For clones, promotions, forks and scene instances."""
+    rows, events = [], []
+    for copy, asset_id in zip(copies, uuid7s(len(copies)), strict=True):
+        values = {name: getattr(copy.original, name) for name in COPIED_FIELDS}
+        # An imported row's legacy identity is its own: a copy is not that legacy row.
+        values["metadata"] = without_legacy(values["metadata"])
+        values |= copy.changes
+        rows.append({"id": asset_id, "source": copy.source, "created_by": tx.actor, **values})
+        events.append(Event("asset.created", asset_id, {
+            "type": values["type"], "name": values["name"], **copy.provenance}))
+    return await queries.insert_assets(tx, rows, events)
+
+
 async def copy_asset(
     tx: Transaction, original: AssetRecord, *, source: AssetSource, provenance: dict[str, Any],
     **changes: Any,
 ) -> AssetRecord:
-    """A new asset with the original's content (file shared, never copied), `changes` applied
-    (and without the original's `metadata.legacy`: see `domain.legacy.keys`).
-
-    For clones, promotions and scene instances; `provenance` goes into the creation event.
-    """
-    values = {name: getattr(original, name) for name in COPIED_FIELDS} | changes
-    # An imported row's legacy identity is its own: a copy is not that legacy row.
-    values["metadata"] = {k: v for k, v in values["metadata"].items() if k != LEGACY}
-    asset_id = uuid7()
-    return await queries.insert_asset(
-        tx, {"id": asset_id, "source": source, "created_by": tx.actor, **values},
-        event=Event("asset.created", asset_id,
-                    {"type": values["type"], "name": values["name"], **provenance}))
+    """One copy (`copy_assets`)."""
+    return (await copy_assets(tx, [AssetCopy(original, source, provenance, changes)]))[0]
 
 
 async def _get_for_update(tx: Transaction, asset_id: UUID, field: str = "id") -> AssetRecord:
@@ -269,10 +333,24 @@ async def purge_asset(tx: Transaction, asset_id: UUID) -> tuple[AssetRecord, lis
     return asset, sorted(set(dropped) - await hashes_still_held(tx, dropped))
 
 
+async def set_locked_many(tx: Transaction, asset_ids: Sequence[UUID], *, locked: bool
+                          ) -> list[AssetRecord]:
+    """Lock (or unlock) many live assets, each as `set_locked` does one (the first refused
+    refuses them all, with its error), in two statements: their row locks, one update of
+    those that change with their `asset.locked` (`asset.unlocked`) events. The assets, in the
+    order given."""
+    found = await queries.get_assets_for_update(tx, asset_ids)
+    for asset_id in asset_ids:
+        asset = found.get(asset_id)
+        if asset is None:
+            raise not_found("asset", "id")
+        if asset.deleted_at is not None:
+            raise DomainError.of(
+                ErrorCode.INVALID, f"asset {asset.name!r} is deleted; restore it first", "id")
+    changing = list(dict.fromkeys(i for i in asset_ids if found[i].locked != locked))
+    found.update(await queries.set_locked(tx, changing, locked=locked))
+    return [found[asset_id] for asset_id in asset_ids]
+
+
 async def set_locked(tx: Transaction, asset_id: UUID, *, locked: bool) -> AssetRecord:
-    asset = await get_live_asset_for_update(tx, asset_id)
-    if asset.locked == locked:
-        return asset
-    updated = await queries.update_asset(tx, asset_id, {"locked": locked}, bump_version=False)
-    await record_event(tx, "asset.locked" if locked else "asset.unlocked", asset_id, {})
-    return updated
+    return (await set_locked_many(tx, [asset_id], locked=locked))[0]

@@ -1,6 +1,5 @@
 """SQL over `asset_collections` and `asset_collection_members`."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import and_, false, func, select, text, tuple_
 
 from domain.db import Transaction
-from domain.events import Event, insert_with_event, jsonable
-from domain.ids import uuid7
+from domain.events import EVENTS_CHANNEL, Event, insert_with_event, json_text
+from domain.ids import uuid7s
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, CollectionRecord, Key, KeyShape, Page
 from domain.tables import asset_collection_members as members
@@ -202,33 +201,10 @@ async def member_sequences(tx: Transaction, collection_id: UUID) -> dict[UUID, t
     return {row.asset_id: (row.id, row.sequence) for row in rows}
 
 
-async def insert_member(
-    tx: Transaction, *, member_id: UUID, collection_id: UUID, asset_id: UUID,
-    sequence: int | None,
-) -> bool:
-    """Add an asset at `sequence` (default: last); False when it already was a member."""
-    result = await tx.execute(
-        text(
-            """
-            INSERT INTO asset_collection_members
-                (workspace_id, id, collection_id, asset_id, sequence)
-            SELECT :ws, :id, :collection_id, :asset_id, COALESCE(
-                CAST(:sequence AS int),
-                (SELECT COALESCE(max(sequence), 0) + 1 FROM asset_collection_members
-                 WHERE workspace_id = :ws AND collection_id = :collection_id))
-            ON CONFLICT (workspace_id, collection_id, asset_id) DO NOTHING
-            """
-        ),
-        {"ws": tx.ws, "id": member_id, "collection_id": collection_id, "asset_id": asset_id,
-         "sequence": sequence},
-    )
-    return result.rowcount == 1
-
-
 @dataclass(frozen=True)
 class NewMember:
     asset_id: UUID
-    sequence: int
+    sequence: int | None  # None: after the collection's last member (`insert_new_members`)
     metadata: dict[str, Any]
 
 
@@ -248,10 +224,69 @@ async def insert_members(tx: Transaction, collection_id: UUID,
                 AS m(id, asset_id, sequence, metadata)
             """
         ),
-        {"ws": tx.ws, "collection_id": collection_id, "ids": [uuid7() for _ in new],
+        {"ws": tx.ws, "collection_id": collection_id, "ids": uuid7s(len(new)),
          "asset_ids": [m.asset_id for m in new], "sequences": [m.sequence for m in new],
-         "metadata": [json.dumps(jsonable(m.metadata)) for m in new]},
+         "metadata": [json_text(m.metadata) for m in new]},
     )
+
+
+INSERT_NEW_MEMBERS = text("""
+    WITH given AS (
+        -- per new member: the highest sequence before it (the collection's, and those given
+        -- earlier in the batch) and how many new members up to it have none
+        SELECT g.*, greatest((
+                   SELECT coalesce(max(sequence), 0) FROM asset_collection_members
+                   WHERE workspace_id = :ws AND collection_id = :collection_id),
+                   max(g.sequence) OVER (ORDER BY g.n ROWS BETWEEN UNBOUNDED PRECEDING
+                                                           AND 1 PRECEDING)) AS highest,
+               count(*) FILTER (WHERE g.sequence IS NULL) OVER (ORDER BY g.n) AS unset
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:asset_ids AS uuid[]), CAST(:sequences AS int[]),
+                    CAST(:metadata AS text[]))
+            WITH ORDINALITY AS g(id, asset_id, sequence, metadata, n)
+        WHERE NOT EXISTS (SELECT 1 FROM asset_collection_members m
+                          WHERE m.workspace_id = :ws AND m.collection_id = :collection_id
+                            AND m.asset_id = g.asset_id)
+    ), numbered AS (
+        -- a member without a sequence goes after the last one before it, as if the batch's
+        -- members were added one by one
+        SELECT g.*, coalesce(g.sequence, max(g.highest - g.unset) FILTER (
+                   WHERE g.sequence IS NULL) OVER (ORDER BY g.n) + g.unset + 1) AS assigned
+        FROM given g
+    ), inserted AS (
+        INSERT INTO asset_collection_members
+            (workspace_id, id, collection_id, asset_id, sequence, metadata)
+        SELECT :ws, g.id, :collection_id, g.asset_id, g.assigned, CAST(g.metadata AS jsonb)
+        FROM numbered g ORDER BY g.n
+        ON CONFLICT (workspace_id, collection_id, asset_id) DO NOTHING
+        RETURNING id, asset_id
+    ), logged AS (
+        INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
+        SELECT :ws, 'collection.asset_added', :collection_id, :actor,
+               jsonb_build_object('asset_id', i.asset_id)
+        FROM inserted i JOIN numbered g ON g.id = i.id ORDER BY g.n
+        RETURNING workspace_id, id, topic
+    )
+    SELECT (SELECT count(*) FROM inserted) AS added,
+           (SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
+            FROM logged) AS notified
+""")
+
+
+async def insert_new_members(tx: Transaction, collection_id: UUID,
+                             new: Sequence[NewMember]) -> int:
+    """Add the assets that are not members of the collection yet (each listed once), a None
+    sequence after the last member, the batch's earlier ones included (the sequences adding
+    them one by one would give), each with its
+    `collection.asset_added` event NOTIFYed as `record_event` does, in one statement. How
+    many were added."""
+    if not new:
+        return 0
+    result = await tx.execute(INSERT_NEW_MEMBERS, {
+        "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
+        "collection_id": collection_id, "ids": uuid7s(len(new)),
+        "asset_ids": [m.asset_id for m in new], "sequences": [m.sequence for m in new],
+        "metadata": [json_text(m.metadata) for m in new]})
+    return int(result.one().added)
 
 
 async def delete_member(tx: Transaction, *, collection_id: UUID, asset_id: UUID) -> bool:

@@ -1,5 +1,7 @@
 """Collection use cases. They never commit; each writes a `collection.*` event."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -77,23 +79,42 @@ async def delete_collection(tx: Transaction, collection_id: UUID) -> CollectionR
     return collection
 
 
+@dataclass(frozen=True)
+class Membership:
+    asset_id: UUID
+    sequence: int | None = None  # None: after the collection's last member
+
+
+async def add_many_to_collection(
+    tx: Transaction, *, collection_id: UUID, members: Sequence[Membership]
+) -> CollectionRecord:
+    """Add many assets, each as `add_to_collection` adds one (the first refused refuses them
+    all, with its error), in three statements: the collection's row lock, the assets, one
+    insert of the new members with their `collection.asset_added` events. Idempotent: an
+    asset that is a member already (or listed twice) is added once, where it was."""
+    collection = await _get_for_update(tx, collection_id, "collectionId")
+    found = await get_assets(tx, [m.asset_id for m in members])
+    for member in members:
+        asset = found.get(member.asset_id)
+        if asset is None or asset.deleted_at is not None:
+            raise not_found("asset", "assetId")
+        if member.sequence is not None and not 0 <= member.sequence <= SEQUENCE_MAX:
+            raise DomainError.of(ErrorCode.INVALID,
+                                 f"sequence must be between 0 and {SEQUENCE_MAX}", "sequence")
+    listed: dict[UUID, int | None] = {}
+    for member in members:
+        listed.setdefault(member.asset_id, member.sequence)
+    await queries.insert_new_members(tx, collection_id, [
+        queries.NewMember(asset_id, sequence, {}) for asset_id, sequence in listed.items()])
+    return collection
+
+
 async def add_to_collection(
     tx: Transaction, *, collection_id: UUID, asset_id: UUID, sequence: int | None = None
 ) -> CollectionRecord:
     """Idempotent: adding a member twice changes nothing."""
-    collection = await _get_for_update(tx, collection_id, "collectionId")
-    asset = (await get_assets(tx, [asset_id])).get(asset_id)
-    if asset is None or asset.deleted_at is not None:
-        raise not_found("asset", "assetId")
-    if sequence is not None and not 0 <= sequence <= SEQUENCE_MAX:
-        raise DomainError.of(ErrorCode.INVALID,
-                             f"sequence must be between 0 and {SEQUENCE_MAX}", "sequence")
-    added = await queries.insert_member(
-        tx, member_id=uuid7(), collection_id=collection_id, asset_id=asset_id, sequence=sequence
-    )
-    if added:
-        await record_event(tx, "collection.asset_added", collection_id, {"asset_id": asset_id})
-    return collection
+    return await add_many_to_collection(tx, collection_id=collection_id,
+                                        members=[Membership(asset_id, sequence)])
 
 
 async def remove_from_collection(

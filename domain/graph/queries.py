@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.events import EVENTS_CHANNEL, Event, insert_with_event, jsonable
+from domain.events import EVENTS_CHANNEL, json_text
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
@@ -179,6 +179,16 @@ async def lock_graph(tx: Transaction, key: int) -> None:
     await tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+LOCK_GRAPHS = text("SELECT count(pg_advisory_xact_lock(key)) "
+                   "FROM unnest(CAST(:keys AS bigint[])) AS key")
+
+
+async def lock_graphs(tx: Transaction, keys: Sequence[int]) -> None:
+    """`lock_graph` for each key, in one statement, in key order (two callers locking
+    overlapping sets queue instead of deadlocking)."""
+    await tx.execute(LOCK_GRAPHS, {"keys": sorted(set(keys))})
+
+
 # `:start` and its ancestors along edges of `:type`, soft-deleted assets included.
 _UP = """
     WITH RECURSIVE up(node) AS (
@@ -226,105 +236,132 @@ class LinkCheck:
     child_name: str | None
     linked: bool  # the edge exists already
     closes_cycle: bool  # the child is an ancestor of (or is) the parent along this type
-    next_sequence: int  # after the parent's last child of this type
 
 
-LINK_CHECK = text(_UP + """
-    SELECT
-        (SELECT name FROM assets WHERE workspace_id = :ws AND id = :start
+LINK_CHECKS = text("""
+    WITH RECURSIVE given AS (
+        SELECT * FROM unnest(CAST(:parents AS uuid[]), CAST(:children AS uuid[]),
+                             CAST(:types AS text[]))
+            WITH ORDINALITY AS g(parent, child, type, n)
+    ), up(n, type, node) AS (
+        SELECT n, type, parent FROM given
+      UNION
+        SELECT up.n, up.type, e.parent FROM up
+        CROSS JOIN LATERAL (
+            SELECT r.parent_asset_id AS parent FROM asset_relationships r
+            WHERE r.workspace_id = :ws AND r.child_asset_id = up.node
+              AND r.relationship_type = up.type
+          UNION ALL  -- the batch's links by "<type>:<child>": a look-up, not a scan per step
+            SELECT CAST(o AS uuid) FROM jsonb_array_elements_text(
+                CAST(:batch AS jsonb) -> (up.type || ':' || up.node)) AS o
+        ) e
+    ), closing AS (
+        SELECT DISTINCT up.n FROM up JOIN given g ON g.n = up.n AND g.child = up.node
+    )
+    SELECT g.n,
+        (SELECT name FROM assets WHERE workspace_id = :ws AND id = g.parent
                 AND deleted_at IS NULL) AS parent_name,
-        (SELECT name FROM assets WHERE workspace_id = :ws AND id = :child
+        (SELECT name FROM assets WHERE workspace_id = :ws AND id = g.child
                 AND deleted_at IS NULL) AS child_name,
         EXISTS (SELECT 1 FROM asset_relationships WHERE workspace_id = :ws
-                AND parent_asset_id = :start AND child_asset_id = :child
-                AND relationship_type = :type) AS linked,
-        EXISTS (SELECT 1 FROM up WHERE node = :child) AS closes_cycle,
-        (SELECT coalesce(max(sequence), 0) + 1 FROM asset_relationships WHERE workspace_id = :ws
-                AND parent_asset_id = :start AND relationship_type = :type) AS next_sequence
-""")  # the walk starts at the parent: linking closes a cycle when the child is up there
+                AND parent_asset_id = g.parent AND child_asset_id = g.child
+                AND relationship_type = g.type) AS linked,
+        closing.n IS NOT NULL AS closes_cycle
+    FROM given g LEFT JOIN closing ON closing.n = g.n ORDER BY g.n
+""")  # each walk starts at its link's parent: the link closes a cycle when its child is up
+# there, reached through the graph or through the batch's other links
 
 
-async def link_check(
-    tx: Transaction, *, parent_id: UUID, child_id: UUID, relationship_type: RelationshipType
-) -> LinkCheck:
-    """Everything linking `parent_id` to `child_id` must know, in one statement: both live
-    assets' names, an existing edge, a cycle (walked as `reaches` walks it), and the next free
-    sequence. Run it under the graph lock, so that no concurrent link changes the answer."""
-    row = (await tx.execute(LINK_CHECK, {"ws": tx.ws, "start": parent_id, "child": child_id,
-                                         "type": relationship_type})).one()
-    return LinkCheck(row.parent_name, row.child_name, row.linked, row.closes_cycle,
-                     int(row.next_sequence))
-
-
-async def next_sequence(
-    tx: Transaction, parent_id: UUID, relationship_type: RelationshipType
-) -> int:
-    row = await tx.execute(
-        select(func.coalesce(func.max(rel.c.sequence), 0) + 1).where(
-            rel.c.workspace_id == tx.ws,
-            rel.c.parent_asset_id == parent_id,
-            rel.c.relationship_type == relationship_type,
-        )
-    )
-    return int(row.scalar_one())
-
-
-async def insert_edge(tx: Transaction, values: dict[str, Any], *, event: Event
-                      ) -> RelationshipRecord:
-    """Insert the edge and its event, in one statement."""
-    row = await insert_with_event(tx, rel, {"workspace_id": tx.ws, **values}, event)
-    return RelationshipRecord.from_row(row)
+async def link_checks(tx: Transaction, links: Sequence[tuple[UUID, UUID, RelationshipType]]
+                      ) -> list[LinkCheck]:
+    """Everything linking each (parent, child, type) must know, in one statement: both live
+    assets' names, an existing edge, a cycle (walked as `reaches` walks it, the batch's other
+    links included). Run it under the graph lock, so that no concurrent link changes the
+    answer."""
+    batch: dict[str, list[str]] = {}
+    for parent, child, kind in links:
+        batch.setdefault(f"{kind}:{child}", []).append(str(parent))
+    rows = await tx.execute(LINK_CHECKS, {
+        "ws": tx.ws, "parents": [p for p, _, _ in links], "children": [c for _, c, _ in links],
+        "types": [str(t) for _, _, t in links], "batch": json.dumps(batch)})
+    return [LinkCheck(row.parent_name, row.child_name, row.linked, row.closes_cycle)
+            for row in rows]
 
 
 INSERT_EDGES = text("""
     WITH given AS (
-        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:parents AS uuid[]),
-                             CAST(:children AS uuid[]), CAST(:types AS text[]),
-                             CAST(:sequences AS int[]), CAST(:metadata AS text[]),
-                             CAST(:payloads AS text[]))
+        SELECT g.*, m.metadata
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:parents AS uuid[]), CAST(:children AS uuid[]),
+                    CAST(:types AS text[]), CAST(:sequences AS int[]))
             WITH ORDINALITY AS g(id, parent_asset_id, child_asset_id, relationship_type,
-                                 sequence, metadata, payload, n)
+                                 sequence, n)
+        JOIN jsonb_array_elements(CAST(:metadata AS jsonb)) WITH ORDINALITY AS m(metadata, n)
+            USING (n)
+    ), counted AS (
+        -- per edge: the highest sequence before it (its parent's children of its type, and
+        -- the sequences given earlier in the batch) and how many edges up to it have none
+        SELECT g.*, greatest((
+                   SELECT coalesce(max(r.sequence), 0) FROM asset_relationships r
+                   WHERE r.workspace_id = :ws AND r.parent_asset_id = g.parent_asset_id
+                     AND r.relationship_type = g.relationship_type),
+                   max(g.sequence) OVER (PARTITION BY g.parent_asset_id, g.relationship_type
+                                         ORDER BY g.n ROWS BETWEEN UNBOUNDED PRECEDING
+                                                           AND 1 PRECEDING)) AS highest,
+               count(*) FILTER (WHERE g.sequence IS NULL) OVER (
+                   PARTITION BY g.parent_asset_id, g.relationship_type ORDER BY g.n) AS unset
+        FROM given g
+    ), numbered AS (
+        -- an edge without a sequence goes after the last one before it, as if the batch's
+        -- edges were inserted one by one
+        SELECT c.*, coalesce(c.sequence, max(c.highest - c.unset) FILTER (
+                   WHERE c.sequence IS NULL) OVER (
+                   PARTITION BY c.parent_asset_id, c.relationship_type ORDER BY c.n)
+                   + c.unset + 1) AS assigned
+        FROM counted c
     ), inserted AS (
         INSERT INTO asset_relationships (workspace_id, id, parent_asset_id, child_asset_id,
                                          relationship_type, sequence, metadata)
         SELECT :ws, g.id, g.parent_asset_id, g.child_asset_id, g.relationship_type,
-               coalesce(g.sequence, (
-                   SELECT coalesce(max(r.sequence), 0) FROM asset_relationships r
-                   WHERE r.workspace_id = :ws AND r.parent_asset_id = g.parent_asset_id
-                     AND r.relationship_type = g.relationship_type
-               ) + row_number() OVER (PARTITION BY g.parent_asset_id, g.relationship_type,
-                                                   g.sequence IS NULL ORDER BY g.n)),
-               CAST(g.metadata AS jsonb)
-        FROM given g ORDER BY g.n
-        RETURNING id, sequence
+               g.assigned, g.metadata
+        FROM numbered g ORDER BY g.n
+        RETURNING id, parent_asset_id, child_asset_id, relationship_type, sequence, created_at
     ), logged AS (
+        -- the payload of `asset.linked` and `asset.unlinked` (graph.use_cases.edge_payload)
         INSERT INTO events (workspace_id, topic, subject_id, actor, payload)
-        SELECT :ws, 'asset.linked', g.child_asset_id, :actor,
-               jsonb_set(CAST(g.payload AS jsonb), '{sequence}', to_jsonb(i.sequence))
+        SELECT :ws, 'asset.linked', i.child_asset_id, :actor, jsonb_build_object(
+                   'relationship_id', i.id, 'type', i.relationship_type,
+                   'parent_id', i.parent_asset_id, 'child_id', i.child_asset_id,
+                   'sequence', i.sequence)
         FROM given g JOIN inserted i ON i.id = g.id ORDER BY g.n
         RETURNING workspace_id, id, topic
     )
-    SELECT (SELECT count(*) FROM inserted) AS edges,
-           count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic))) AS notified
-    FROM logged
-""")
+    SELECT inserted.id, inserted.sequence, inserted.created_at, (
+        SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
+        FROM logged) AS notified
+    FROM inserted
+""")  # the edges' metadata comes back as it went: the caller decodes what it sent
 
 
-async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]],
-                       payloads: Sequence[dict[str, Any]]) -> int:
-    """Insert many edges and one `asset.linked` event each (`payloads`, in order, their
-    `sequence` set to the edge's), NOTIFYing each event as `record_event` does, in one
-    statement. A None `sequence` puts the edge after its parent's last child of its type
-    (several such edges in their given order)."""
+async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
+                       ) -> list[RelationshipRecord]:
+    """Insert many edges and one `asset.linked` event each, in their order, NOTIFYing each
+    event as `record_event` does, in one statement. A None `sequence` puts the edge after
+    its parent's last child of its type, the batch's earlier edges included: the sequences
+    inserting them one by one would give. The edges, in the order given."""
+    metadata = json_text([e["metadata"] for e in edges])
     result = await tx.execute(INSERT_EDGES, {
         "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
         "ids": [e["id"] for e in edges], "parents": [e["parent_asset_id"] for e in edges],
         "children": [e["child_asset_id"] for e in edges],
         "types": [str(e["relationship_type"]) for e in edges],
-        "sequences": [e["sequence"] for e in edges],
-        "metadata": [json.dumps(jsonable(e["metadata"])) for e in edges],
-        "payloads": [json.dumps(jsonable(p)) for p in payloads]})
-    return int(result.one().edges)
+        "sequences": [e["sequence"] for e in edges], "metadata": metadata})
+    found = {row.id: row for row in result}
+    # The metadata as the database returns it: what was sent, as JSON reads it back (one
+    # decoding of the whole batch instead of one per row).
+    return [RelationshipRecord(tx.ws, e["id"], e["parent_asset_id"], e["child_asset_id"],
+                               e["relationship_type"], found[e["id"]].sequence, stored,
+                               found[e["id"]].created_at)
+            for e, stored in zip(edges, json.loads(metadata), strict=True)]
 
 
 async def child_edges_of_type(tx: Transaction, parent_id: UUID,

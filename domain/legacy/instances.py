@@ -1,8 +1,10 @@
-"""A legacy project's scene asset instances: each made by `add_scene_asset` (the scene
-authoring use case: `VARIANT_OF` the project asset, `USED_IN` the scene, its description
-override, status tags and carry-forward), then given its legacy identity and own image by
-`update_asset`, then `DERIVED_FROM` the instance it inherited from (`link_assets`, which also
-refuses a cycle), with the inheritance marks of docs/decisions.md.
+"""A legacy project's scene asset instances: the new ones made at once by `add_scene_assets`
+(the scene authoring use case: `VARIANT_OF` the project asset, `USED_IN` the scene, its
+description override, status tags and carry-forward), an instance's own image then an edit
+by `update_asset`, their legacy identity stamped with the unit's (`Unit.flush`); then each
+`DERIVED_FROM` the instance it inherited from (`add_edges` for new instances, whose links
+`plan` proved acyclic; `link_assets_many`, which refuses a cycle, for moved ones), with the
+inheritance marks of docs/decisions.md.
 
 Which legacy instances cannot be imported as they stand is decided first, by `plan`, a pure
 function: orphans, instances of skipped project assets, duplicate (scene, project asset)
@@ -12,18 +14,19 @@ pairs, inheritance from an instance not imported, cycles in `inherited_from_inst
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from domain.assets.use_cases import NewAsset, update_asset
+from domain.assets.use_cases import update_asset
 from domain.assets.vocabulary import AssetSource
-from domain.graph.use_cases import add_edge, link_assets, unlink_assets
+from domain.graph.use_cases import NewEdge, add_edges, link_assets_many, unlink_assets
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy.files import StoredFile
+from domain.legacy.keys import LEGACY
 from domain.legacy.mapping import clean_tags, cycles, digest
 from domain.legacy.report import Outcome, ProblemKind
 from domain.legacy.rows import Instance, ProjectRows
-from domain.legacy.unit import Unit, Wanted, upsert
+from domain.legacy.unit import Create, Unit, Wanted, upsert_many
 from domain.records import AssetRecord
 from domain.scenes.queries import inherited_from
-from domain.scenes.use_cases import NewSceneAsset, add_scene_asset
+from domain.scenes.use_cases import NewSceneAsset, add_scene_assets
 from domain.sync import queries as sync_queries
 from domain.sync.rules import INSTANCE_FLAG, snapshot, sync_metadata
 from domain.sync.use_cases import now_iso
@@ -103,7 +106,8 @@ def _version(instance: Instance) -> int:
 async def import_instances(unit: Unit, rows: ProjectRows, scenes: dict[UUID, AssetRecord],
                            assets: dict[UUID, AssetRecord]
                            ) -> dict[tuple[UUID, UUID], AssetRecord]:
-    """The imported instances by legacy (scene, project asset)."""
+    """The imported instances by legacy (scene, project asset); the new ones made at once
+    (`_create`)."""
     decided = plan(rows, set(assets))
     for kind, legacy_id, message in decided.problems:
         if kind in (ProblemKind.MISSING_REFERENCE, ProblemKind.INHERITANCE_CYCLE) and any(
@@ -111,17 +115,33 @@ async def import_instances(unit: Unit, rows: ProjectRows, scenes: dict[UUID, Ass
             unit.report.problem(kind, Instance.table, legacy_id, message)
         else:
             unit.report.skip(kind, Instance.table, legacy_id, message)
+    kept = [await _row(unit, rows.project.id, instance, scenes[instance.scene_id],
+                       assets[instance.project_asset_id]) for instance in decided.kept]
+    done = await upsert_many(unit, [(r.wanted, _current(unit, r)) for r in kept],
+                             create=_create(unit, {r.row.id: r for r in kept}))
     made: dict[UUID, tuple[AssetRecord, Outcome]] = {}
-    for instance in decided.kept:
-        made[instance.id] = await _instance(unit, rows.project.id, instance,
-                                            scenes[instance.scene_id],
-                                            assets[instance.project_asset_id])
+    for r, (asset, outcome) in zip(kept, done, strict=True):
+        if outcome == Outcome.UPDATED:
+            await _resync(unit, asset, r.row, r.project_asset)
+        made[r.row.id] = (asset, outcome)
     await _link_inheritance(unit, decided, made)
     return {(i.scene_id, i.project_asset_id): made[i.id][0] for i in decided.kept}
 
 
-async def _instance(unit: Unit, project_id: UUID, row: Instance, scene: AssetRecord,
-                    project_asset: AssetRecord) -> tuple[AssetRecord, Outcome]:
+@dataclass(frozen=True)
+class _Row:
+    """A scene asset instance to import: what its asset should be, its scene, its project
+    asset, its status tags as the graph takes them and its own file."""
+
+    row: Instance
+    wanted: Wanted
+    scene: AssetRecord
+    project_asset: AssetRecord
+    tags: list[str]
+
+
+async def _row(unit: Unit, project_id: UUID, row: Instance, scene: AssetRecord,
+               project_asset: AssetRecord) -> _Row:
     tags, dropped = clean_tags(row.status_tags)
     if dropped:
         unit.report.problem(ProblemKind.INVALID_VALUE, row.table, row.id,
@@ -143,27 +163,43 @@ async def _instance(unit: Unit, project_id: UUID, row: Instance, scene: AssetRec
         file=own_file if row.image_key_url is not None else _file_of(project_asset),
         metadata={INSTANCE_FLAG: carry_forward}, tags=tags, source=AssetSource.DERIVATIVE,
         version=_version(row), created_at=row.created_at, updated_at=row.updated_at)
+    return _Row(row, wanted, scene, project_asset, tags)
 
-    async def create(new: NewAsset) -> AssetRecord:
-        added = await add_scene_asset(unit.tx, NewSceneAsset(
-            scene_id=scene.id, project_asset_id=project_asset.id,
-            description_override=row.description_override, status_tags=tags,
-            carry_forward=carry_forward))
-        if row.image_key_url is None:
-            return added.instance
-        # Its own image: an edit of the instance (an override of url and file).
-        return await update_asset(unit.tx, added.instance.id, {
-            "url": new.url, "blob_sha256": new.blob_sha256, "mime_type": new.mime_type,
-            "size": new.size})
 
-    current = unit.found(row)
-    if current is None or (current.scene_id, current.instance_of) != (scene.id,
-                                                                     project_asset.id):
-        current = unit.live_instances.get((scene.id, project_asset.id))
-    asset, outcome = await upsert(unit, wanted, current, create=create)
-    if outcome == Outcome.UPDATED:
-        await _resync(unit, asset, row, project_asset)
-    return asset, outcome
+def _current(unit: Unit, r: _Row) -> AssetRecord | None:
+    """The instance an earlier run made of the row: by its legacy id, else by its (scene,
+    project asset) pair."""
+    current = unit.found(r.row)
+    if current is None or (current.scene_id, current.instance_of) != (r.scene.id,
+                                                                     r.project_asset.id):
+        current = unit.live_instances.get((r.scene.id, r.project_asset.id))
+    return current
+
+
+def _create(unit: Unit, rows: dict[UUID, _Row]) -> Create:
+    """New instances at once, by `add_scene_assets` (the description override recorded as
+    an override, status tags, carry-forward, the legacy identity, times and version); an
+    instance's own image is then an edit of it (an override of url and file), stamped with
+    the legacy version and time after."""
+    async def create(wanted: list[Wanted]) -> list[AssetRecord]:
+        new = [rows[w.row.id] for w in wanted]
+        added = await add_scene_assets(unit.tx, [NewSceneAsset(
+            scene_id=r.scene.id, project_asset_id=r.project_asset.id,
+            description_override=r.row.description_override, status_tags=r.tags,
+            carry_forward=r.row.carry_forward is not False,
+            own_metadata={LEGACY: w.full_metadata[LEGACY]}, imported=w.imported)
+            for r, w in zip(new, wanted, strict=True)])
+        made = []
+        for r, w, a in zip(new, wanted, added, strict=True):
+            if r.row.image_key_url is None:
+                made.append(a.instance)
+                continue
+            image = w.new_asset()
+            made.append(await update_asset(unit.tx, a.instance.id, {
+                "url": image.url, "blob_sha256": image.blob_sha256,
+                "mime_type": image.mime_type, "size": image.size}))
+        return made
+    return create
 
 
 async def _resync(unit: Unit, asset: AssetRecord, row: Instance, project_asset: AssetRecord
@@ -185,12 +221,14 @@ async def _resync(unit: Unit, asset: AssetRecord, row: Instance, project_asset: 
 
 async def _link_inheritance(unit: Unit, decided: Plan,
                             made: dict[UUID, tuple[AssetRecord, Outcome]]) -> None:
-    """DERIVED_FROM from the instance each one inherited from: for the instances made now,
-    and for the updated ones whose source changed (their old link goes)."""
+    """DERIVED_FROM from the instance each one inherited from: for the instances made now
+    (at once), and for the updated ones whose source changed (their old link goes)."""
     rows = {i.id: i for i in decided.kept}
     updated = [made[i.id][0].id for i in decided.kept if made[i.id][1] == Outcome.UPDATED]
     links = await inherited_from(unit.tx, updated) if updated else {}
     children: dict[UUID, int] = {}
+    new: list[NewEdge] = []
+    moved: list[NewEdge] = []
     for instance in decided.kept:
         asset, outcome = made[instance.id]
         if outcome not in (Outcome.CREATED, Outcome.UPDATED):
@@ -212,15 +250,15 @@ async def _link_inheritance(unit: Unit, decided: Plan,
         marks = {"from_version": _final_version(rows[prior_id], *made[prior_id]),
                  "instance_version": 1}
         if outcome == Outcome.CREATED:
-            # A new instance's only DERIVED_FROM links are the plan's, which `plan` proved
-            # acyclic: `add_edge`, as scene inheritance links it, without the graph check.
             children[prior.id] = children.get(prior.id, 0) + 1
-            await add_edge(unit.tx, parent_id=prior.id, child_id=asset.id,
-                           relationship_type=INHERITED, sequence=children[prior.id],
-                           metadata=marks)
+            new.append(NewEdge(prior.id, asset.id, INHERITED, children[prior.id], marks))
         else:
-            await link_assets(unit.tx, parent_id=prior.id, child_id=asset.id,
-                              relationship_type=INHERITED, metadata=marks)
+            moved.append(NewEdge(prior.id, asset.id, INHERITED, metadata=marks))
+    # A new instance's only DERIVED_FROM links are the plan's, which `plan` proved acyclic:
+    # `add_edges`, as scene inheritance links them, without the graph check.
+    await add_edges(unit.tx, new)
+    if moved:
+        await link_assets_many(unit.tx, moved)
 
 
 def _final_version(row: Instance, asset: AssetRecord, outcome: Outcome) -> int:

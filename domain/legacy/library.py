@@ -1,13 +1,20 @@
 """A legacy user's library: a `library` collection holding their style capsules (`style`
 assets) and global assets, each global asset styled by its capsule (the style USED_IN it).
 
-Written through the domain's use cases (create_collection, create_asset, update_asset,
-add_to_collection, set_asset_style); never commits: the caller owns the transaction.
+Written through the domain's use cases (create_collection, create_assets and
+add_many_to_collection for a table's new rows at once, update_asset, set_asset_style); never
+commits: the caller owns the transaction.
 """
 
 from typing import Any
 
-from domain.collections.use_cases import add_to_collection, create_collection, update_collection
+from domain.assets.use_cases import create_assets
+from domain.collections.use_cases import (
+    Membership,
+    add_many_to_collection,
+    create_collection,
+    update_collection,
+)
 from domain.db import Transaction
 from domain.legacy import queries
 from domain.legacy.files import UnitFiles
@@ -16,7 +23,7 @@ from domain.legacy.mapping import asset_type, clean_name, digest, style_metadata
 from domain.legacy.queries import Stamp
 from domain.legacy.report import Outcome, ProblemKind, Report
 from domain.legacy.rows import GlobalAsset, LibraryRows, StyleCapsule, User
-from domain.legacy.unit import Unit, Wanted, legacy_of, upsert
+from domain.legacy.unit import Create, Unit, Wanted, legacy_of, upsert_many
 from domain.records import AssetRecord, CollectionRecord
 from domain.scenes.styles import set_asset_style
 
@@ -33,16 +40,13 @@ async def import_library(tx: Transaction, rows: LibraryRows, files: UnitFiles,
     await files.load_held(tx)
     library = await _library(unit, user)
     unit.remember(await queries.imported_into(tx, [library.id]))
-    styles: dict[str, AssetRecord] = {}
-    for capsule in rows.capsules:
-        styles[str(capsule.id)] = await _style(unit, library, capsule)
+    styles = await _styles(unit, library, rows.capsules)
     missing = sorted({str(a.visual_style_capsule_id) for a in rows.assets
                       if a.visual_style_capsule_id is not None} - set(styles))
     for found in await queries.library_assets(tx, missing):
         if legacy_of(found).get("table") == StyleCapsule.table:
             styles.setdefault(legacy_of(found)["id"], found)
-    for legacy_asset in rows.assets:
-        await _global_asset(unit, library, legacy_asset, styles)
+    await _global_assets(unit, library, rows.assets, styles)
     await unit.flush()
 
 
@@ -75,41 +79,59 @@ def _owner(row: StyleCapsule | GlobalAsset) -> dict[str, Any]:
     return {"user_id": str(row.user_id)}
 
 
-async def _style(unit: Unit, library: CollectionRecord, capsule: StyleCapsule) -> AssetRecord:
+def _members_of(unit: Unit, library: CollectionRecord) -> Create:
+    """New assets at once, members of the library."""
+    async def create(wanted: list[Wanted]) -> list[AssetRecord]:
+        made = await create_assets(unit.tx, [w.new_asset() for w in wanted])
+        await add_many_to_collection(unit.tx, collection_id=library.id,
+                                     members=[Membership(asset.id) for asset in made])
+        return made
+    return create
+
+
+def _style_wanted(unit: Unit, capsule: StyleCapsule) -> Wanted:
     name, corrected = clean_name(capsule.name, "Untitled style")
     if corrected:
         unit.report.problem(ProblemKind.INVALID_VALUE, capsule.table, capsule.id, corrected)
-    wanted = Wanted(capsule, "style", name, digest(capsule), _owner(capsule),
-                    description=capsule.description, metadata=style_metadata(capsule),
-                    owned=STYLE_KEYS, created_at=capsule.created_at,
-                    updated_at=capsule.updated_at)
-    asset, outcome = await upsert(unit, wanted, unit.found(capsule))
-    if outcome == Outcome.CREATED:
-        await add_to_collection(unit.tx, collection_id=library.id, asset_id=asset.id)
-    return asset
+    return Wanted(capsule, "style", name, digest(capsule), _owner(capsule),
+                  description=capsule.description, metadata=style_metadata(capsule),
+                  owned=STYLE_KEYS, created_at=capsule.created_at,
+                  updated_at=capsule.updated_at)
 
 
-async def _global_asset(unit: Unit, library: CollectionRecord, row: GlobalAsset,
-                        styles: dict[str, AssetRecord]) -> None:
-    kind = asset_type(row.asset_type)
-    if kind is None:
-        unit.report.skip(ProblemKind.UNKNOWN_ASSET_TYPE, row.table, row.id,
-                         f"asset type {row.asset_type!r} is none of character, prop, location")
-        return
-    name, corrected = clean_name(row.name, "Untitled asset")
-    if corrected:
-        unit.report.problem(ProblemKind.INVALID_VALUE, row.table, row.id, corrected)
-    file = await unit.file(row, row.image_key_url)
-    wanted = Wanted(row, kind, name, digest(row, file.sha256 if file else None), _owner(row),
-                    description=row.description, url=row.image_key_url, file=file,
-                    version=row.version, created_at=row.created_at, updated_at=row.updated_at)
-    asset, outcome = await upsert(unit, wanted, unit.found(row))
-    if outcome == Outcome.CREATED:
-        await add_to_collection(unit.tx, collection_id=library.id, asset_id=asset.id)
-    if outcome in (Outcome.CREATED, Outcome.UPDATED):
-        style = await style_of(unit, row, row.visual_style_capsule_id, styles)
-        if style is not None or outcome == Outcome.UPDATED:
-            await set_asset_style(unit.tx, asset.id, style.id if style else None)
+async def _styles(unit: Unit, library: CollectionRecord, capsules: list[StyleCapsule]
+                  ) -> dict[str, AssetRecord]:
+    """The capsules' style assets by legacy id."""
+    done = await upsert_many(unit, [(_style_wanted(unit, c), unit.found(c)) for c in capsules],
+                             create=_members_of(unit, library))
+    return {str(c.id): asset for c, (asset, _) in zip(capsules, done, strict=True)}
+
+
+async def _global_assets(unit: Unit, library: CollectionRecord, rows: list[GlobalAsset],
+                         styles: dict[str, AssetRecord]) -> None:
+    kept: list[tuple[GlobalAsset, Wanted]] = []
+    for row in rows:
+        kind = asset_type(row.asset_type)
+        if kind is None:
+            unit.report.skip(ProblemKind.UNKNOWN_ASSET_TYPE, row.table, row.id,
+                             f"asset type {row.asset_type!r} is none of character, prop, "
+                             "location")
+            continue
+        name, corrected = clean_name(row.name, "Untitled asset")
+        if corrected:
+            unit.report.problem(ProblemKind.INVALID_VALUE, row.table, row.id, corrected)
+        file = await unit.file(row, row.image_key_url)
+        kept.append((row, Wanted(
+            row, kind, name, digest(row, file.sha256 if file else None), _owner(row),
+            description=row.description, url=row.image_key_url, file=file,
+            version=row.version, created_at=row.created_at, updated_at=row.updated_at)))
+    done = await upsert_many(unit, [(wanted, unit.found(row)) for row, wanted in kept],
+                             create=_members_of(unit, library))
+    for (row, _), (asset, outcome) in zip(kept, done, strict=True):
+        if outcome in (Outcome.CREATED, Outcome.UPDATED):
+            style = await style_of(unit, row, row.visual_style_capsule_id, styles)
+            if style is not None or outcome == Outcome.UPDATED:
+                await set_asset_style(unit.tx, asset.id, style.id if style else None)
 
 
 async def style_of(unit: Unit, row: Any, capsule_id: Any, styles: dict[str, AssetRecord]

@@ -5,7 +5,6 @@ rows cannot be imported as they stand. No I/O; tests/legacy/test_mapping.py cove
 import hashlib
 import json
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import asdict
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -31,9 +30,11 @@ def asset_type(legacy_type: str) -> str | None:
 
 def digest(row: LegacyRow, *more: Any) -> str:
     """What the import last saw of a row (its columns and, e.g., its file's hash): a run
-    compares it to know which legacy rows changed since."""
-    canonical = json.dumps(jsonable([asdict(row), *more]),  # type: ignore[call-overload]
-                           sort_keys=True, separators=(",", ":"))
+    compares it to know which legacy rows changed since. A hash of the canonical JSON of
+    `[columns, *more]`, the row's part made once per row (`LegacyRow.canonical`, as it is
+    read)."""
+    tail = json.dumps(more, sort_keys=True, separators=(",", ":"), default=jsonable)
+    canonical = f"[{row.canonical},{tail[1:]}" if more else f"[{row.canonical}]"
     return hashlib.sha256(f"{IMPORT_FORMAT}:{canonical}".encode()).hexdigest()[:20]
 
 

@@ -5,29 +5,30 @@ values at this import), styled by its capsule, locked as it was.
 
 A clone is recorded, not made anew: `clone_asset` copies the library's values now, while a
 legacy project asset has values of its own (a localised image, an edited description). So the
-asset is created with its legacy values and linked to its source with `link_sync_source`,
-the use case clone, promote and scene inheritance link through.
+asset is created with its legacy values and linked to its source with `link_sync_sources`,
+the use case clone, promote and scene inheritance link through. A project's new assets are
+made at once: created, made members and linked by one call each.
 """
 
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.assets.use_cases import NewAsset, create_asset
+from domain.assets.use_cases import create_assets
 from domain.assets.vocabulary import AssetSource
-from domain.collections.use_cases import add_to_collection
+from domain.collections.use_cases import Membership, add_many_to_collection
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy import queries
 from domain.legacy.library import style_of
 from domain.legacy.mapping import asset_type, clean_name, digest, overridden_fields
 from domain.legacy.report import Outcome, ProblemKind
 from domain.legacy.rows import GlobalAsset, ProjectAsset, ProjectRows, StyleCapsule
-from domain.legacy.unit import Unit, Wanted, legacy_of, relock, upsert
+from domain.legacy.unit import Create, Unit, Wanted, legacy_of, relock, upsert_many
 from domain.records import AssetRecord, CollectionRecord
 from domain.scenes.styles import set_asset_style
 from domain.sync import queries as sync_queries
 from domain.sync.rules import SYNC_KEYS, snapshot, sync_metadata
-from domain.sync.use_cases import link_sync_source
+from domain.sync.use_cases import SyncLink, link_sync_sources
 
 CLONE = RelationshipType.DERIVED_FROM
 
@@ -35,10 +36,11 @@ CLONE = RelationshipType.DERIVED_FROM
 async def import_project_assets(unit: Unit, rows: ProjectRows,
                                 collections: dict[UUID, CollectionRecord]
                                 ) -> dict[UUID, AssetRecord]:
-    """The imported project assets by legacy id; stamped (versions final) before returning,
-    so the instances made next record the right source version."""
+    """The imported project assets by legacy id; the new ones made at once (`_create`);
+    stamped (versions final) before returning, so the instances made next record the right
+    source version."""
     library = await _library_refs(unit, rows)
-    imported = {}
+    kept: list[_Row] = []
     for row in rows.assets:
         collection = collections.get(row.branch_id)
         if collection is None:
@@ -51,23 +53,41 @@ async def import_project_assets(unit: Unit, rows: ProjectRows,
                              f"asset type {row.asset_type!r} is none of character, prop, "
                              "location")
             continue
-        imported[row.id] = await _project_asset(unit, row, kind, collection, library)
+        kept.append(await _row(unit, row, kind, collection, library))
+    done = await upsert_many(unit, [(r.wanted, unit.found(r.row)) for r in kept],
+                             create=_create(unit, {r.row.id: r for r in kept}))
+    changed = []
+    for r, (asset, outcome) in zip(kept, done, strict=True):
+        if outcome == Outcome.UPDATED:
+            await _resync(unit, asset, r.row, r.source)
+        if outcome in (Outcome.CREATED, Outcome.UPDATED):
+            style = await style_of(unit, r.row, r.row.visual_style_capsule_id, library)
+            if style is not None or outcome == Outcome.UPDATED:
+                await set_asset_style(unit.tx, asset.id, style.id if style else None)
+            changed.append((asset, r.row.locked))
+    relocked = {asset.id: asset for asset in await relock(unit, changed)}
+    for r, (asset, _) in zip(kept, done, strict=True):
+        if relocked.get(asset.id, asset).updated_at != asset.updated_at:
+            unit.keep_time(asset.id, r.row.updated_at)
+    imported = {r.row.id: relocked.get(asset.id, asset)
+                for r, (asset, _) in zip(kept, done, strict=True)}
     await unit.flush()
     return imported
 
 
-async def _library_refs(unit: Unit, rows: ProjectRows) -> dict[str, AssetRecord]:
-    """The library assets and styles the project's assets name, by legacy id (one
-    statement)."""
-    wanted = {str(i) for row in rows.assets
-              for i in (row.global_asset_id, row.visual_style_capsule_id) if i is not None}
-    found = await queries.library_assets(unit.tx, sorted(wanted))
-    return {legacy_of(a)["id"]: a for a in found
-            if legacy_of(a).get("table") in (GlobalAsset.table, StyleCapsule.table)}
+@dataclass(frozen=True)
+class _Row:
+    """A project asset row to import: what its asset should be, its branch's collection and
+    the library asset it syncs from."""
+
+    row: ProjectAsset
+    wanted: Wanted
+    collection: CollectionRecord
+    source: AssetRecord | None
 
 
-async def _project_asset(unit: Unit, row: ProjectAsset, kind: str, collection: CollectionRecord,
-                         library: dict[str, AssetRecord]) -> AssetRecord:
+async def _row(unit: Unit, row: ProjectAsset, kind: str, collection: CollectionRecord,
+               library: dict[str, AssetRecord]) -> _Row:
     name, corrected = clean_name(row.name, "Untitled asset")
     if corrected:
         unit.report.problem(ProblemKind.INVALID_VALUE, row.table, row.id, corrected)
@@ -85,23 +105,33 @@ async def _project_asset(unit: Unit, row: ProjectAsset, kind: str, collection: C
         description=row.description, url=row.image_key_url, file=file,
         source=AssetSource.DERIVATIVE if source else AssetSource.IMPORT,
         created_at=row.created_at, updated_at=row.updated_at)
+    return _Row(row, wanted, collection, source)
 
-    async def create(new: NewAsset) -> AssetRecord:
-        asset = await create_asset(unit.tx, new)
-        await add_to_collection(unit.tx, collection_id=collection.id, asset_id=asset.id)
-        if source is not None:
-            await _link(unit, asset, row, source)
-        return asset
 
-    asset, outcome = await upsert(unit, wanted, unit.found(row), create=create)
-    if outcome == Outcome.UPDATED:
-        await _resync(unit, asset, row, source)
-    if outcome in (Outcome.CREATED, Outcome.UPDATED):
-        style = await style_of(unit, row, row.visual_style_capsule_id, library)
-        if style is not None or outcome == Outcome.UPDATED:
-            await set_asset_style(unit.tx, asset.id, style.id if style else None)
-        asset = await relock(unit, asset, row.locked)
-    return asset
+def _create(unit: Unit, rows: dict[UUID, _Row]) -> Create:
+    """New project assets at once: created, members of their branch's collection (one call
+    per collection), each linked to its library asset (one call)."""
+    async def create(wanted: list[Wanted]) -> list[AssetRecord]:
+        made = await create_assets(unit.tx, [w.new_asset() for w in wanted])
+        new = [(rows[w.row.id], asset) for w, asset in zip(wanted, made, strict=True)]
+        collections = {r.collection.id: r.collection for r, _ in new}
+        for collection_id in collections:
+            await add_many_to_collection(unit.tx, collection_id=collection_id, members=[
+                Membership(asset.id) for r, asset in new if r.collection.id == collection_id])
+        await link_sync_sources(unit.tx, [_link(asset, r.row, r.source) for r, asset in new
+                                          if r.source is not None])
+        return made
+    return create
+
+
+async def _library_refs(unit: Unit, rows: ProjectRows) -> dict[str, AssetRecord]:
+    """The library assets and styles the project's assets name, by legacy id (one
+    statement)."""
+    wanted = {str(i) for row in rows.assets
+              for i in (row.global_asset_id, row.visual_style_capsule_id) if i is not None}
+    found = await queries.library_assets(unit.tx, sorted(wanted))
+    return {legacy_of(a)["id"]: a for a in found
+            if legacy_of(a).get("table") in (GlobalAsset.table, StyleCapsule.table)}
 
 
 @dataclass(frozen=True)
@@ -120,11 +150,10 @@ class _SyncState:
                    (row.last_synced_at or row.created_at).isoformat())
 
 
-async def _link(unit: Unit, asset: AssetRecord, row: ProjectAsset, source: AssetRecord) -> None:
+def _link(asset: AssetRecord, row: ProjectAsset, source: AssetRecord) -> SyncLink:
     state = _SyncState.of(row, source)
-    await link_sync_source(unit.tx, child=asset, source=source, relationship_type=CLONE,
-                           overridden=state.overridden, base=state.base,
-                           source_version=state.source_version, synced_at=state.synced_at)
+    return SyncLink(asset, source, CLONE, state.overridden, state.base, state.source_version,
+                    state.synced_at)
 
 
 async def _resync(unit: Unit, asset: AssetRecord, row: ProjectAsset,
@@ -138,7 +167,7 @@ async def _resync(unit: Unit, asset: AssetRecord, row: ProjectAsset,
     if source is None:
         return
     if current is None or current.source.id != source.id:
-        await _link(unit, asset, row, source)
+        await link_sync_sources(unit.tx, [_link(asset, row, source)])
         return
     state = _SyncState.of(row, source)
     await sync_queries.set_edge_metadata(unit.tx, current.edge.id, {

@@ -7,21 +7,29 @@ Branches: the project's main branch (`is_main`; else its active branch; else its
 the project's root collection; every other branch is a collection of its own built from that
 branch's own rows, `branch_of` the root; the root's `active_branch_id` names the active
 branch's collection when that is not the root (`set_branch`). Everything goes through the
-domain's use cases in the caller's transaction, which it never commits.
+domain's use cases in the caller's transaction, which it never commits; each table's new
+rows through their many-row forms, so a project costs a fixed number of statements however
+many rows it has (tests/legacy/test_statement_counts.py).
 """
 
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.assets.use_cases import get_live_asset_for_update
+from domain.assets.use_cases import create_assets, get_live_asset_for_update
 from domain.collections import queries as collection_queries
-from domain.collections.use_cases import add_to_collection, create_collection, update_collection
+from domain.collections.use_cases import (
+    Membership,
+    add_many_to_collection,
+    add_to_collection,
+    create_collection,
+    update_collection,
+)
 from domain.db import Transaction
 from domain.errors import not_found
 from domain.events import record_event
 from domain.graph import queries as graph_queries
-from domain.graph.use_cases import link_assets
+from domain.graph.use_cases import NewEdge, link_assets_many
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy import queries
 from domain.legacy.files import UnitFiles
@@ -33,7 +41,7 @@ from domain.legacy.project_assets import import_project_assets
 from domain.legacy.queries import Stamp
 from domain.legacy.report import Outcome, ProblemKind, Report
 from domain.legacy.rows import Branch, Project, ProjectRows, Scene, Shot
-from domain.legacy.unit import Unit, Wanted, upsert
+from domain.legacy.unit import Unit, Wanted, upsert, upsert_many
 from domain.records import AssetRecord, CollectionRecord
 
 SCENE_KEYS = ("script_excerpt", "end_state_summary", "status", "continuity_risk",
@@ -80,9 +88,8 @@ async def import_project(tx: Transaction, rows: ProjectRows, files: UnitFiles,
         if branch.id != root.id:
             cuts[branch.id] = await _cut(unit, rows.project, branch,
                                          imported.get(str(branch.id)), root=False)
-    scenes = {s.id: await _scene(unit, rows.project, s, cuts[s.branch_id]) for s in rows.scenes}
-    for shot in rows.shots:
-        await _shot(unit, rows.project, shot, scenes[shot.scene_id])
+    scenes = await _scenes(unit, rows.project, rows.scenes, cuts)
+    await _shots(unit, rows.project, rows.shots, scenes)
     assets = await import_project_assets(unit, rows, {b: c.collection for b, c in cuts.items()})
     instances = await import_instances(unit, rows, scenes, assets)
     await import_jobs(unit, rows, films={b: c.film for b, c in cuts.items()}, scenes=scenes,
@@ -158,38 +165,71 @@ async def set_branch(tx: Transaction, collection_id: UUID, *, branch_of: UUID | 
 
 # -- scenes and shots --------------------------------------------------------------------------
 
-async def _scene(unit: Unit, project: Project, scene: Scene, cut: Cut) -> AssetRecord:
+def _scene_wanted(unit: Unit, project: Project, scene: Scene) -> Wanted:
     name, corrected = clean_name(scene.slug, f"Scene {scene.scene_number}")
     if corrected:
         unit.report.problem(ProblemKind.INVALID_VALUE, scene.table, scene.id, corrected)
-    wanted = Wanted(scene, "scene", name, digest(scene),
-                    {"project_id": str(project.id), "branch_id": str(scene.branch_id)},
-                    metadata=scene_metadata(scene), owned=SCENE_KEYS,
-                    created_at=scene.created_at, updated_at=scene.updated_at)
-    asset, outcome = await upsert(unit, wanted, unit.found(scene))
-    if outcome == Outcome.CREATED:
-        await link_assets(unit.tx, parent_id=cut.film.id, child_id=asset.id,
-                          relationship_type=RelationshipType.PART_OF,
-                          sequence=scene.scene_number)
-        await add_to_collection(unit.tx, collection_id=cut.collection.id, asset_id=asset.id)
-    elif outcome == Outcome.UPDATED:
-        await _renumber(unit, cut.film.id, asset.id, scene.scene_number)
-    return asset
+    return Wanted(scene, "scene", name, digest(scene),
+                  {"project_id": str(project.id), "branch_id": str(scene.branch_id)},
+                  metadata=scene_metadata(scene), owned=SCENE_KEYS,
+                  created_at=scene.created_at, updated_at=scene.updated_at)
 
 
-async def _shot(unit: Unit, project: Project, shot: Shot, scene: AssetRecord) -> None:
+async def _scenes(unit: Unit, project: Project, scenes: list[Scene], cuts: dict[UUID, Cut]
+                  ) -> dict[UUID, AssetRecord]:
+    """The scenes by legacy id; new ones made at once, `PART_OF` their film with sequence =
+    scene number, members of their branch's collection."""
+    by_id = {scene.id: scene for scene in scenes}
+
+    async def create(wanted: list[Wanted]) -> list[AssetRecord]:
+        made = await create_assets(unit.tx, [w.new_asset() for w in wanted])
+        rows = [by_id[w.row.id] for w in wanted]
+        await link_assets_many(unit.tx, [
+            NewEdge(cuts[row.branch_id].film.id, asset.id, RelationshipType.PART_OF,
+                    row.scene_number) for row, asset in zip(rows, made, strict=True)])
+        for cut in cuts.values():
+            members = [Membership(asset.id) for row, asset in zip(rows, made, strict=True)
+                       if row.branch_id == cut.branch.id]
+            if members:
+                await add_many_to_collection(unit.tx, collection_id=cut.collection.id,
+                                             members=members)
+        return made
+
+    done = await upsert_many(unit, [(_scene_wanted(unit, project, scene), unit.found(scene))
+                                    for scene in scenes], create=create)
+    for scene, (asset, outcome) in zip(scenes, done, strict=True):
+        if outcome == Outcome.UPDATED:
+            await _renumber(unit, cuts[scene.branch_id].film.id, asset.id, scene.scene_number)
+    return {scene.id: asset for scene, (asset, _) in zip(scenes, done, strict=True)}
+
+
+def _shot_wanted(unit: Unit, project: Project, shot: Shot) -> Wanted:
     name, corrected = clean_name(shot.shot_id, f"Shot {shot.shot_order}")
     if corrected:
         unit.report.problem(ProblemKind.INVALID_VALUE, shot.table, shot.id, corrected)
-    wanted = Wanted(shot, "shot", name, digest(shot), {"project_id": str(project.id)},
-                    description=shot.action or "", metadata=shot_metadata(shot),
-                    owned=SHOT_KEYS, created_at=shot.created_at, updated_at=shot.updated_at)
-    asset, outcome = await upsert(unit, wanted, unit.found(shot))
-    if outcome == Outcome.CREATED:
-        await link_assets(unit.tx, parent_id=scene.id, child_id=asset.id,
-                          relationship_type=RelationshipType.PART_OF, sequence=shot.shot_order)
-    elif outcome == Outcome.UPDATED:
-        await _renumber(unit, scene.id, asset.id, shot.shot_order)
+    return Wanted(shot, "shot", name, digest(shot), {"project_id": str(project.id)},
+                  description=shot.action or "", metadata=shot_metadata(shot),
+                  owned=SHOT_KEYS, created_at=shot.created_at, updated_at=shot.updated_at)
+
+
+async def _shots(unit: Unit, project: Project, shots: list[Shot],
+                 scenes: dict[UUID, AssetRecord]) -> None:
+    """The shots; new ones made at once, `PART_OF` their scene with sequence = shot order."""
+    by_id = {shot.id: shot for shot in shots}
+
+    async def create(wanted: list[Wanted]) -> list[AssetRecord]:
+        made = await create_assets(unit.tx, [w.new_asset() for w in wanted])
+        rows = [by_id[w.row.id] for w in wanted]
+        await link_assets_many(unit.tx, [
+            NewEdge(scenes[row.scene_id].id, asset.id, RelationshipType.PART_OF, row.shot_order)
+            for row, asset in zip(rows, made, strict=True)])
+        return made
+
+    done = await upsert_many(unit, [(_shot_wanted(unit, project, shot), unit.found(shot))
+                                    for shot in shots], create=create)
+    for shot, (asset, outcome) in zip(shots, done, strict=True):
+        if outcome == Outcome.UPDATED:
+            await _renumber(unit, scenes[shot.scene_id].id, asset.id, shot.shot_order)
 
 
 async def _renumber(unit: Unit, parent_id: UUID, child_id: UUID, sequence: int) -> None:

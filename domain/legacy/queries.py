@@ -1,5 +1,6 @@
-"""SQL of the legacy import on the graph's side: finding what an earlier run imported, and the
-columns no use case writes (legacy timestamps and versions, job history), in batches.
+"""SQL of the legacy import on the graph's side: finding what an earlier run imported, and
+what no use case writes, in batches: job history, and the legacy times and versions of rows
+changed after they were written (an update, a lock, an instance's own image).
 
 Every statement filters `workspace_id`. A unit's look-ups are one statement each however
 many rows the unit has, and cost what the unit has, not what the workspace has; stamping is

@@ -5,11 +5,18 @@ unit of the import needs: a user's library, or a project with all its branches; 
 (`domain.legacy.source`) builds one at a time, so memory holds one project, not the studio.
 """
 
+import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, ClassVar, Self
 from uuid import UUID
+
+from domain.events import jsonable
+
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+"""Each legacy table's columns, read once (every row's digest reads them)."""
 
 
 class LegacyRow:
@@ -19,12 +26,22 @@ class LegacyRow:
     id: UUID  # every legacy table's key
 
     @classmethod
-    def columns(cls) -> list[str]:
-        return [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    def columns(cls) -> tuple[str, ...]:
+        found = _COLUMNS.get(cls)
+        if found is None:
+            found = _COLUMNS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+        return found
 
     @classmethod
     def from_mapping(cls, mapping: Any) -> Self:
         return cls(**{name: mapping[name] for name in cls.columns()})
+
+    @cached_property
+    def canonical(self) -> str:
+        """The row's columns as canonical JSON (keys sorted, values as `jsonable` gives
+        them): what its digest hashes (`domain.legacy.mapping.digest`)."""
+        return json.dumps({name: getattr(self, name) for name in self.columns()},
+                          sort_keys=True, separators=(",", ":"), default=jsonable)
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,30 @@
 The caller opens ONE read-only, REPEATABLE READ transaction on the source and passes its
 connection to every function here, so the whole run reads one snapshot. Users and projects
 are paged by id (keyset); each page of ids is followed by the few statements that load one
-library or one project, so memory holds one unit at a time however large the studio.
+library or one project, so memory holds a unit at a time (and the next project, read ahead)
+however large the studio.
 
 The legacy tables are described by lightweight `table()` constructs built from the row
 records (`domain.legacy.rows`): no SQL text is assembled from strings.
 """
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, TableClause, column, exists, func, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TableClause,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.legacy.rows import (
@@ -54,7 +67,12 @@ INSTANCES, JOBS = _table(Instance), _table(Job)
 
 
 async def _rows(source: AsyncConnection, row: type[R], query: Select[Any]) -> list[R]:
-    return [row.from_mapping(found._mapping) for found in await source.execute(query)]
+    """The rows, each with its canonical JSON made now: a project is read ahead of its
+    import (`projects_read_ahead`), while the writer waits on its database."""
+    rows = [row.from_mapping(found._mapping) for found in await source.execute(query)]
+    for read in rows:
+        read.canonical  # noqa: B018 (made now, kept by the row)
+    return rows
 
 
 async def _paged(source: AsyncConnection, row: type[R], where: ColumnElement[bool] | None
@@ -84,10 +102,6 @@ def users(source: AsyncConnection) -> AsyncIterator[User]:
     return _paged(source, User, None)
 
 
-def projects(source: AsyncConnection) -> AsyncIterator[Project]:
-    return _paged(source, Project, None)
-
-
 async def library_of(source: AsyncConnection, user: User) -> LibraryRows:
     capsules = await _rows(source, StyleCapsule, select(CAPSULES).where(
         CAPSULES.c.user_id == user.id).order_by(CAPSULES.c.created_at, CAPSULES.c.id))
@@ -113,13 +127,38 @@ async def project_rows(source: AsyncConnection, project: Project) -> ProjectRows
         PROJECT_ASSETS.c.project_id == project.id).order_by(
         PROJECT_ASSETS.c.created_at, PROJECT_ASSETS.c.id))
     # An instance whose scene is gone is still the project's through its project asset (and
-    # one whose project asset is gone, through its scene): both are reported, not lost.
-    instances = await _rows(source, Instance, select(INSTANCES).where(
-        INSTANCES.c.project_asset_id.in_(asset_ids) | INSTANCES.c.scene_id.in_(scene_ids)
-    ).order_by(INSTANCES.c.created_at, INSTANCES.c.id))
+    # one whose project asset is gone, through its scene): both are reported, not lost. Two
+    # selects, each through its index (an OR of the two reads the whole table).
+    of_either = union(
+        select(INSTANCES).where(INSTANCES.c.project_asset_id.in_(asset_ids)),
+        select(INSTANCES).where(INSTANCES.c.scene_id.in_(scene_ids))).subquery("instance")
+    instances = await _rows(source, Instance, select(of_either).order_by(
+        of_either.c.created_at, of_either.c.id))
     jobs = await _rows(source, Job, select(JOBS).where(JOBS.c.project_id == project.id)
                        .order_by(JOBS.c.created_at, JOBS.c.id))
     return ProjectRows(project, branches, scenes, shots, assets, instances, jobs)
+
+
+async def projects_read_ahead(source: AsyncConnection) -> AsyncIterator[ProjectRows]:
+    """Every project's rows (`project_rows`), the next project read while the caller works
+    on this one: the legacy server answers, and its rows are built, while the caller waits
+    on its own database. At most two projects are held."""
+    projects = aiter(_paged(source, Project, None))
+
+    async def read_next() -> ProjectRows | None:
+        project = await anext(projects, None)
+        return None if project is None else await project_rows(source, project)
+
+    pending = asyncio.ensure_future(read_next())
+    try:
+        while (rows := await pending) is not None:
+            pending = asyncio.ensure_future(read_next())
+            yield rows
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
 
 
 def stray_instances(source: AsyncConnection) -> AsyncIterator[Instance]:

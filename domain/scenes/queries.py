@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, bindparam, func, literal, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.dialects.postgresql import UUID as UUID_TYPE
 
 from domain.branches.queries import is_fork_provenance
@@ -49,6 +49,69 @@ async def film_of_scene(tx: Transaction, scene_id: UUID) -> AssetRecord | None:
         )
     ).one_or_none()
     return AssetRecord.from_row(row) if row else None
+
+
+async def films_of_scenes(tx: Transaction, scene_ids: Sequence[UUID]) -> dict[UUID, AssetRecord]:
+    """Each scene's live film (as `film_of_scene`), in one statement; a scene of none is
+    absent."""
+    rows = await tx.execute(
+        select(rel.c.child_asset_id.label("scene_id"), assets)
+        .join(rel, _live(assets, rel.c.parent_asset_id))
+        .where(rel.c.workspace_id == tx.ws, rel.c.child_asset_id.in_(scene_ids),
+               rel.c.relationship_type == RelationshipType.PART_OF, assets.c.type == "film")
+        .ext(distinct_on(rel.c.child_asset_id))
+        .order_by(rel.c.child_asset_id, rel.c.id)
+    )
+    return {row.scene_id: AssetRecord.from_row(row) for row in rows}
+
+
+async def projects_of(tx: Transaction, asset_ids: Sequence[UUID]) -> dict[UUID, CollectionRecord]:
+    """Each asset's project collection (as `project_of`: the oldest), in one statement; an
+    asset in none is absent."""
+    rows = await tx.execute(
+        select(members.c.asset_id.label("member_id"), collections)
+        .join(members, and_(members.c.workspace_id == collections.c.workspace_id,
+                            members.c.collection_id == collections.c.id))
+        .where(collections.c.workspace_id == tx.ws, collections.c.type == "project",
+               members.c.asset_id.in_(asset_ids))
+        .ext(distinct_on(members.c.asset_id))
+        .order_by(members.c.asset_id, collections.c.created_at, collections.c.id)
+    )
+    return {row.member_id: CollectionRecord.from_row(row) for row in rows}
+
+
+_PAIRS = text("SELECT * FROM unnest(CAST(:firsts AS uuid[]), CAST(:seconds AS uuid[]))"
+              " AS pair(first, second)").columns(first=UUID_TYPE, second=UUID_TYPE)
+
+
+def _pairs(pairs: Sequence[tuple[UUID, UUID]]) -> dict[str, list[UUID]]:
+    return {"firsts": [a for a, _ in pairs], "seconds": [b for _, b in pairs]}
+
+
+async def memberships(tx: Transaction, pairs: Sequence[tuple[UUID, UUID]]
+                      ) -> set[tuple[UUID, UUID]]:
+    """Which (collection, asset) pairs are memberships, in one statement (`is_member`)."""
+    given = _PAIRS.subquery("pair")
+    rows = await tx.execute(
+        select(members.c.collection_id, members.c.asset_id)
+        .join(given, and_(members.c.collection_id == given.c.first,
+                          members.c.asset_id == given.c.second))
+        .where(members.c.workspace_id == tx.ws), _pairs(pairs))
+    return {(row.collection_id, row.asset_id) for row in rows}
+
+
+async def live_instance_pairs(tx: Transaction, pairs: Sequence[tuple[UUID, UUID]]
+                              ) -> set[tuple[UUID, UUID]]:
+    """Which (scene, project asset) pairs have a live instance, in one statement (through
+    `uq_assets_scene_instance`)."""
+    given = _PAIRS.subquery("pair")
+    rows = await tx.execute(
+        select(assets.c.scene_id, assets.c.instance_of)
+        .join(given, and_(assets.c.scene_id == given.c.first,
+                          assets.c.instance_of == given.c.second))
+        .where(assets.c.workspace_id == tx.ws, assets.c.scene_id.is_not(None),
+               assets.c.deleted_at.is_(None)), _pairs(pairs))
+    return {(row.scene_id, row.instance_of) for row in rows}
 
 
 async def scenes_of_film(tx: Transaction, film_id: UUID) -> list[AssetRecord]:

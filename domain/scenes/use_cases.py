@@ -12,35 +12,46 @@ Inheritance bookkeeping lives on the DERIVED_FROM edge from the prior scene's in
 `from_version` is stale (DESIGN §4, docs/decisions.md).
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
 from domain.assets import queries as asset_queries
 from domain.assets.use_cases import (
-    copy_asset,
+    NOT_IMPORTED,
+    AssetCopy,
+    Imported,
+    copy_assets,
     get_live_asset_for_update,
     one_instance_per_scene,
     refuse_if_locked,
     update_asset,
+    without_legacy,
 )
 from domain.assets.vocabulary import AssetSource
 from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail, not_found
-from domain.events import Event, record_event
+from domain.events import Event, record_each, record_event
 from domain.graph import queries as graph_queries
-from domain.graph.use_cases import add_edge
+from domain.graph.use_cases import NewEdge, add_edge, add_edges
 from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
 from domain.records import AssetRecord, RelationshipRecord
-from domain.rules import changed_fields, normalize_tags, raise_if, tags_errors, text_errors
+from domain.rules import (
+    changed_fields,
+    json_object_errors,
+    normalize_tags,
+    raise_if,
+    tags_errors,
+    text_errors,
+)
 from domain.scenes import queries
 from domain.scenes.queries import STRUCTURE_TYPES, ChainLink, Instance
 from domain.scenes.vocabulary import InheritMode, SkipReason
 from domain.sync import queries as sync_queries
 from domain.sync.rules import INSTANCE_FLAG, LOCAL_METADATA_KEYS, snapshot, sync_metadata
-from domain.sync.use_cases import link_sync_source, now_iso
+from domain.sync.use_cases import SyncLink, link_sync_source, now_iso, sync_source_edges
 
 # An instance's own state, copied from the prior scene's instance when it carries forward.
 STATE_FIELDS = ("name", "description", "generation_prompt", "url", "blob_sha256", "mime_type",
@@ -58,19 +69,38 @@ def _invalid(message: str, field: str = "sceneId") -> DomainError:
     return DomainError.of(ErrorCode.INVALID, message, field)
 
 
+async def _scenes_in_films(tx: Transaction, scene_ids: Sequence[UUID],
+                           field: str = "sceneId") -> dict[UUID, Film]:
+    """The live scenes (row-locked, in id order), each with its film and project; the films'
+    authoring locks held (in key order). Four statements however many scenes; the first
+    scene refused (in the order given) raises."""
+    unique = list(dict.fromkeys(scene_ids))
+    scenes = await asset_queries.get_assets_for_update(tx, unique)
+    for scene_id in unique:
+        scene = scenes.get(scene_id)
+        if scene is None:
+            raise not_found("asset", field)
+        if scene.deleted_at is not None:
+            raise _invalid(f"asset {scene.name!r} is deleted; restore it first", field)
+        if scene.type != "scene":
+            raise _invalid(f"{scene.name!r} is a {scene.type}, not a scene", field)
+    films = await queries.films_of_scenes(tx, unique)
+    for scene_id in unique:
+        if scene_id not in films:
+            raise _invalid(f"scene {scenes[scene_id].name!r} is not part_of a film", field)
+    film_ids = list(dict.fromkeys(f.id for f in films.values()))
+    await graph_queries.lock_graphs(tx, [lock_key(tx.ws, f"film:{f}") for f in film_ids])
+    projects = await queries.projects_of(tx, film_ids)
+    for scene_id in unique:
+        if films[scene_id].id not in projects:
+            raise _invalid(f"film {films[scene_id].name!r} is in no project collection", field)
+    return {scene_id: Film(scenes[scene_id], films[scene_id], projects[films[scene_id].id].id)
+            for scene_id in unique}
+
+
 async def _scene_in_film(tx: Transaction, scene_id: UUID, field: str = "sceneId") -> Film:
     """The live scene (row-locked), its film and project; the film's authoring lock held."""
-    scene = await get_live_asset_for_update(tx, scene_id, field)
-    if scene.type != "scene":
-        raise _invalid(f"{scene.name!r} is a {scene.type}, not a scene", field)
-    film = await queries.film_of_scene(tx, scene_id)
-    if film is None:
-        raise _invalid(f"scene {scene.name!r} is not part_of a film", field)
-    await graph_queries.lock_graph(tx, lock_key(tx.ws, f"film:{film.id}"))
-    project = await queries.project_of(tx, film.id)
-    if project is None:
-        raise _invalid(f"film {film.name!r} is in no project collection", field)
-    return Film(scene, film, project.id)
+    return (await _scenes_in_films(tx, [scene_id], field))[scene_id]
 
 
 async def _instance_for_update(tx: Transaction, instance_id: UUID) -> AssetRecord:
@@ -138,16 +168,27 @@ async def inherit_scene_assets(tx: Transaction, scene_id: UUID, *, mode: Inherit
     return Inheritance(scene=scene, instances=instances)
 
 
+def _instance_copy(scene: AssetRecord, project_asset: AssetRecord, values: AssetRecord, *,
+                   tags: list[str], carry_forward: bool, description: str | None = None,
+                   own_metadata: Mapping[str, Any] | None = None,
+                   imported: Imported = NOT_IMPORTED) -> AssetCopy:
+    """An instance of the project asset in the scene, with `values`' content."""
+    metadata = {**without_legacy(values.metadata), INSTANCE_FLAG: carry_forward,
+                **(own_metadata or {})}
+    return AssetCopy(values, AssetSource.DERIVATIVE,
+                     {"instance_of": project_asset.id, "scene_id": scene.id}, {
+                         "description": values.description if description is None
+                         else description,
+                         "metadata": metadata, "tags": tags, "scene_id": scene.id,
+                         "instance_of": project_asset.id, **imported.values()})
+
+
 async def _new_instance(tx: Transaction, scene: AssetRecord, project_asset: AssetRecord,
-                        values: AssetRecord, *, tags: list[str], carry_forward: bool,
-                        description: str | None = None) -> AssetRecord:
-    changes: dict[str, Any] = {} if description is None else {"description": description}
+                        values: AssetRecord, *, tags: list[str], carry_forward: bool
+                        ) -> AssetRecord:
     with one_instance_per_scene("sceneId"):
-        instance = await copy_asset(
-            tx, values, source=AssetSource.DERIVATIVE,
-            provenance={"instance_of": project_asset.id, "scene_id": scene.id},
-            metadata={**values.metadata, INSTANCE_FLAG: carry_forward}, tags=tags,
-            scene_id=scene.id, instance_of=project_asset.id, **changes)
+        instance = (await copy_assets(tx, [_instance_copy(
+            scene, project_asset, values, tags=tags, carry_forward=carry_forward)]))[0]
     await add_edge(tx, parent_id=scene.id, child_id=instance.id,
                    relationship_type=RelationshipType.USED_IN)
     return instance
@@ -201,7 +242,7 @@ def _inheritance_marks(prior: AssetRecord, instance: AssetRecord) -> dict[str, i
     return {"from_version": prior.version, "instance_version": instance.version}
 
 
-# -- adding one instance ----------------------------------------------------------------------
+# -- adding instances ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class NewSceneAsset:
@@ -211,6 +252,14 @@ class NewSceneAsset:
     status_tags: Sequence[str] = ()
     carry_forward: bool = True
     propagate: bool = False
+    # Metadata keys of the instance's own, never synced (`OWN_KEYS`: an imported row's legacy
+    # identity), and its life before (an import's times and version).
+    own_metadata: Mapping[str, Any] = field(default_factory=dict)
+    imported: Imported = NOT_IMPORTED
+
+
+OWN_KEYS = LOCAL_METADATA_KEYS - {INSTANCE_FLAG}
+"""The keys `own_metadata` may give (the flag is `carry_forward`)."""
 
 
 @dataclass(frozen=True)
@@ -219,52 +268,120 @@ class AddedSceneAsset:
     propagated: list[AssetRecord]
 
 
-async def add_scene_asset(tx: Transaction, new: NewSceneAsset) -> AddedSceneAsset:
-    """One instance of a project asset in a scene; with `propagate`, each later scene that
-    was already inherited gets its own down the chain, until a scene that has one."""
-    tags = normalize_tags(list(new.status_tags))
-    raise_if(text_errors(new.description_override, "descriptionOverride")
-             + [ErrorDetail(d.code, d.message, "statusTags") for d in tags_errors(tags)])
-    placed = await _scene_in_film(tx, new.scene_id)
-    project_asset = (await asset_queries.get_assets(tx, [new.project_asset_id])).get(
-        new.project_asset_id)
-    if project_asset is None:
-        raise not_found("asset", "projectAssetId")
-    if project_asset.deleted_at is not None:
-        raise _invalid(f"{project_asset.name!r} is deleted; restore it first", "projectAssetId")
-    if (project_asset.type in STRUCTURE_TYPES or project_asset.instance_of is not None
-            or not await queries.is_member(tx, placed.project_id, project_asset.id)):
-        raise _invalid(f"{project_asset.name!r} is not an asset of this film's project",
-                       "projectAssetId")
-    chain = await queries.instance_chain(tx, placed.film.id, project_asset.id)
-    position = next(i for i, link in enumerate(chain) if link.scene_id == new.scene_id)
-    if chain[position].instance is not None:
-        raise DomainError.of(ErrorCode.CONFLICT, f"scene {placed.scene.name!r} already has an "
-                             f"instance of {project_asset.name!r}", "projectAssetId")
-    description = new.description_override
-    overridden = ["description"] if description not in (None, project_asset.description) else []
-    instance = await _new_instance(tx, placed.scene, project_asset, project_asset, tags=tags,
-                                   carry_forward=new.carry_forward,
-                                   description=description if overridden else None)
-    edge = await link_sync_source(tx, child=instance, source=project_asset,
-                                  relationship_type=RelationshipType.VARIANT_OF,
-                                  overridden=overridden)
+def _input_errors(new: NewSceneAsset, tags: list[str]) -> list[ErrorDetail]:
+    return (text_errors(new.description_override, "descriptionOverride")
+            + [ErrorDetail(d.code, d.message, "statusTags") for d in tags_errors(tags)]
+            + [ErrorDetail(ErrorCode.INVALID, f"{key!r} is not a key of an instance's own",
+                           f"metadata.{key}") for key in new.own_metadata if key not in OWN_KEYS]
+            + json_object_errors(dict(new.own_metadata), "metadata") + new.imported.errors())
+
+
+async def _project_assets(tx: Transaction, news: Sequence[NewSceneAsset],
+                          placed: dict[UUID, Film]) -> dict[UUID, AssetRecord]:
+    """The project assets of `news`, each checked as `add_scene_asset` checks one: live, not
+    a film, scene, shot or instance, a member of its scene's project; then no pair twice and
+    none whose scene has an instance of it already (CONFLICT)."""
+    found = await asset_queries.get_assets(tx, [n.project_asset_id for n in news])
+    pairs = [(placed[n.scene_id].project_id, n.project_asset_id) for n in news]
+    member = await queries.memberships(tx, pairs)
+    for new, pair in zip(news, pairs, strict=True):
+        project_asset = found.get(new.project_asset_id)
+        if project_asset is None:
+            raise not_found("asset", "projectAssetId")
+        if project_asset.deleted_at is not None:
+            raise _invalid(f"{project_asset.name!r} is deleted; restore it first",
+                           "projectAssetId")
+        if (project_asset.type in STRUCTURE_TYPES or project_asset.instance_of is not None
+                or pair not in member):
+            raise _invalid(f"{project_asset.name!r} is not an asset of this film's project",
+                           "projectAssetId")
+    taken = await queries.live_instance_pairs(tx, [(n.scene_id, n.project_asset_id)
+                                                   for n in news])
+    for new in news:
+        pair = (new.scene_id, new.project_asset_id)
+        if pair in taken:
+            raise DomainError.of(
+                ErrorCode.CONFLICT, f"scene {placed[new.scene_id].scene.name!r} already has an "
+                f"instance of {found[new.project_asset_id].name!r}", "projectAssetId")
+        taken.add(pair)
+    return found
+
+
+async def add_scene_assets(tx: Transaction, news: Sequence[NewSceneAsset]
+                           ) -> list[AddedSceneAsset]:
+    """Instances of project assets in scenes (of any films), each as `add_scene_asset` adds
+    one, with the same checks (the first refused refuses them all, with its error; a
+    (scene, project asset) pair listed twice is CONFLICT), rows and events, in a fixed number
+    of statements however many: the scenes and their films, locked; the project assets, their
+    memberships and the instances there already; one insert of the instances, one of their
+    USED_IN and VARIANT_OF edges, one of the `asset.scene_asset_added` events. Those with
+    `propagate` then propagate one by one. In the order given."""
+    if not news:
+        return []
+    tags_of = []
+    for new in news:
+        tags = normalize_tags(list(new.status_tags))
+        raise_if(_input_errors(new, tags))
+        tags_of.append(tags)
+    placed = await _scenes_in_films(tx, [n.scene_id for n in news])
+    project_assets = await _project_assets(tx, news, placed)
+    copies, links = [], []
+    for new, tags in zip(news, tags_of, strict=True):
+        project_asset = project_assets[new.project_asset_id]
+        description = new.description_override
+        overridden = ([] if description in (None, project_asset.description)
+                      else ["description"])
+        copies.append(_instance_copy(placed[new.scene_id].scene, project_asset, project_asset,
+                                     tags=tags, carry_forward=new.carry_forward,
+                                     description=description if overridden else None,
+                                     own_metadata=new.own_metadata, imported=new.imported))
+        links.append(overridden)
+    with one_instance_per_scene("sceneId"):
+        instances = await copy_assets(tx, copies)
+    sync_links = [SyncLink(instance, project_assets[new.project_asset_id],
+                           RelationshipType.VARIANT_OF, overridden)
+                  for new, instance, overridden in zip(news, instances, links, strict=True)]
+    edges = await add_edges(tx, [edge for new, instance, sync_edge in zip(
+        news, instances, sync_source_edges(sync_links), strict=True)
+        for edge in (NewEdge(new.scene_id, instance.id, RelationshipType.USED_IN), sync_edge)])
+    added = []
+    for index, (new, instance) in enumerate(zip(news, instances, strict=True)):
+        propagated = []
+        if new.propagate:
+            prior = Instance(new.scene_id, instance, edges[2 * index + 1],
+                             project_assets[new.project_asset_id])
+            propagated = await _propagate_new(tx, placed[new.scene_id].film.id, prior)
+        added.append(AddedSceneAsset(instance, propagated))
+    await record_each(tx, [Event("asset.scene_asset_added", new.scene_id, {
+        "instance_id": made.instance.id, "project_asset_id": new.project_asset_id,
+        "propagated": [p.id for p in made.propagated]})
+        for new, made in zip(news, added, strict=True)])
+    return added
+
+
+async def _propagate_new(tx: Transaction, film_id: UUID, prior: Instance) -> list[AssetRecord]:
+    """A new instance's own copy in each later scene that was already inherited, down the
+    chain, until a scene that has one."""
+    chain = await queries.instance_chain(tx, film_id, prior.project_asset.id)
+    position = next(i for i, link in enumerate(chain) if link.scene_id == prior.scene_id)
+    later = chain[position + 1:]
+    counts = await queries.scene_instance_counts(tx, [link.scene_id for link in later])
+    scenes = await asset_queries.get_assets(tx, [link.scene_id for link in later])
     propagated = []
-    if new.propagate:
-        later = chain[position + 1:]
-        counts = await queries.scene_instance_counts(tx, [link.scene_id for link in later])
-        prior = Instance(new.scene_id, instance, edge, project_asset)
-        scenes = await asset_queries.get_assets(tx, [link.scene_id for link in later])
-        for link in later:
-            if link.instance is not None or counts[link.scene_id] == 0:
-                break
-            made, made_edge = await _inherit(tx, scenes[link.scene_id], prior)
-            propagated.append(made)
-            prior = Instance(link.scene_id, made, made_edge, project_asset)
-    await record_event(tx, "asset.scene_asset_added", new.scene_id, {
-        "instance_id": instance.id, "project_asset_id": project_asset.id,
-        "propagated": [p.id for p in propagated]})
-    return AddedSceneAsset(instance, propagated)
+    for link in later:
+        if link.instance is not None or counts[link.scene_id] == 0:
+            break
+        made, made_edge = await _inherit(tx, scenes[link.scene_id], prior)
+        propagated.append(made)
+        prior = Instance(link.scene_id, made, made_edge, prior.project_asset)
+    return propagated
+
+
+async def add_scene_asset(tx: Transaction, new: NewSceneAsset) -> AddedSceneAsset:
+    """One instance of a project asset in a scene (`add_scene_assets`); with `propagate`,
+    each later scene that was already inherited gets its own down the chain, until a scene
+    that has one."""
+    return (await add_scene_assets(tx, [new]))[0]
 
 
 # -- removing and propagating along the chain -------------------------------------------------

@@ -19,7 +19,7 @@ from domain.db import Transaction
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.events import record_event
 from domain.graph import queries as graph_queries
-from domain.graph.use_cases import add_edge
+from domain.graph.use_cases import NewEdge, add_edges
 from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key
 from domain.records import AssetRecord, RelationshipRecord
@@ -41,21 +41,56 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass(frozen=True)
+class SyncLink:
+    """`source` as the sync source of `child` (an edge of `relationship_type`); by default
+    synced now, from the source's current version and values."""
+
+    child: AssetRecord
+    source: AssetRecord
+    relationship_type: RelationshipType
+    overridden: list[str]
+    base: dict[str, Any] | None = None
+    source_version: int | None = None
+    synced_at: str | None = None
+
+
+def sync_source_edges(links: Sequence[SyncLink]) -> list[NewEdge]:
+    """The edges that make each link's source the sync source of its child (for a caller
+    inserting them with edges of its own in one `add_edges`)."""
+    now = now_iso()
+    bases: dict[tuple[UUID, RelationshipType], dict[str, Any]] = {}
+
+    def base_of(link: SyncLink) -> dict[str, Any]:
+        if link.base is not None:
+            return link.base
+        key = (link.source.id, link.relationship_type)
+        if key not in bases:  # a source of many children: one snapshot
+            bases[key] = snapshot(link.source, link.relationship_type)
+        return bases[key]
+
+    return [NewEdge(link.source.id, link.child.id, link.relationship_type, metadata=sync_metadata(
+        source_version=link.source.version if link.source_version is None else link.source_version,
+        synced_at=now if link.synced_at is None else link.synced_at,
+        overridden=link.overridden, base=base_of(link))) for link in links]
+
+
+async def link_sync_sources(tx: Transaction, links: Sequence[SyncLink]
+                            ) -> list[RelationshipRecord]:
+    """Make each link's source the sync source of its child, in one statement (`add_edges`);
+    the edges, in the order given."""
+    return await add_edges(tx, sync_source_edges(links))
+
+
 async def link_sync_source(
     tx: Transaction, *, child: AssetRecord, source: AssetRecord,
     relationship_type: RelationshipType, overridden: list[str],
     base: dict[str, Any] | None = None, source_version: int | None = None,
     synced_at: str | None = None,
 ) -> RelationshipRecord:
-    """Make `source` the sync source of `child` (an edge of `relationship_type`); by default
-    synced now, from the source's current version and values."""
-    metadata = sync_metadata(
-        source_version=source.version if source_version is None else source_version,
-        synced_at=now_iso() if synced_at is None else synced_at, overridden=overridden,
-        base=snapshot(source, relationship_type) if base is None else base,
-    )
-    return await add_edge(tx, parent_id=source.id, child_id=child.id,
-                          relationship_type=relationship_type, metadata=metadata)
+    """One sync source (`link_sync_sources`)."""
+    return (await link_sync_sources(tx, [SyncLink(child, source, relationship_type, overridden,
+                                                  base, source_version, synced_at)]))[0]
 
 
 async def clone_asset(

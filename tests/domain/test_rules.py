@@ -4,6 +4,7 @@ from domain.errors import ErrorCode, ErrorDetail
 from domain.rules import (
     changed_fields,
     collection_type_errors,
+    json_object_errors,
     metadata_errors,
     name_errors,
     normalize_tags,
@@ -61,3 +62,22 @@ def test_changed_fields_compares_metadata_per_key() -> None:
         "metadata.hair": {"before": "red", "after": "grey"},
         "tags": {"before": [], "after": ["muddy"]},
     }
+
+
+def test_a_json_object_is_refused_too_deep_first_then_for_a_nul() -> None:
+    # given objects nested too deep (with a NUL too), with a NUL in a key, in a nested text
+    deep: dict[str, object] = {"nul": "a\x00"}
+    inner = deep
+    for _ in range(32):
+        inner["k"] = {}
+        inner = inner["k"]  # type: ignore[assignment]
+    # when each is checked as metadata, then the error names what is wrong and where
+    assert json_object_errors(deep, "metadata") == [ErrorDetail(
+        ErrorCode.INVALID, "metadata is nested more than 32 levels deep",
+        "metadata" + ".k" * 32)]
+    nul = ErrorDetail(ErrorCode.INVALID, "metadata must not contain NUL characters", "metadata")
+    assert json_object_errors({"a\x00": 1}, "metadata") == [nul]
+    assert json_object_errors({"a": [{"b": ["ok", "c\x00"]}]}, "metadata") == [nul]
+    assert json_object_errors({"a": [{"b": ["ok", 1, None]}]}, "metadata") == []
+    assert json_object_errors([], "metadata") == [ErrorDetail(
+        ErrorCode.INVALID, "metadata must be an object", "metadata")]

@@ -83,6 +83,21 @@ def test_a_digest_changes_with_the_row_and_its_file() -> None:
     assert len({digest(job), digest(_job("failed")), digest(job, "sha")}) == 3
 
 
+def test_a_digest_is_what_earlier_runs_computed() -> None:
+    # given rows of several tables, with lists, decimals, dates, ids and more values
+    project_asset = ProjectAsset(ID("pa"), ID("p"), ID("b"), None, "Hat", "prop", "d", None,
+                                 None, True, 2, T, ["name", "description"], T, T)
+    # when their digests are computed
+    found = [digest(_job("completed")), digest(_job("failed", "upload", 3), "sha", None,
+                                               str(ID("x"))),
+             digest(_instance("i", "s", "a", "h"), None, str(ID("s"))),
+             digest(project_asset, "abc")]
+    # then they are the ones the first import format gave (a changed digest would make a
+    # re-run update every row an earlier run imported)
+    assert found == ["cec79e8b120e10b52f97", "f21b652357f0f6fb4889", "3a5f1476f66fdce72575",
+                     "935d11ea6c6fbc9d5aea"]
+
+
 def _instance(name: str, scene: str, asset: str, inherits: str | None = None) -> Instance:
     return Instance(ID(name), ID(scene), ID(asset), None, None, None, True,
                     ID(inherits) if inherits else None, None, T, T, 0, None, None)

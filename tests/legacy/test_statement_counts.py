@@ -1,5 +1,6 @@
-"""What an import costs in SQL statements on the graph's side: a fixed number per instance on
-a first run, and on a second run a fixed number per project, whatever the workspace holds."""
+"""What an import costs in SQL statements on the graph's side: a fixed number per project (and
+per library) on a first run and on a second run, whatever the project holds and whatever the
+workspace holds."""
 
 from pathlib import Path
 
@@ -29,7 +30,7 @@ async def _statements(engine: AsyncEngine, db: SavepointDatabase, workspace: Wor
         return len(first), len(second)
 
 
-async def test_an_instance_costs_the_same_and_a_rerun_costs_per_project(
+async def test_a_first_run_and_a_rerun_cost_a_fixed_number_of_statements_per_project(
     engine: AsyncEngine, db: SavepointDatabase, workspace: WorkspaceTokens,
     statement_counter: StatementCounter, tmp_path: Path,
 ) -> None:
@@ -41,9 +42,16 @@ async def test_an_instance_costs_the_same_and_a_rerun_costs_per_project(
                               projects=1, instances=3)
     more = await _statements(engine, db, workspace, statement_counter, tmp_path / "c",
                              projects=3, instances=2)
-    # then one more library asset cloned into the project with its 2 instances costs the
-    # same on a first run (5 for the library asset, 10 for the project asset, 13 for the
-    # first instance, add_scene_asset's, and 14 for the second, which adds its DERIVED_FROM
-    # edge), and a second run costs 6 statements per project and 3 per library
-    assert wider[0] - small[0] == 5 + 10 + 13 + 14
+    # then a first run costs a fixed number of statements per library and per project,
+    # however many rows each has: the library 10 (set_config; its collection found, made
+    # with its event; what it holds; its assets made, with their legacy times and versions;
+    # their memberships, 3; its collection's legacy times), a project 43 (set_config; its
+    # collections found; its collection with its event, its film and the film's
+    # membership, 3; the scenes made, linked to the film, 3, and made members, 3; the shots
+    # made and linked, 3; the library assets its assets sync from, its assets made, made
+    # members, 3, linked to their sources, locked, 2, and given back their legacy times, and
+    # its collection's; its instances added, 10 (add_scene_assets), and linked to the ones
+    # they inherited from; its jobs found and inserted; its branch state)
+    assert (small[0], wider[0], more[0]) == (10 + 43, 10 + 43, 10 + 3 * 43)
+    # and a second run costs 6 statements per project and 3 per library
     assert (small[1], more[1]) == (3 + 6, 3 + 3 * 6)

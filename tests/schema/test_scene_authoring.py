@@ -411,7 +411,7 @@ async def test_authoring_statements_do_not_grow_with_the_scene(
             await gql(REMOVE, {"id": lamps[0], "propagate": True})
         counts.append((len(add), len(propagate), len(remove)))
     # then each costs the same number of statements whatever the scenes hold
-    assert counts == [(31, 14, 13)] * 2
+    assert counts == [(23, 14, 13)] * 2
 
 
 async def test_propagation_never_pushes_an_instance_s_own_metadata(gql: GraphQLClient) -> None:
