@@ -161,7 +161,10 @@ async def running(mode: str, **env: str) -> AsyncIterator[Bench]:
                 ASSETGRAPH_PROCESSES="1", ASSETGRAPH_WS_MAX_CONNECTIONS_PER_TOKEN="20000",
                 ASSETGRAPH_METRICS_TOKEN=METRICS_TOKEN, **env) as (url, token, pid):
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
+        # A connection idle for uvicorn's keep-alive (5 s; a baseline round at 10,000 lasts
+        # about that) may be closed as it is reused: never reuse one idle for a second.
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120,
+                                     limits=httpx.Limits(keepalive_expiry=1)) as http:
             bench = Bench(url, token, pid, http)
             try:
                 yield bench
