@@ -19,11 +19,11 @@ from domain.db import Transaction
 from domain.legacy import queries
 from domain.legacy.files import UnitFiles
 from domain.legacy.keys import LEGACY, legacy_pattern
-from domain.legacy.mapping import asset_type, clean_name, digest, style_metadata
+from domain.legacy.mapping import clean_name, digest, style_metadata
 from domain.legacy.queries import Stamp
 from domain.legacy.report import Outcome, ProblemKind, Report
 from domain.legacy.rows import GlobalAsset, LibraryRows, StyleCapsule, User
-from domain.legacy.unit import Create, Unit, Wanted, legacy_of, upsert_many
+from domain.legacy.unit import Create, Unit, Wanted, known_type, legacy_of, upsert_many
 from domain.records import AssetRecord, CollectionRecord
 from domain.scenes.styles import set_asset_style
 
@@ -111,11 +111,8 @@ async def _global_assets(unit: Unit, library: CollectionRecord, rows: list[Globa
                          styles: dict[str, AssetRecord]) -> None:
     kept: list[tuple[GlobalAsset, Wanted]] = []
     for row in rows:
-        kind = asset_type(row.asset_type)
+        kind = known_type(unit, row)
         if kind is None:
-            unit.report.skip(ProblemKind.UNKNOWN_ASSET_TYPE, row.table, row.id,
-                             f"asset type {row.asset_type!r} is none of character, prop, "
-                             "location")
             continue
         name, corrected = clean_name(row.name, "Untitled asset")
         if corrected:

@@ -20,10 +20,10 @@ from domain.collections.use_cases import Membership, add_many_to_collection
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy import queries
 from domain.legacy.library import style_of
-from domain.legacy.mapping import asset_type, clean_name, digest, overridden_fields
+from domain.legacy.mapping import clean_name, digest, overridden_fields
 from domain.legacy.report import Outcome, ProblemKind
 from domain.legacy.rows import GlobalAsset, ProjectAsset, ProjectRows, StyleCapsule
-from domain.legacy.unit import Create, Unit, Wanted, legacy_of, relock, upsert_many
+from domain.legacy.unit import Create, Unit, Wanted, known_type, legacy_of, relock, upsert_many
 from domain.records import AssetRecord, CollectionRecord
 from domain.scenes.styles import set_asset_style
 from domain.sync import queries as sync_queries
@@ -47,11 +47,8 @@ async def import_project_assets(unit: Unit, rows: ProjectRows,
             unit.report.skip(ProblemKind.ORPHAN, row.table, row.id,
                              f"its branch {row.branch_id} is not a branch of its project")
             continue
-        kind = asset_type(row.asset_type)
+        kind = known_type(unit, row)
         if kind is None:
-            unit.report.skip(ProblemKind.UNKNOWN_ASSET_TYPE, row.table, row.id,
-                             f"asset type {row.asset_type!r} is none of character, prop, "
-                             "location")
             continue
         kept.append(await _row(unit, row, kind, collection, library))
     done = await upsert_many(unit, [(r.wanted, unit.found(r.row)) for r in kept],

@@ -24,6 +24,7 @@ from domain.db import Transaction
 from domain.legacy import queries
 from domain.legacy.files import StoredFile, UnitFiles
 from domain.legacy.keys import LEGACY
+from domain.legacy.mapping import asset_type
 from domain.legacy.queries import Stamp
 from domain.legacy.report import Outcome, ProblemKind, Report
 from domain.legacy.rows import LegacyRow
@@ -228,3 +229,13 @@ async def relock(unit: Unit, assets: Sequence[tuple[AssetRecord, bool]]
 
 def ids_of(assets: dict[Any, AssetRecord]) -> list[UUID]:
     return [asset.id for asset in assets.values()]
+
+
+def known_type(unit: Unit, row: Any) -> str | None:
+    """The graph's type of a legacy asset row (a global or a project asset); None for a type
+    it does not know, the row then skipped and reported."""
+    kind = asset_type(row.asset_type)
+    if kind is None:
+        unit.report.skip(ProblemKind.UNKNOWN_ASSET_TYPE, row.table, row.id,
+                         f"asset type {row.asset_type!r} is none of character, prop, location")
+    return kind

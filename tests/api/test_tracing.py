@@ -53,7 +53,7 @@ def test_off_the_app_has_no_middleware_extension_or_wrapper(
             monkeypatch.delenv(name)
     app = create_app(dev_settings(), database=db)
     assert [getattr(m.cls, "__name__", None) for m in app.user_middleware] == [
-        "Observe", "admission", "BodySizeLimit"]
+        "DirectSockets", "Observe", "admission", "BodySizeLimit"]
     view = app.routes[0].endpoint  # type: ignore[attr-defined]
     assert type(view) is GraphQLView
     # TransactionMode, the document cache and the cost limit, only

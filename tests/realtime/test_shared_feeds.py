@@ -127,6 +127,11 @@ def _never_aborted() -> None:
     raise AssertionError("aborted")
 
 
+async def _test_publishes(feed: Any) -> None:
+    """A feed's runner that publishes nothing itself: the test does."""
+    await asyncio.Event().wait()
+
+
 async def test_what_a_subscriber_sent_itself_is_not_sent_again(
     committed_database: EngineDatabase,
 ) -> None:
@@ -137,11 +142,8 @@ async def test_what_a_subscriber_sent_itself_is_not_sent_again(
     async def send(text: str) -> None:
         sent.append(text)
 
-    async def run(feed: Any) -> None:
-        await asyncio.Event().wait()  # publishes only what the test says
-
     shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
-    member = broker.join(shape, run, frame=lambda payload: f"<{payload}>", send=send,
+    member = broker.join(shape, _test_publishes, frame=lambda payload: f"<{payload}>", send=send,
                          abort=_never_aborted)
     feed = member.feed
     # when the feed publishes keys 1, 2 and 3 while the member sends its first state, and 2
@@ -171,9 +173,6 @@ async def test_a_member_that_falls_behind_is_dropped_alone(committed_database: E
     broker = Broker(committed_database, "unused", max_queue=2)
     shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
 
-    async def run(feed: Any) -> None:
-        await asyncio.Event().wait()  # publishes only what the test says
-
     async def stuck(text: str) -> None:
         await asyncio.Event().wait()
 
@@ -183,8 +182,9 @@ async def test_a_member_that_falls_behind_is_dropped_alone(committed_database: E
         sent.append(text)
 
     aborted: list[str] = []
-    slow = broker.join(shape, run, frame=str, send=stuck, abort=lambda: aborted.append("slow"))
-    fast = broker.join(shape, run, frame=str, send=send, abort=_never_aborted)
+    slow = broker.join(shape, _test_publishes, frame=str, send=stuck,
+                       abort=lambda: aborted.append("slow"))
+    fast = broker.join(shape, _test_publishes, frame=str, send=send, abort=_never_aborted)
     slow_task = asyncio.create_task(slow.run())
     fast_task = asyncio.create_task(fast.run())
     await asyncio.sleep(0)
@@ -214,15 +214,12 @@ async def test_a_member_whose_socket_blocks_sends_the_rest_in_order_once_it_take
     drained = asyncio.Event()
     sent: list[str] = []
 
-    async def run(feed: Any) -> None:
-        await asyncio.Event().wait()  # publishes only what the test says
-
     async def send(text: str) -> None:
         if sent and not drained.is_set():
             await drained.wait()
         sent.append(text)
 
-    member = broker.join(shape, run, frame=str, send=send, abort=_never_aborted)
+    member = broker.join(shape, _test_publishes, frame=str, send=send, abort=_never_aborted)
     running = asyncio.create_task(member.run())
     await asyncio.sleep(0)
     # when four payloads are published, and then the socket drains
@@ -247,13 +244,10 @@ async def test_a_member_still_sending_its_first_state_that_falls_behind_ends_wit
     broker = Broker(committed_database, "unused", max_queue=2)
     shape = Shape(uuid4(), "viewer", "http://x", "subscription { x }", None, "{}")
 
-    async def run(feed: Any) -> None:
-        await asyncio.Event().wait()  # publishes only what the test says
-
     async def send(text: str) -> None:
         raise AssertionError("nothing is sent")
 
-    member = broker.join(shape, run, frame=str, send=send, abort=_never_aborted)
+    member = broker.join(shape, _test_publishes, frame=str, send=send, abort=_never_aborted)
     # when the feed publishes three payloads
     for n in range(3):
         member.feed.publish(f"p{n}")
