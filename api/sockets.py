@@ -99,6 +99,10 @@ def _share(handler: Any, query: str, variables: Any, operation_name: str | None,
     if not isinstance(context, SubscriptionContext) or context.principal is None \
             or not isinstance(context.events, Broker):
         return
+    direct: Direct | None = handler.websocket.ws.scope.get(DIRECT)
+    if direct is None:
+        log.warning("no DirectSockets in front of the app: subscriptions are not shared")
+        return
     principal = context.principal
     shape = Shape(principal.workspace_id, principal.role.value, context.base_url, query,
                   operation_name, json.dumps(variables or {}, sort_keys=True))
@@ -118,12 +122,6 @@ def _share(handler: Any, query: str, variables: Any, operation_name: str | None,
                     raise RuntimeError(f"the shared subscription was refused: {result.errors}")
                 encoded = encode(_payload(result))
                 feed.publish(encoded if isinstance(encoded, str) else encoded.decode())
-
-    scope = handler.websocket.ws.scope
-    direct: Direct | None = scope.get(DIRECT)
-    if direct is None:
-        log.warning("no DirectSockets in front of the app: subscriptions are not shared")
-        return
 
     async def send(text: str) -> None:
         await direct.send({"type": "websocket.send", "text": text})
