@@ -22,7 +22,13 @@ from domain.events import EVENT_KEY, workspace_events_after
 from domain.jobs.queries import get_jobs, job_from_snapshot
 from domain.jobs.rules import TERMINAL
 from domain.records import EventRecord
-from schema.context import JOIN_FEED, EventScope, Membership, SubscriptionContext
+from schema.context import (
+    JOIN_FEED,
+    EventScope,
+    EventStream,
+    Membership,
+    SubscriptionContext,
+)
 from schema.inputs import decode_cursor, query_id
 from schema.types.event import GraphEvent
 from schema.types.job import Job
@@ -80,6 +86,17 @@ def _membership(context: SubscriptionContext) -> Membership | None:
     return join() if join is not None and context.feed is None else None
 
 
+def _listening(context: SubscriptionContext, member: Membership | None) -> EventStream | None:
+    """The events this execution reads itself: none for a member (its feed reads them), the
+    feed's own subscription for the feed, else one of its own."""
+    if member is not None:
+        return None
+    if context.feed is not None:
+        return context.feed.events
+    assert context.principal is not None
+    return context.events.subscribe(context.principal.workspace_id)
+
+
 @strawberry.type(description="Live updates over a WebSocket on /graphql; the bearer token "
                              "goes in the Authorization header or the connection_init "
                              "payload.")
@@ -95,9 +112,7 @@ class Subscription:
         wanted = query_id(job_id, "Job", "jobId")
         # Listening before the first read: nothing committed in between is missed.
         member = _membership(context)
-        live = None if member is not None else \
-            context.feed.events if context.feed is not None else \
-            context.events.subscribe(context.principal.workspace_id)
+        live = _listening(context, member)
         scope = EventScope.begin(context.database, context.principal)
         try:
             seen = None
@@ -157,9 +172,7 @@ class Subscription:
         cursor = decode_cursor(after, *EVENT_KEY)
         member = _membership(context)
         replays = cursor is not None and context.feed is None  # the feed goes live at once
-        live = None if member is not None else \
-            context.feed.events if context.feed is not None else \
-            context.events.subscribe(context.principal.workspace_id)
+        live = _listening(context, member)
         scope = EventScope.begin(context.database, context.principal)
         try:
             members: set[UUID] = set()
