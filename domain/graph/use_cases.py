@@ -19,7 +19,7 @@ from domain.graph import queries
 from domain.graph.vocabulary import RelationshipType
 from domain.ids import lock_key, uuid7s
 from domain.records import RelationshipRecord
-from domain.rules import json_object_errors
+from domain.rules import json_object_errors, raise_if
 from domain.sync.rules import SYNC_KEYS
 
 SEQUENCE_MAX = 1_000_000_000
@@ -92,6 +92,18 @@ async def link_assets_many(tx: Transaction, edges: Sequence[NewEdge]
         refusal = _refusal(edge, check, found, seen)
         if refusal is not None:
             raise refusal
+    return await add_edges(tx, edges)
+
+
+async def link_new_children(tx: Transaction, edges: Sequence[NewEdge]
+                            ) -> list[RelationshipRecord]:
+    """Link children made in this transaction (each edge's input checked as
+    `link_assets_many` checks it; the first refused refuses them all) in one statement. A
+    child with no edge yet cannot close a cycle nor be linked already, so neither the graph
+    lock nor the graph check: two transactions making their own new assets (imported
+    projects) do not wait for each other. The edges, in the order given."""
+    for edge in edges:
+        raise_if(_input_errors(edge))
     return await add_edges(tx, edges)
 
 

@@ -29,7 +29,7 @@ from domain.db import Transaction
 from domain.errors import not_found
 from domain.events import record_event
 from domain.graph import queries as graph_queries
-from domain.graph.use_cases import NewEdge, link_assets_many
+from domain.graph.use_cases import NewEdge, link_new_children
 from domain.graph.vocabulary import RelationshipType
 from domain.legacy import queries
 from domain.legacy.files import UnitFiles
@@ -184,7 +184,7 @@ async def _scenes(unit: Unit, project: Project, scenes: list[Scene], cuts: dict[
     async def create(wanted: list[Wanted]) -> list[AssetRecord]:
         made = await create_assets(unit.tx, [w.new_asset() for w in wanted])
         rows = [by_id[w.row.id] for w in wanted]
-        await link_assets_many(unit.tx, [
+        await link_new_children(unit.tx, [
             NewEdge(cuts[row.branch_id].film.id, asset.id, RelationshipType.PART_OF,
                     row.scene_number) for row, asset in zip(rows, made, strict=True)])
         for cut in cuts.values():
@@ -220,7 +220,7 @@ async def _shots(unit: Unit, project: Project, shots: list[Shot],
     async def create(wanted: list[Wanted]) -> list[AssetRecord]:
         made = await create_assets(unit.tx, [w.new_asset() for w in wanted])
         rows = [by_id[w.row.id] for w in wanted]
-        await link_assets_many(unit.tx, [
+        await link_new_children(unit.tx, [
             NewEdge(scenes[row.scene_id].id, asset.id, RelationshipType.PART_OF, row.shot_order)
             for row, asset in zip(rows, made, strict=True)])
         return made

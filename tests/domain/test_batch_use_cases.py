@@ -29,11 +29,11 @@ from domain.collections.use_cases import (
 )
 from domain.db import Transaction, transaction
 from domain.errors import DomainError, ErrorCode, ErrorDetail
-from domain.graph.use_cases import NewEdge, link_assets, link_assets_many
+from domain.graph.use_cases import NewEdge, link_assets, link_assets_many, link_new_children
 from domain.graph.vocabulary import RelationshipType
 from domain.sync.use_cases import SyncLink, link_sync_source, link_sync_sources
 from domain.tables import events
-from tests.conftest import SavepointDatabase, WorkspaceTokens
+from tests.conftest import SavepointDatabase, StatementCounter, WorkspaceTokens
 from tests.domain.batches import undone
 
 PART_OF = RelationshipType.PART_OF
@@ -178,6 +178,55 @@ async def test_link_assets_many_refuses_what_link_assets_refuses(
         NewEdge(x, y, PART_OF), NewEdge(x, stranger, PART_OF)])) == missing
     assert await _refusal(db, workspace.id, lambda tx: link_assets(
         tx, parent_id=x, child_id=stranger, relationship_type=PART_OF)) == missing
+
+
+async def test_link_new_children_links_new_assets_as_link_assets_many_does_in_one_statement(
+    db: SavepointDatabase, workspace: WorkspaceTokens, statement_counter: StatementCounter,
+) -> None:
+    # given a film
+    film = (await _made(db, workspace.id, "Film"))["Film"]
+
+    def scenes_linked_by(link: Callable[[Transaction, list[NewEdge]], Awaitable[Any]]
+                         ) -> Callable[[Transaction], Awaitable[set[UUID]]]:
+        async def write(tx: Transaction) -> set[UUID]:
+            made = await create_assets(tx, [NewAsset(type="scene", name=n)
+                                            for n in ("S1", "S2")])
+            with statement_counter.counting() as statements:
+                await link(tx, [NewEdge(film, made[0].id, PART_OF, 3, {"take": 2}),
+                                NewEdge(film, made[1].id, PART_OF)])
+            linked.append(len(statements))
+            return {film, *(asset.id for asset in made)}
+        return write
+
+    # when new scenes are linked to it by link_assets_many, and (instead) by link_new_children
+    linked: list[int] = []
+    checked = await undone(db, workspace.id, scenes_linked_by(link_assets_many))
+    trusted = await undone(db, workspace.id, scenes_linked_by(link_new_children))
+    # then both wrote the same edges and events; link_new_children in one statement, without
+    # the graph lock and the graph check link_assets_many sends first
+    assert trusted == checked
+    assert sorted((e["parent_asset_id"], e["child_asset_id"], e["sequence"], e["metadata"])
+                  for e in trusted["edges"]) == [("Film", "S1", 3, {"take": 2}),
+                                                 ("Film", "S2", 4, {})]
+    assert linked == [3, 1]
+
+
+async def test_link_new_children_refuses_the_input_link_assets_many_refuses(
+    db: SavepointDatabase, workspace: WorkspaceTokens,
+) -> None:
+    # given a film and a scene
+    ids = await _made(db, workspace.id, "Film", "S1")
+    film, scene = ids["Film"], ids["S1"]
+    # when a batch has a sequence out of range, or sync state in its metadata
+    for edges in ([NewEdge(film, scene, PART_OF, 3), NewEdge(film, scene, PART_OF, -1)],
+                  [NewEdge(film, scene, PART_OF, metadata={"source_version": 1})]):
+        # then link_new_children refuses it with link_assets_many's error, writing nothing
+        assert await _refusal(db, workspace.id, lambda tx, e=edges: link_new_children(
+            tx, e)) == await _refusal(db, workspace.id, lambda tx, e=edges: link_assets_many(
+                tx, e))
+    assert await _refusal(db, workspace.id, lambda tx: link_new_children(tx, [
+        NewEdge(film, scene, PART_OF, -1)])) == [ErrorDetail(
+            ErrorCode.INVALID, "sequence must be between 0 and 1000000000", "sequence")]
 
 
 async def test_add_many_to_collection_adds_as_add_to_collection_does_one_by_one(

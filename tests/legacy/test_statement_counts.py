@@ -45,13 +45,14 @@ async def test_a_first_run_and_a_rerun_cost_a_fixed_number_of_statements_per_pro
     # then a first run costs a fixed number of statements per library and per project,
     # however many rows each has: the library 10 (set_config; its collection found, made
     # with its event; what it holds; its assets made, with their legacy times and versions;
-    # their memberships, 3; its collection's legacy times), a project 43 (set_config; its
-    # collections found; its collection with its event, its film and the film's
-    # membership, 3; the scenes made, linked to the film, 3, and made members, 3; the shots
-    # made and linked, 3; the library assets its assets sync from, its assets made, made
-    # members, 3, linked to their sources, locked, 2, and given back their legacy times, and
-    # its collection's; its instances added, 10 (add_scene_assets), and linked to the ones
-    # they inherited from; its jobs found and inserted; its branch state)
-    assert (small[0], wider[0], more[0]) == (10 + 43, 10 + 43, 10 + 3 * 43)
+    # their memberships, 3; its collection's legacy times), a project 39 (set_config; its
+    # collections found; its collection with its event, 2; its film, and the film's
+    # membership, 3; the scenes made, linked to the film, 1 (`link_new_children`: no graph
+    # lock, no graph check), and made members, 3; the shots made and linked, 1; the library
+    # assets its assets sync from; its assets made, made members, 3, linked to their
+    # sources, locked, 2, and given back their legacy times, and its collection's; its
+    # instances added, 10 (add_scene_assets), and linked to the ones they inherited from;
+    # its jobs found and inserted; its branch state)
+    assert (small[0], wider[0], more[0]) == (10 + 39, 10 + 39, 10 + 3 * 39)
     # and a second run costs 6 statements per project and 3 per library
     assert (small[1], more[1]) == (3 + 6, 3 + 3 * 6)
