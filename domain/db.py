@@ -254,7 +254,8 @@ class Transaction:
         raise AssertionError("unreachable")
 
     async def execute(
-        self, statement: Executable, params: Mapping[str, Any] | None = None
+        self, statement: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> CursorResult[Any]:
         async with self._lock:
             connection = await self._connection()

@@ -38,7 +38,22 @@ class FromRow:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[Any, Any], prefix: str = "") -> Self:
-        return cls(**{name: mapping[prefix + name] for name in _names(cls)})
+        record = built(cls, {name: mapping[prefix + name] for name in _names(cls)})
+        record.__post_init__()
+        return record
+
+    def __post_init__(self) -> None:
+        """A record's conversions of the values its row stores (an enum from its text)."""
+
+
+def built(record: type[T], values: dict[str, Any]) -> T:
+    """A frozen dataclass from all of its fields' values, set at once; its __init__ would
+    set them one by one through object.__setattr__, and rows read and written in bulk build
+    thousands (an asset's 24 fields: 3.8 µs, against 1.6). No __post_init__: the caller runs
+    it when the record has one (`FromRow.from_mapping`)."""
+    made = object.__new__(record)
+    made.__dict__.update(values)
+    return made
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}

@@ -195,11 +195,14 @@ async def insert_jobs(tx: Transaction, values: Sequence[dict[str, Any]]) -> set[
     workspace already uses is not)."""
     if not values:
         return set()
-    rows = await tx.execute(
-        insert(jobs).values([{"workspace_id": tx.ws, **v} for v in values])
-        .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
-        .returning(jobs.c.id))
+    # Many parameter sets: SQLAlchemy sends them as one multi-row INSERT ("insertmanyvalues")
+    # from a statement compiled once (a `.values([...])` list is compiled at every call).
+    rows = await tx.execute(_INSERT_JOBS, [{"workspace_id": tx.ws, **v} for v in values])
     return {row.id for row in rows}
+
+
+_INSERT_JOBS = (insert(jobs).on_conflict_do_nothing(
+    index_elements=["workspace_id", "idempotency_key"]).returning(jobs.c.id))
 
 
 async def update_job(tx: Transaction, job_id: UUID, values: dict[str, Any]) -> None:

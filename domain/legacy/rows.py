@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 from uuid import UUID
 
 from domain.events import jsonable
+from domain.records import built
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}
 """Each legacy table's columns, read once (every row's digest reads them)."""
@@ -34,7 +35,7 @@ class LegacyRow:
 
     @classmethod
     def from_mapping(cls, mapping: Any) -> Self:
-        return cls(**{name: mapping[name] for name in cls.columns()})
+        return built(cls, {name: mapping[name] for name in cls.columns()})
 
     @cached_property
     def canonical(self) -> str:

@@ -9,6 +9,7 @@ import asyncpg
 from sqlalchemy import func, select
 
 from domain.db import transaction
+from domain.jobs.use_cases import NewJob, enqueue_job
 from domain.storage import BlobStore
 from domain.tables import assets, blobs, events, jobs
 from tests.conftest import GraphQLClient, SavepointDatabase, WorkspaceTokens
@@ -123,3 +124,27 @@ async def test_a_dry_run_writes_nothing_and_reports_the_same(
     assert list(store.files()) == []
     real = await import_legacy(db, workspace.id, legacy, store)
     assert counts(real.report) == FIRST_RUN
+
+
+async def test_a_job_whose_idempotency_key_the_workspace_uses_comes_in_without_it(
+    db: SavepointDatabase, workspace: WorkspaceTokens, legacy: Legacy, store: BlobStore,
+) -> None:
+    # given a job of the workspace's own holding legacy job j2's idempotency key
+    async with transaction(db, workspace_id=workspace.id, actor="editor") as tx:
+        mine = await enqueue_job(tx, NewJob(kind="noop", idempotency_key="job-2"))
+    # when the studio is imported
+    outcomes = await import_legacy(db, workspace.id, legacy, store)
+    # then j2 is imported without the key, reported; the other jobs keep theirs
+    assert [p for p in problems(outcomes.report) if p[1] == "image_generation_jobs"] == [
+        ("invalid_value", "image_generation_jobs", str(ID("j2")),
+         "idempotency key 'job-2' is another job's in this workspace: imported without it")]
+    async with transaction(db, workspace_id=workspace.id, readonly=True) as tx:
+        rows = await tx.execute(select(
+            jobs.c.id, jobs.c.params["legacy"]["id"].astext.label("legacy_id"),
+            jobs.c.idempotency_key).where(jobs.c.workspace_id == tx.ws))
+        keys = {r.legacy_id or r.id: r.idempotency_key for r in rows}
+    assert keys == {mine.id: "job-2", str(ID("j1")): "job-1", str(ID("j2")): None,
+                    str(ID("j3")): "job-3", str(ID("j4")): None, str(ID("j5")): "job-5",
+                    str(ID("j6")): "job-6"}
+    assert counts(outcomes.report)["image_generation_jobs"] == FIRST_RUN[
+        "image_generation_jobs"]
