@@ -23,6 +23,7 @@ from uuid import UUID
 import migrations
 from api.database import EmbeddedPostgres, asyncpg_url, create_engine, database_url
 from api.devmode import announce_dev_token, ensure_dev_token
+from api.import_legacy import CONCURRENCY
 from api.settings import InvalidSettings, Settings
 from domain import access
 from domain.db import EngineDatabase, transaction
@@ -139,8 +140,11 @@ async def cmd_import_legacy(args: argparse.Namespace, settings: Settings) -> Non
     files = None if args.files_dir is None else FileSource(
         args.files_dir, open_blob_store(settings), max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels, place_files=not args.dry_run)
+    # a connection for each project in flight, and one for the statistics between them
+    pooled = settings.model_copy(update={"pool_size": max(settings.pool_size,
+                                                          args.concurrency + 1)})
     try:
-        async with open_database(settings) as database:
+        async with open_database(pooled) as database:
             workspace_id = args.workspace
             if workspace_id is None:
                 if settings.embedded:
@@ -154,7 +158,8 @@ async def cmd_import_legacy(args: argparse.Namespace, settings: Settings) -> Non
             try:
                 outcomes = await run_import(database, source, workspace_id, files=files,
                                             dry_run=args.dry_run,
-                                            progress=progress_bar() if show_progress else None)
+                                            progress=progress_bar() if show_progress else None,
+                                            concurrency=args.concurrency)
             except (OSError, DBAPIError) as error:
                 print(f"import-legacy stopped: a database could not be read: {error}",
                       file=sys.stderr)
@@ -438,6 +443,9 @@ def parser() -> argparse.ArgumentParser:
                         help="workspace to import into (default: the development workspace)")
     legacy.add_argument("--dry-run", action="store_true",
                         help="write nothing; print the report a real run would")
+    legacy.add_argument("--concurrency", type=_at_least_one, default=CONCURRENCY,
+                        help="projects written at once, each in its own transaction (a dry "
+                             "run writes one at a time)")
     legacy.set_defaults(run=cmd_import_legacy)
 
     workspace = command(commands, "workspace", "manage workspaces", "Manage workspaces.",

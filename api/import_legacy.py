@@ -6,11 +6,22 @@ rolls back whole, is reported, and the run goes on. A dry run writes through the
 one transaction (each unit a savepoint, so later units see the libraries) and rolls it all
 back, so its report is the one a real run would print. Files are read and hashed before a
 unit's transaction opens.
+
+Projects are written `concurrency` at a time (each in its own transaction, on its own
+connection): while the database writes one project, this process builds the next one's rows,
+so both of the machine's cores work (docs/decisions.md, "Speed, measured"). A project makes
+only assets of its own, links its new assets without the graph lock (`link_new_children`,
+`add_edges`) and takes its files' locks first, in one order (`lock_hashes`), so projects in
+flight never wait for each other, save on the graph lock a style link takes. Their reports
+are merged in project order, so a report does not depend on which finished first. A dry run,
+one transaction, writes one unit at a time.
 """
 
+import asyncio
 import gc
 import sys
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -29,6 +40,7 @@ from domain.legacy.report import Outcome, ProblemKind, Report
 from domain.legacy.rows import Instance, LibraryRows, ProjectRows
 
 ACTOR = "import-legacy"
+CONCURRENCY = 3  # projects written at once: the first run's fastest on 2 cores (bench)
 R = TypeVar("R", LibraryRows, ProjectRows)
 Importer = Callable[[Transaction, R, UnitFiles, Report], Awaitable[None]]
 Progress = Callable[[int, int], None]
@@ -116,52 +128,94 @@ def _fewer_collections() -> Iterator[None]:
 
 async def run_import(database: Database, source_engine: AsyncEngine, workspace_id: UUID, *,
                      files: FileSource | None, dry_run: bool,
-                     progress: Progress | None = None) -> Outcomes:
+                     progress: Progress | None = None,
+                     concurrency: int = CONCURRENCY) -> Outcomes:
+    """`concurrency`: how many projects are written at once (1 in a dry run)."""
     with _fewer_collections():
         return await _run_import(database, source_engine, workspace_id, files=files,
-                                 dry_run=dry_run, progress=progress)
+                                 dry_run=dry_run, progress=progress,
+                                 concurrency=1 if dry_run else concurrency)
 
 
 async def _run_import(database: Database, source_engine: AsyncEngine, workspace_id: UUID, *,
                       files: FileSource | None, dry_run: bool,
-                      progress: Progress | None) -> Outcomes:
+                      progress: Progress | None, concurrency: int) -> Outcomes:
     started = time.perf_counter()
-    report = Report()
-    failed = 0
+    run = _Run(Report(), _Statistics(database, dry_run), progress)
     units = _Units(database, workspace_id, dry_run)
-    statistics = _Statistics(database, dry_run)
     async with source_engine.connect() as connection:
         snapshot = await connection.execution_options(isolation_level="REPEATABLE READ",
                                                       postgresql_readonly=True)
         async with snapshot.begin(), units.run():
-            total = await source.count_projects(snapshot)
+            run.total = await source.count_projects(snapshot)
             async for user in source.users(snapshot):
                 library = await source.library_of(snapshot, user)
                 urls = [a.image_key_url for a in library.assets]
-                failed += not await _unit(units, import_library, library, urls, files, report,
-                                          (ProblemKind.LIBRARY_FAILED, "users", user.id))
-                await statistics.keep_up(report)
-            done = 0
-            if progress is not None:
-                progress(done, total)
-            async for rows in source.projects_read_ahead(snapshot):
-                urls = ([a.image_key_url for a in rows.assets]
-                        + [i.image_key_url for i in rows.instances])
-                failed += not await _unit(units, import_project, rows, urls, files, report,
-                                          (ProblemKind.PROJECT_FAILED, "projects",
-                                           rows.project.id))
-                await statistics.keep_up(report)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            await _strays(snapshot, report)
-    return Outcomes(report, time.perf_counter() - started, dry_run, failed)
+                await run.settle(_unit(units, import_library, library, urls, files),
+                                 (ProblemKind.LIBRARY_FAILED, "users", user.id))
+            run.progressed(0)
+            await _projects(snapshot, units, files, run, concurrency)
+            await _strays(snapshot, run.report)
+    return Outcomes(run.report, time.perf_counter() - started, dry_run, run.failed)
+
+
+UnitDone = tuple[Report, str | None]  # the unit's report, and why it failed (None: it did not)
+
+
+class _Run:
+    """What the run has done: its report, failed units, projects done; each unit's outcome
+    merged as it is settled."""
+
+    def __init__(self, report: Report, statistics: _Statistics, progress: Progress | None
+                 ) -> None:
+        self.report, self.statistics, self.progress = report, statistics, progress
+        self.failed = self.done = self.total = 0
+
+    async def settle(self, unit: Awaitable[UnitDone], named: tuple[ProblemKind, str, UUID]
+                     ) -> None:
+        unit_report, error = await unit
+        if error is None:
+            self.report.merge(unit_report)
+        else:
+            self.report.fail(unit_report, *named, error)
+            self.failed += 1
+        await self.statistics.keep_up(self.report)
+
+    def progressed(self, done: int) -> None:
+        self.done = done
+        if self.progress is not None:
+            self.progress(done, self.total)
+
+
+async def _projects(snapshot: AsyncConnection, units: _Units, files: FileSource | None,
+                    run: _Run, concurrency: int) -> None:
+    """Every project, up to `concurrency` in flight, settled in project order."""
+    flight: deque[tuple[asyncio.Future[UnitDone], tuple[ProblemKind, str, UUID]]] = deque()
+
+    async def land() -> None:
+        unit, named = flight.popleft()
+        await run.settle(unit, named)
+        run.progressed(run.done + 1)
+
+    try:
+        async for rows in source.projects_read_ahead(snapshot):
+            urls = ([a.image_key_url for a in rows.assets]
+                    + [i.image_key_url for i in rows.instances])
+            flight.append((asyncio.ensure_future(_unit(units, import_project, rows, urls, files)),
+                           (ProblemKind.PROJECT_FAILED, "projects", rows.project.id)))
+            if len(flight) >= concurrency:
+                await land()
+        while flight:
+            await land()
+    finally:  # the run stopped (the source failed): what is in flight rolls back
+        for unit, _ in flight:
+            unit.cancel()
+        await asyncio.gather(*(unit for unit, _ in flight), return_exceptions=True)
 
 
 async def _unit(units: _Units, importer: Importer[R], rows: R, urls: list[str | None],
-                files: FileSource | None, report: Report,
-                named: tuple[ProblemKind, str, UUID]) -> bool:
-    """Import one unit; False when it failed (rolled back, reported)."""
+                files: FileSource | None) -> UnitDone:
+    """Import one unit: its report, and why it failed (rolled back) or None."""
     unit_files = UnitFiles(files)
     unit_report = Report()
     try:
@@ -169,12 +223,10 @@ async def _unit(units: _Units, importer: Importer[R], rows: R, urls: list[str | 
         async with units.unit() as tx:
             await importer(tx, rows, unit_files, unit_report)
     except Exception as error:  # any failure of one unit leaves it out, never the run
-        report.fail(unit_report, *named, f"{type(error).__name__}: {error}")
-        return False
+        return unit_report, f"{type(error).__name__}: {error}"
     finally:
         unit_files.discard()
-    report.merge(unit_report)
-    return True
+    return unit_report, None
 
 
 async def _strays(snapshot: AsyncConnection, report: Report) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.db import Transaction
+from domain.graph.queries import lock_graphs
 from domain.records import BlobRecord
 from domain.storage import BlobStore, PendingBlob
 from domain.tables import assets, blobs
@@ -26,6 +27,12 @@ def _hash_key(sha256: str) -> int:
 
 async def lock_hash(tx: Transaction, sha256: str) -> None:
     await tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _hash_key(sha256)})
+
+
+async def lock_hashes(tx: Transaction, sha256s: Sequence[str]) -> None:
+    """`lock_hash` for each, in one statement, in one order: two transactions placing
+    overlapping sets of files (two projects of one import) queue instead of deadlocking."""
+    await lock_graphs(tx, [_hash_key(sha256) for sha256 in sha256s])
 
 
 async def keep_blob(tx: Transaction, store: BlobStore, pending: PendingBlob, mime_type: str

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from domain.db import Transaction
 from domain.errors import DomainError
-from domain.files import insert_blob_row, keep_blob
+from domain.files import insert_blob_row, keep_blob, lock_hashes
 from domain.legacy import queries
 from domain.legacy.mapping import object_path
 from domain.legacy.report import FILES, Outcome, ProblemKind, Report
@@ -102,9 +102,16 @@ class UnitFiles:
         return self._files.get(path) if path is not None else None
 
     async def load_held(self, tx: Transaction) -> None:
-        """Which of the unit's contents the workspace already holds (one statement)."""
+        """Which of the unit's contents the workspace already holds (one statement), read
+        under their locks when the unit places files (taken first, all at once: see
+        `domain.files.lock_hashes`)."""
         hashes = sorted({f.sha256 for f in self._files.values()})
-        self._held = await queries.held_blobs(tx, hashes) if hashes else set()
+        if not hashes:
+            self._held = set()
+            return
+        if self.source is not None and self.source.place_files:
+            await lock_hashes(tx, hashes)
+        self._held = await queries.held_blobs(tx, hashes)
 
     async def keep(self, tx: Transaction, report: Report, url: str | None, table: str,
                    legacy_id: UUID) -> StoredFile | None:

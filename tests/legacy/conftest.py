@@ -38,12 +38,16 @@ def store(tmp_path: Path) -> BlobStore:
 
 
 async def import_legacy(database: Database, workspace_id: object, legacy: Legacy,
-                        store: BlobStore, *, dry_run: bool = False) -> Outcomes:
+                        store: BlobStore, *, dry_run: bool = False,
+                        concurrency: int = 1) -> Outcomes:
+    """The import, one project at a time by default: a `SavepointDatabase` is one
+    connection, whose savepoints nest, so its units cannot be in flight together (the
+    concurrent import is tested on a database of its own, test_concurrency.py)."""
     source = create_async_engine(asyncpg_url(legacy.url), pool_size=1, max_overflow=0)
     files = FileSource(legacy.files_dir, store, max_bytes=10_000_000, max_pixels=10_000_000,
                        place_files=not dry_run)
     try:
         return await run_import(database, source, workspace_id,  # type: ignore[arg-type]
-                                files=files, dry_run=dry_run)
+                                files=files, dry_run=dry_run, concurrency=concurrency)
     finally:
         await source.dispose()
