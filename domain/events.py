@@ -57,8 +57,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _jsonable_scalar(value: Any) -> Any:
-    """`jsonable` of a value `json` cannot encode itself."""
+def json_default(value: Any) -> Any:
+    """`jsonable` of a value `json` cannot encode itself: `json.dumps(..., default=)`."""
+    if type(value) is UUID:  # most of them: no isinstance chain
+        return str(value)
     found = jsonable(value)
     if found is value:
         raise TypeError(f"not JSON: {type(value).__name__}")
@@ -69,7 +71,7 @@ def json_text(value: Any) -> str:
     """The JSON text of `jsonable(value)`, encoded without copying `value` first (the hot
     paths of batches encode thousands of payloads)."""
     try:
-        return json.dumps(value, default=_jsonable_scalar)
+        return json.dumps(value, default=json_default)
     except TypeError:  # a key json cannot encode (an id): through the copy
         return json.dumps(jsonable(value))
 
@@ -208,7 +210,7 @@ async def insert_with_event(tx: Transaction, table: Table, values: dict[str, Any
 def _row_value(value: Any) -> Any:
     """A column value in a JSON row (`rows_json`): text that PostgreSQL's input function of the
     column's type reads back exactly (a decimal stays exact)."""
-    if isinstance(value, UUID | Decimal):
+    if type(value) is UUID or isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime):
         # a naive time is UTC, as asyncpg sends one bound as a parameter

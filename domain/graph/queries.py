@@ -355,13 +355,13 @@ async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
         "children": [e["child_asset_id"] for e in edges],
         "types": [str(e["relationship_type"]) for e in edges],
         "sequences": [e["sequence"] for e in edges], "metadata": metadata})
-    found = {row.id: row for row in result}
+    found: dict[UUID, Any] = {row[0]: row for row in result}  # id, sequence, created_at
     # The metadata as the database returns it: what was sent, as JSON reads it back (one
     # decoding of the whole batch instead of one per row).
-    return [RelationshipRecord(tx.ws, e["id"], e["parent_asset_id"], e["child_asset_id"],
-                               e["relationship_type"], found[e["id"]].sequence, stored,
-                               found[e["id"]].created_at)
-            for e, stored in zip(edges, json.loads(metadata), strict=True)]
+    return [RelationshipRecord.from_mapping({
+        **e, "workspace_id": tx.ws, "sequence": found[e["id"]][1], "metadata": stored,
+        "created_at": found[e["id"]][2]})
+        for e, stored in zip(edges, json.loads(metadata), strict=True)]
 
 
 async def child_edges_of_type(tx: Transaction, parent_id: UUID,

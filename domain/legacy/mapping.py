@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from domain.events import jsonable
+from domain.events import json_default
 from domain.jobs.rules import MAX_ATTEMPTS, JobStatus
 from domain.legacy.rows import Job, LegacyRow, Scene, Shot, StyleCapsule
 from domain.rules import NAME_MAX, TAG_MAX, TAGS_MAX, normalize_tags
@@ -33,7 +33,7 @@ def digest(row: LegacyRow, *more: Any) -> str:
     compares it to know which legacy rows changed since. A hash of the canonical JSON of
     `[columns, *more]`, the row's part made once per row (`LegacyRow.canonical`, as it is
     read)."""
-    tail = json.dumps(more, sort_keys=True, separators=(",", ":"), default=jsonable)
+    tail = json.dumps(more, sort_keys=True, separators=(",", ":"), default=json_default)
     canonical = f"[{row.canonical},{tail[1:]}" if more else f"[{row.canonical}]"
     return hashlib.sha256(f"{IMPORT_FORMAT}:{canonical}".encode()).hexdigest()[:20]
 

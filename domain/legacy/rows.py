@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
-from domain.events import jsonable
+from domain.events import json_default
 from domain.records import built
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}
@@ -42,7 +42,7 @@ class LegacyRow:
         """The row's columns as canonical JSON (keys sorted, values as `jsonable` gives
         them): what its digest hashes (`domain.legacy.mapping.digest`)."""
         return json.dumps({name: getattr(self, name) for name in self.columns()},
-                          sort_keys=True, separators=(",", ":"), default=jsonable)
+                          sort_keys=True, separators=(",", ":"), default=json_default)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ override tracking stay the domain's.
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -105,7 +106,7 @@ class Wanted:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    @property
+    @cached_property  # read by each step a row takes (created, checked, stamped)
     def full_metadata(self) -> dict[str, Any]:
         table, legacy_id = legacy_key(self.row)
         return {**self.metadata, LEGACY: {"table": table, "id": legacy_id, **self.legacy,
