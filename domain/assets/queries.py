@@ -29,7 +29,13 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from domain.assets.origin import origin_of
 from domain.assets.vocabulary import AssetOrderField, AssetOrigin, OrderDirection
 from domain.db import Transaction
-from domain.events import EVENTS_CHANNEL, Event, execute_with_event, insert_rows_with_events
+from domain.events import (
+    EVENTS_CHANNEL,
+    NOTICES,
+    Event,
+    execute_with_event,
+    insert_rows_with_events,
+)
 from domain.graph.vocabulary import DERIVING_TYPES
 from domain.legacy.keys import has_legacy_id
 from domain.records import AssetRecord, Key, KeyShape, Page
@@ -199,9 +205,7 @@ SET_LOCKED = text("""
         SELECT :ws, :topic, c.id, :actor, '{}'::jsonb FROM changed c ORDER BY c.n
         RETURNING workspace_id, id, topic
     )
-    SELECT changed.*, (
-        SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
-        FROM logged) AS notified
+    SELECT changed.*, """ + NOTICES + """ AS notified
     FROM changed
 """)
 

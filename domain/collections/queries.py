@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import and_, false, func, select, text, tuple_
 
 from domain.db import Transaction
-from domain.events import EVENTS_CHANNEL, Event, insert_with_event, json_text
+from domain.events import EVENTS_CHANNEL, NOTICES, Event, insert_with_event, json_text
 from domain.ids import uuid7s
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, CollectionRecord, Key, KeyShape, Page
@@ -266,9 +266,7 @@ INSERT_NEW_MEMBERS = text("""
         FROM inserted i JOIN numbered g ON g.id = i.id ORDER BY g.n
         RETURNING workspace_id, id, topic
     )
-    SELECT (SELECT count(*) FROM inserted) AS added,
-           (SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
-            FROM logged) AS notified
+    SELECT (SELECT count(*) FROM inserted) AS added, """ + NOTICES + """ AS notified
 """)
 
 
@@ -276,9 +274,9 @@ async def insert_new_members(tx: Transaction, collection_id: UUID,
                              new: Sequence[NewMember]) -> int:
     """Add the assets that are not members of the collection yet (each listed once), a None
     sequence after the last member, the batch's earlier ones included (the sequences adding
-    them one by one would give), each with its
-    `collection.asset_added` event NOTIFYed as `record_event` does, in one statement. How
-    many were added."""
+    them one by one would give), each with its `collection.asset_added` event, NOTIFYed
+    `NOTICE_IDS` at a time (`domain.events.NOTICES`), in one statement. How many were
+    added."""
     if not new:
         return 0
     result = await tx.execute(INSERT_NEW_MEMBERS, {

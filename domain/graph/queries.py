@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.db import Transaction
-from domain.events import EVENTS_CHANNEL, json_text
+from domain.events import EVENTS_CHANNEL, NOTICES, json_text
 from domain.graph.vocabulary import EdgeDirection, LineageDirection, RelationshipType
 from domain.pages import pages_by_owner
 from domain.records import AssetRecord, Key, KeyShape, Page, RelationshipRecord, labelled
@@ -335,19 +335,18 @@ INSERT_EDGES = text("""
         FROM given g JOIN inserted i ON i.id = g.id ORDER BY g.n
         RETURNING workspace_id, id, topic
     )
-    SELECT inserted.id, inserted.sequence, inserted.created_at, (
-        SELECT count(pg_notify(:channel, concat(workspace_id, ':', id, ':', topic)))
-        FROM logged) AS notified
+    SELECT inserted.id, inserted.sequence, inserted.created_at, """ + NOTICES + """ AS notified
     FROM inserted
 """)  # the edges' metadata comes back as it went: the caller decodes what it sent
 
 
 async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
                        ) -> list[RelationshipRecord]:
-    """Insert many edges and one `asset.linked` event each, in their order, NOTIFYing each
-    event as `record_event` does, in one statement. A None `sequence` puts the edge after
-    its parent's last child of its type, the batch's earlier edges included: the sequences
-    inserting them one by one would give. The edges, in the order given."""
+    """Insert many edges and one `asset.linked` event each, in their order, NOTIFYed
+    `NOTICE_IDS` at a time (`domain.events._notices`), in one statement. A None `sequence`
+    puts the edge after its parent's last child of its type, the batch's earlier edges
+    included: the sequences inserting them one by one would give. The edges, in the order
+    given."""
     metadata = json_text([e["metadata"] for e in edges])
     result = await tx.execute(INSERT_EDGES, {
         "ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL,
