@@ -156,17 +156,21 @@ async def claim_next(tx: Transaction, *, worker: str, lease_seconds: float) -> J
         await tx.execute(
             text(
                 """
-                UPDATE jobs j SET status = 'running', attempts = j.attempts + 1,
-                    locked_by = :worker, cancel_requested = false,
-                    lease_expires_at = now() + make_interval(secs => :lease),
-                    started_at = coalesce(j.started_at, now()), updated_at = now()
-                FROM (
+                -- MATERIALIZED: the pick runs once. As a subquery of the UPDATE's join the
+                -- planner may run it again (a nested loop's inner side), each time skipping
+                -- the row it locked before, and claim several jobs (MultipleResultsFound).
+                WITH next AS MATERIALIZED (
                     SELECT workspace_id, id FROM jobs
                     WHERE status = 'queued' AND run_after <= now()
                     ORDER BY priority DESC, run_after, id
                     FOR UPDATE SKIP LOCKED
                     LIMIT 1
-                ) next
+                )
+                UPDATE jobs j SET status = 'running', attempts = j.attempts + 1,
+                    locked_by = :worker, cancel_requested = false,
+                    lease_expires_at = now() + make_interval(secs => :lease),
+                    started_at = coalesce(j.started_at, now()), updated_at = now()
+                FROM next
                 WHERE j.workspace_id = next.workspace_id AND j.id = next.id
                 RETURNING j.*
                 """
