@@ -30,7 +30,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, distinct_on
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from domain.db import Transaction
@@ -82,7 +82,7 @@ EVENTS_CHANNEL = "assetgraph_events"
 def parse_notice(payload: str) -> tuple[str, list[int], str] | None:
     """`(workspace id, event ids, topic)` of an `EVENTS_CHANNEL` payload, or None.
 
-    One event's notice names its id; a batch's (`record_events`, `_notices`) names the ids of
+    One event's notice names its id; a batch's (`record_events`, `NOTICES`) names the ids of
     its events of one workspace and topic, comma-separated: one notification per batch (of
     `NOTICE_IDS` at most), not per event."""
     workspace, _, rest = payload.partition(":")
@@ -251,30 +251,12 @@ def _given_events() -> Any:
 def _events_params(tx: Transaction, given: Sequence[Event]) -> dict[str, Any]:
     # One encoding of the whole batch: json.dumps' setup, paid per call, outweighs a small
     # payload's encoding (3,000 events: 6.6 ms one by one, 1.6 ms at once).
-    return {"ws": tx.ws, "actor": tx.actor, "events": json_text([
+    return {"ws": tx.ws, "actor": tx.actor, "channel": EVENTS_CHANNEL, "events": json_text([
         {"topic": e.topic, "subject_id": e.subject_id, "payload": e.payload} for e in given])}
 
 
 NOTICE_IDS = 300
 """The most event ids one notice names: its payload stays under PostgreSQL's 8,000 bytes."""
-
-
-def _notices(logged: Any) -> Any:
-    """NOTIFY the events `logged` inserted: one notice for each `NOTICE_IDS` of one
-    workspace and topic, naming their ids (`parse_notice`), not one per event (an imported
-    project's 3,000 events: ~20 notices to every listening process instead of 3,000). The
-    number of notices, as a scalar subquery."""
-    chunk = (func.row_number().over(partition_by=(logged.c.workspace_id, logged.c.topic),
-                                    order_by=logged.c.id) - 1) // NOTICE_IDS
-    numbered = select(logged.c.workspace_id, logged.c.topic, logged.c.id,
-                      chunk.label("chunk")).subquery("numbered")
-    ids = func.string_agg(cast(numbered.c.id, Text),
-                          aggregate_order_by(literal_column("','"), numbered.c.id))
-    notices = (select(func.pg_notify(EVENTS_CHANNEL, func.concat(
-        cast(numbered.c.workspace_id, Text), ":", ids, ":", numbered.c.topic)).label("notice"))
-        .group_by(numbered.c.workspace_id, numbered.c.topic, numbered.c.chunk)
-        .subquery("notices"))
-    return select(func.count(notices.c.notice)).scalar_subquery()
 
 
 NOTICES = f"""(
@@ -287,15 +269,23 @@ NOTICES = f"""(
                      / {NOTICE_IDS} AS chunk
               FROM logged) chunked
         GROUP BY workspace_id, topic, chunk) notices)"""
-"""`_notices` for a statement written as text: the CTE `logged` (workspace_id, id, topic)
-NOTIFYed, `:channel` bound; the number of notices."""
+"""NOTIFY the events the CTE `logged` (workspace_id, id, topic) inserted: one notice for each
+`NOTICE_IDS` of one workspace and topic, naming their ids (`parse_notice`), not one per event
+(an imported project's 3,000 events: ~20 notices to every listening process instead of
+3,000); `:channel` bound. A scalar subquery: the number of notices."""
 
-RECORD_EACH = select(_notices(_logged(_given_events())).label("notices"))
+
+def _notifying(statement: Any, logged: Any, label: str) -> Any:
+    """`statement` with the `logged` CTE's events NOTIFYed (`NOTICES`) as column `label`."""
+    return statement.add_columns(text(f"{NOTICES} AS {label}")).add_cte(logged)
+
+
+RECORD_EACH = _notifying(select(), _logged(_given_events()), "notices")
 
 
 async def record_each(tx: Transaction, given: Sequence[Event]) -> None:
     """Append many events of the transaction's workspace in one statement, NOTIFYed
-    `NOTICE_IDS` at a time (`_notices`)."""
+    `NOTICE_IDS` at a time (`NOTICES`)."""
     if given:
         await tx.execute(RECORD_EACH, _events_params(tx, given))
 
@@ -332,13 +322,13 @@ def _insert_rows(table: Table, columns: tuple[str, ...]) -> Any:
         .returning(*table.c)
         .cte("inserted")
     )
-    return select(inserted, _notices(_logged(_given_events())).label("notified"))
+    return _notifying(select(inserted), _logged(_given_events()), "notified")
 
 
 async def insert_rows_with_events(tx: Transaction, table: Table, rows: Sequence[dict[str, Any]],
                                   given: Sequence[Event]) -> list[Row[Any]]:
     """Insert rows of `table` (each with the same columns, `workspace_id` aside) and append
-    `given` events, NOTIFYed `NOTICE_IDS` at a time (`_notices`), in one statement: the
+    `given` events, NOTIFYed `NOTICE_IDS` at a time (`NOTICES`), in one statement: the
     many-row form of `insert_with_event`. The inserted rows, in no particular order."""
     if not rows:
         return []

@@ -343,7 +343,7 @@ INSERT_EDGES = text("""
 async def insert_edges(tx: Transaction, edges: Sequence[dict[str, Any]]
                        ) -> list[RelationshipRecord]:
     """Insert many edges and one `asset.linked` event each, in their order, NOTIFYed
-    `NOTICE_IDS` at a time (`domain.events._notices`), in one statement. A None `sequence`
+    `NOTICE_IDS` at a time (`domain.events.NOTICES`), in one statement. A None `sequence`
     puts the edge after its parent's last child of its type, the batch's earlier edges
     included: the sequences inserting them one by one would give. The edges, in the order
     given."""
